@@ -1,0 +1,160 @@
+//! The records of a sign-in as it moves through the hub, one type per stage, so a pending
+//! authorization can never be mistaken for an authenticated session. They are kept only in
+//! the ephemeral store, with a lifetime.
+
+use std::collections::BTreeMap;
+
+use crate::clock::UnixTime;
+use crate::eidas::EidasLevel;
+use crate::ids::{IdpId, SpId};
+use crate::pairwise::PairwiseSub;
+use crate::pivot::PivotIdentity;
+use crate::scopes::ScopeSet;
+
+/// What `prompt` asks of the hub.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Prompt {
+    /// No `prompt`: single sign-on when a session allows it.
+    #[default]
+    Default,
+    /// `prompt=login`: a new upstream sign-in, whatever the session.
+    Login,
+    /// `prompt=none`: no page at all; `login_required` without a usable session.
+    None,
+}
+
+/// A service provider's authorization request, validated.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AuthorizationRequest {
+    /// The SP.
+    pub sp: SpId,
+    /// Its redirect URI (one of the registered ones).
+    pub redirect_uri: String,
+    /// Its `state`, returned unchanged.
+    pub state: String,
+    /// Its `nonce`, put in the ID token.
+    pub nonce: String,
+    /// The scopes granted for this request.
+    pub scopes: ScopeSet,
+    /// The minimum level (from `acr_values` and the SP's registration).
+    pub required_level: EidasLevel,
+    /// The PKCE `S256` challenge, if sent.
+    pub code_challenge: Option<String>,
+    /// The `prompt` asked.
+    pub prompt: Prompt,
+    /// The IdP the SP suggests (`idp_hint`).
+    pub idp_hint: Option<IdpId>,
+}
+
+/// An authorization request waiting for the person to sign in, bound to their browser.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct PendingAuthorization {
+    /// The request.
+    pub request: AuthorizationRequest,
+    /// A digest of the browser's binding cookie: the flow completes only in that browser.
+    pub browser: String,
+}
+
+/// The hub's own sign-in request at an IdP, waiting for its callback; keyed by the hub's
+/// `state` towards that IdP.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct UpstreamLogin {
+    /// The pending authorization this sign-in serves.
+    pub flow: String,
+    /// The IdP asked.
+    pub idp: IdpId,
+    /// The nonce sent to the IdP.
+    pub nonce: String,
+    /// The PKCE verifier of the challenge sent to the IdP.
+    pub pkce_verifier: String,
+    /// The level the hub needs from this sign-in.
+    pub required_level: EidasLevel,
+    /// A digest of the browser's binding cookie.
+    pub browser: String,
+}
+
+/// A person signed in at the hub: the only place where the pivot identity lives.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct AuthenticatedSession {
+    /// The person.
+    pub pivot: PivotIdentity,
+    /// The IdP they used (never sent to an SP).
+    pub idp: IdpId,
+    /// The level reached.
+    pub acr: EidasLevel,
+    /// When they signed in at the IdP.
+    pub auth_time: UnixTime,
+    /// The IdP's ID token, for RP-initiated logout at the IdP.
+    pub idp_id_token: String,
+    /// The SPs reached in this session.
+    pub sps: Vec<SpId>,
+    /// A digest of the browser's binding cookie.
+    pub browser: String,
+}
+
+/// An authorization code, waiting for the SP's token request.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct CodeGrant {
+    /// The SP it was issued to.
+    pub sp: SpId,
+    /// The redirect URI it was sent to (the token request must repeat it).
+    pub redirect_uri: String,
+    /// The PKCE challenge of the authorization request.
+    pub code_challenge: Option<String>,
+    /// The SP's nonce.
+    pub nonce: String,
+    /// The released identity.
+    pub grant: IdentityGrant,
+}
+
+/// What an SP may learn about the person, from one sign-in.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct IdentityGrant {
+    /// The pairwise subject for this SP.
+    pub sub: PairwiseSub,
+    /// The scopes granted.
+    pub scopes: ScopeSet,
+    /// The claims released, by name (from the scopes).
+    pub claims: BTreeMap<String, String>,
+    /// The level reached.
+    pub acr: EidasLevel,
+    /// When the person signed in upstream.
+    pub auth_time: UnixTime,
+}
+
+impl IdentityGrant {
+    /// The grant of `pivot` under `scopes` for the subject `sub`.
+    pub fn new(
+        sub: PairwiseSub,
+        scopes: ScopeSet,
+        pivot: &PivotIdentity,
+        acr: EidasLevel,
+        auth_time: UnixTime,
+    ) -> Self {
+        let claims = scopes
+            .claims()
+            .into_iter()
+            .filter_map(|claim| claim.value_of(pivot).map(|value| (claim.name().to_owned(), value)))
+            .collect();
+        Self { sub, scopes, claims, acr, auth_time }
+    }
+}
+
+/// An issued access token, as the hub remembers it.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct AccessGrant {
+    /// The SP holding it.
+    pub sp: SpId,
+    /// What it gives access to.
+    pub grant: IdentityGrant,
+    /// When it expires.
+    pub expires_at: UnixTime,
+}
+
+/// The trace of a redeemed code, kept for the code's lifetime so a replay revokes what the
+/// code gave (RFC 6749, section 4.1.2).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct RedeemedCode {
+    /// The digest of the access token issued for the code.
+    pub access_token_digest: String,
+}

@@ -1,0 +1,22 @@
+//! Pure types and rules of Relais: the actors, the pivot identity, eIDAS levels, scopes and
+//! claims, the pairwise `sub`, which identity providers a request may use, and the records of a
+//! sign-in as it moves through the hub. No I/O, no async, no HTTP or SQL types.
+
+pub mod clock;
+pub mod eidas;
+pub mod flow;
+pub mod ids;
+pub mod pairwise;
+pub mod pivot;
+pub mod providers;
+pub mod scopes;
+pub mod secret;
+
+pub use clock::{Clock, ManualClock, UnixTime};
+pub use eidas::EidasLevel;
+pub use ids::{IdpId, SpId};
+pub use pairwise::{PairwiseSecret, PairwiseSub, Sector};
+pub use pivot::{PivotError, PivotIdentity};
+pub use providers::{IdentityProvider, IdpPolicy, ServiceProvider};
+pub use scopes::{Claim, Scope, ScopeSet};
+pub use secret::Secret;

@@ -1,0 +1,203 @@
+//! The registered actors: service providers and identity providers, and which identity
+//! providers a request may be offered.
+
+use url::Url;
+
+use crate::eidas::EidasLevel;
+use crate::ids::{IdpId, SpId};
+use crate::pairwise::Sector;
+use crate::scopes::ScopeSet;
+use crate::secret::Secret;
+
+/// How a service provider authenticates at the token endpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientAuthentication {
+    /// `client_secret_basic`: HTTP Basic with the client secret.
+    SecretBasic(Secret),
+    /// `client_secret_post`: the secret in the form body.
+    SecretPost(Secret),
+    /// `private_key_jwt` (RFC 7523): a JWT signed with a key of this JWK Set (JSON text).
+    PrivateKeyJwt {
+        /// The client's public keys, a JWK Set as JSON.
+        jwks: String,
+    },
+    /// `none`: a public client (a native or browser application); PKCE is then required.
+    None,
+}
+
+impl ClientAuthentication {
+    /// The method's name in discovery and registration metadata.
+    pub fn method_name(&self) -> &'static str {
+        match self {
+            Self::SecretBasic(_) => "client_secret_basic",
+            Self::SecretPost(_) => "client_secret_post",
+            Self::PrivateKeyJwt { .. } => "private_key_jwt",
+            Self::None => "none",
+        }
+    }
+
+    /// Whether the client is public (cannot keep a secret).
+    pub fn is_public(&self) -> bool {
+        matches!(self, Self::None)
+    }
+}
+
+/// The algorithm the hub signs a service provider's ID tokens with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum IdTokenAlgorithm {
+    /// ECDSA P-256 with SHA-256.
+    ES256,
+    /// RSASSA-PKCS1-v1_5 with SHA-256.
+    RS256,
+}
+
+/// Which identity providers a service provider accepts.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum IdpPolicy {
+    /// Every enabled IdP.
+    #[default]
+    All,
+    /// Only these.
+    AllowOnly(Vec<IdpId>),
+    /// All but these.
+    Deny(Vec<IdpId>),
+}
+
+impl IdpPolicy {
+    /// Whether the policy lets `idp` sign people in to this SP.
+    pub fn allows(&self, idp: &IdpId) -> bool {
+        match self {
+            Self::All => true,
+            Self::AllowOnly(list) => list.contains(idp),
+            Self::Deny(list) => !list.contains(idp),
+        }
+    }
+}
+
+/// A service provider as registered at the hub.
+#[derive(Clone, Debug)]
+pub struct ServiceProvider {
+    /// The `client_id`.
+    pub id: SpId,
+    /// The name shown to the person.
+    pub name: String,
+    /// How it authenticates at the token endpoint.
+    pub authentication: ClientAuthentication,
+    /// Registered redirect URIs, compared exactly.
+    pub redirect_uris: Vec<String>,
+    /// Registered post-logout redirect URIs, compared exactly.
+    pub post_logout_redirect_uris: Vec<String>,
+    /// The scopes it may ask for.
+    pub scopes: ScopeSet,
+    /// The algorithm of its ID tokens.
+    pub id_token_algorithm: IdTokenAlgorithm,
+    /// Its sector for the pairwise `sub`.
+    pub sector: Sector,
+    /// Which IdPs it accepts.
+    pub idp_policy: IdpPolicy,
+    /// The level it needs at least, whatever its request says.
+    pub minimum_level: EidasLevel,
+}
+
+impl ServiceProvider {
+    /// Whether `uri` is one of its redirect URIs, exactly (RFC 9700, section 2.1).
+    pub fn has_redirect_uri(&self, uri: &str) -> bool {
+        self.redirect_uris.iter().any(|registered| registered == uri)
+    }
+
+    /// Whether `uri` is one of its post-logout redirect URIs, exactly.
+    pub fn has_post_logout_redirect_uri(&self, uri: &str) -> bool {
+        self.post_logout_redirect_uris.iter().any(|registered| registered == uri)
+    }
+}
+
+/// An upstream identity provider as registered at the hub.
+#[derive(Clone, Debug)]
+pub struct IdentityProvider {
+    /// Its id in the registry.
+    pub id: IdpId,
+    /// The name on the choice page.
+    pub display_name: String,
+    /// Its issuer; its configuration is discovered from there.
+    pub issuer: Url,
+    /// The hub's client id at this IdP.
+    pub client_id: String,
+    /// The hub's client secret at this IdP.
+    pub client_secret: Secret,
+    /// The highest level this IdP is trusted for.
+    pub level: EidasLevel,
+    /// Whether it is offered at all.
+    pub enabled: bool,
+    /// The scopes the hub asks it for (enough for the pivot identity), never the SP's.
+    pub scopes: Vec<String>,
+}
+
+/// The identity providers a request may use, in registry order: enabled, allowed by the SP,
+/// and reaching `required` level.
+pub fn eligible_idps<'a>(
+    idps: &'a [IdentityProvider],
+    sp: &ServiceProvider,
+    required: EidasLevel,
+) -> Vec<&'a IdentityProvider> {
+    idps.iter().filter(|idp| idp.enabled && idp.level >= required && sp.idp_policy.allows(&idp.id)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scopes::Scope;
+
+    fn idp(id: &str, level: EidasLevel, enabled: bool) -> IdentityProvider {
+        IdentityProvider {
+            id: IdpId::new(id),
+            display_name: id.into(),
+            issuer: Url::parse("https://idp.example").unwrap(),
+            client_id: "hub".into(),
+            client_secret: Secret::new("x"),
+            level,
+            enabled,
+            scopes: vec!["openid".into()],
+        }
+    }
+
+    fn sp(policy: IdpPolicy) -> ServiceProvider {
+        ServiceProvider {
+            id: SpId::new("sp"),
+            name: "SP".into(),
+            authentication: ClientAuthentication::None,
+            redirect_uris: vec!["https://sp.example/cb".into()],
+            post_logout_redirect_uris: vec![],
+            scopes: ScopeSet::from_scopes([Scope::OpenId]),
+            id_token_algorithm: IdTokenAlgorithm::ES256,
+            sector: Sector::new("sp"),
+            idp_policy: policy,
+            minimum_level: EidasLevel::Low,
+        }
+    }
+
+    #[test]
+    fn eligibility_follows_level_enabled_and_policy() {
+        let idps = [
+            idp("low", EidasLevel::Low, true),
+            idp("high", EidasLevel::High, true),
+            idp("off", EidasLevel::High, false),
+        ];
+        let ids = |list: Vec<&IdentityProvider>| list.iter().map(|i| i.id.as_str().to_owned()).collect::<Vec<_>>();
+        assert_eq!(ids(eligible_idps(&idps, &sp(IdpPolicy::All), EidasLevel::Low)), ["low", "high"]);
+        assert_eq!(ids(eligible_idps(&idps, &sp(IdpPolicy::All), EidasLevel::High)), ["high"]);
+        assert_eq!(ids(eligible_idps(&idps, &sp(IdpPolicy::Deny(vec![IdpId::new("high")])), EidasLevel::Low)), ["low"]);
+        assert_eq!(
+            ids(eligible_idps(&idps, &sp(IdpPolicy::AllowOnly(vec![IdpId::new("off")])), EidasLevel::Low)),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn redirect_uris_match_exactly() {
+        let sp = sp(IdpPolicy::All);
+        assert!(sp.has_redirect_uri("https://sp.example/cb"));
+        assert!(!sp.has_redirect_uri("https://sp.example/cb/"));
+        assert!(!sp.has_redirect_uri("https://sp.example/cb?x=1"));
+        assert!(!sp.has_redirect_uri("HTTPS://sp.example/cb"));
+    }
+}

@@ -1,0 +1,8 @@
+//! Mock actors of the Relais federation, served as real HTTP servers: an OpenID Connect
+//! identity provider with fault injection ([`idp`]) and the demo service provider of a
+//! town hall ([`sp`]). Used by `relais demo` and by the hub's end-to-end tests.
+
+pub mod idp;
+pub mod sp;
+
+mod web;

@@ -1,0 +1,108 @@
+//! The demo service provider: the website of a town hall, a real OpenID Connect relying
+//! party of the hub (discovery, authorization code with PKCE, ID token verification,
+//! userinfo, RP-initiated logout), talking to it over HTTP only.
+
+mod error;
+mod handlers;
+mod hub;
+
+use crate::web::Templates;
+use axum::routing::get;
+use axum::Router;
+use error::SpError;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// Configuration of the demo service provider.
+#[derive(Clone, Debug)]
+pub struct DemoSpSettings {
+    /// Where it is served, e.g. `http://localhost:PORT`.
+    pub base_url: url::Url,
+    /// The hub's issuer.
+    pub hub_issuer: url::Url,
+    /// Its client identifier at the hub.
+    pub client_id: String,
+    /// Its client secret at the hub (sent with `client_secret_basic`).
+    pub client_secret: String,
+    /// Name of the service, e.g. `Mairie de Démoville`.
+    pub display_name: String,
+    /// Scopes requested, e.g. `["openid", "identite_pivot", "email"]`.
+    pub scopes: Vec<String>,
+}
+
+/// Serves the demo service provider on `listener` in a spawned task and returns at once.
+pub async fn serve_demo_sp(listener: tokio::net::TcpListener, settings: DemoSpSettings) -> std::io::Result<()> {
+    let state = Arc::new(SpState::new(settings)?);
+    let app = Router::new()
+        .route("/", get(handlers::home))
+        .route("/connexion", get(handlers::connexion))
+        .route("/callback", get(handlers::callback))
+        .route("/deconnexion", get(handlers::deconnexion))
+        .route("/deconnecte", get(handlers::deconnecte))
+        .with_state(state);
+    tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, app).await {
+            tracing::error!(%error, "demo SP server stopped");
+        }
+    });
+    Ok(())
+}
+
+/// Name of the browser cookie keying the server-side session.
+const SESSION_COOKIE: &str = "demo_sp_session";
+
+/// A login started at `/connexion`, waiting for the callback.
+struct PendingLogin {
+    csrf_state: String,
+    nonce: String,
+    pkce_verifier: String,
+}
+
+/// A person identified through the hub.
+#[derive(serde::Serialize)]
+struct SignedIn {
+    sub: String,
+    acr: Option<String>,
+    /// Every claim received from userinfo, as displayed.
+    claims: Vec<(String, String)>,
+    #[serde(skip)]
+    id_token: String,
+}
+
+/// What the demo SP knows about one browser.
+enum Session {
+    Pending(PendingLogin),
+    SignedIn(SignedIn),
+}
+
+struct SpState {
+    settings: DemoSpSettings,
+    /// `base_url` without trailing slash.
+    base: String,
+    http: reqwest::Client,
+    hub: tokio::sync::OnceCell<hub::HubMetadata>,
+    templates: Templates,
+    sessions: Mutex<HashMap<String, Session>>,
+}
+
+impl SpState {
+    fn new(settings: DemoSpSettings) -> std::io::Result<Self> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(std::io::Error::other)?;
+        let templates = Templates::new(&[
+            ("sp_home.html", include_str!("../../templates/sp_home.html")),
+            ("sp_message.html", include_str!("../../templates/sp_message.html")),
+        ])
+        .map_err(std::io::Error::other)?;
+        Ok(Self {
+            base: settings.base_url.as_str().trim_end_matches('/').to_owned(),
+            settings,
+            http,
+            hub: tokio::sync::OnceCell::new(),
+            templates,
+            sessions: Mutex::new(HashMap::new()),
+        })
+    }
+}

@@ -1,0 +1,276 @@
+//! The hub's JOSE: its signing keys (generated, loaded, published as a JWKS), the ID tokens
+//! it signs, and the JWTs it verifies (its own `id_token_hint`, the clients' `private_key_jwt`
+//! assertions). Built on `jsonwebtoken` with its RustCrypto backend, the same `p256`/`rsa`
+//! stack as `openidconnect` uses, so one set of crypto crates serves both sides. Only
+//! asymmetric algorithms are accepted: `alg: none` cannot be parsed and HMAC is refused before
+//! a key is chosen, so a public key is never used as an HMAC secret.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use jsonwebtoken::jwk::{Jwk, JwkSet};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use p256::elliptic_curve::sec1::ToEncodedPoint;
+use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
+use relais_domain::providers::IdTokenAlgorithm;
+use rsa::traits::PublicKeyParts;
+use serde::{de::DeserializeOwned, Serialize};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+/// A JOSE failure.
+#[derive(Debug, thiserror::Error)]
+pub enum JoseError {
+    /// Key material could not be generated or read.
+    #[error("key material: {0}")]
+    Key(String),
+    /// No key of the hub can sign with this algorithm.
+    #[error("no signing key for {0:?}")]
+    NoKeyFor(IdTokenAlgorithm),
+    /// A token could not be signed.
+    #[error("signing failed: {0}")]
+    Signing(String),
+    /// A presented JWT is not acceptable.
+    #[error("invalid token: {0}")]
+    InvalidToken(String),
+}
+
+/// Private key material as persisted: the key store's record, kept out of this crate's types.
+#[derive(Clone)]
+pub struct KeyMaterial {
+    /// The key id.
+    pub kid: String,
+    /// The algorithm.
+    pub alg: IdTokenAlgorithm,
+    /// PKCS#8 PEM of the private key.
+    pub private_pem: String,
+}
+
+impl std::fmt::Debug for KeyMaterial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyMaterial").field("kid", &self.kid).field("alg", &self.alg).finish_non_exhaustive()
+    }
+}
+
+impl KeyMaterial {
+    /// Generates a new key: P-256 for ES256, RSA-2048 for RS256. Its `kid` is its RFC 7638
+    /// thumbprint.
+    pub fn generate(alg: IdTokenAlgorithm) -> Result<Self, JoseError> {
+        let key_error = |e: &dyn std::fmt::Display| JoseError::Key(e.to_string());
+        let private_pem = match alg {
+            IdTokenAlgorithm::ES256 => p256::SecretKey::random(&mut rand::rngs::OsRng)
+                .to_pkcs8_pem(LineEnding::LF)
+                .map_err(|e| key_error(&e))?
+                .to_string(),
+            IdTokenAlgorithm::RS256 => rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048)
+                .map_err(|e| key_error(&e))?
+                .to_pkcs8_pem(LineEnding::LF)
+                .map_err(|e| key_error(&e))?
+                .to_string(),
+        };
+        let public = public_jwk(alg, &private_pem)?;
+        Ok(Self { kid: thumbprint(&public), alg, private_pem })
+    }
+}
+
+/// The public JWK members of a private key (without `kid`).
+fn public_jwk(alg: IdTokenAlgorithm, private_pem: &str) -> Result<Value, JoseError> {
+    let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
+    match alg {
+        IdTokenAlgorithm::ES256 => {
+            let key = p256::SecretKey::from_pkcs8_pem(private_pem).map_err(|e| JoseError::Key(e.to_string()))?;
+            let point = key.public_key().to_encoded_point(false);
+            let (Some(x), Some(y)) = (point.x(), point.y()) else {
+                return Err(JoseError::Key("P-256 point at infinity".into()));
+            };
+            Ok(json!({"kty": "EC", "crv": "P-256", "x": b64(x), "y": b64(y)}))
+        }
+        IdTokenAlgorithm::RS256 => {
+            let key = rsa::RsaPrivateKey::from_pkcs8_pem(private_pem).map_err(|e| JoseError::Key(e.to_string()))?;
+            Ok(json!({"kty": "RSA", "n": b64(&key.n().to_bytes_be()), "e": b64(&key.e().to_bytes_be())}))
+        }
+    }
+}
+
+/// RFC 7638 thumbprint of a public JWK (members in lexicographic order, no whitespace).
+fn thumbprint(jwk: &Value) -> String {
+    let canonical = match jwk["kty"].as_str() {
+        Some("EC") => json!({"crv": jwk["crv"], "kty": "EC", "x": jwk["x"], "y": jwk["y"]}),
+        _ => json!({"e": jwk["e"], "kty": "RSA", "n": jwk["n"]}),
+    };
+    URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.to_string().as_bytes()))
+}
+
+fn jwt_algorithm(alg: IdTokenAlgorithm) -> Algorithm {
+    match alg {
+        IdTokenAlgorithm::ES256 => Algorithm::ES256,
+        IdTokenAlgorithm::RS256 => Algorithm::RS256,
+    }
+}
+
+struct SigningKey {
+    material: KeyMaterial,
+    public: Value,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+}
+
+/// The hub's keys. All are published; the newest of each algorithm signs, so a new key can be
+/// published before it is used and an old one kept until its tokens expire.
+pub struct HubKeys {
+    keys: Vec<SigningKey>,
+}
+
+impl HubKeys {
+    /// Loads persisted keys, oldest first.
+    pub fn from_material(materials: Vec<KeyMaterial>) -> Result<Self, JoseError> {
+        let keys = materials
+            .into_iter()
+            .map(|material| {
+                let public = public_jwk(material.alg, &material.private_pem)?;
+                let pem = material.private_pem.as_bytes();
+                let encoding = match material.alg {
+                    IdTokenAlgorithm::ES256 => EncodingKey::from_ec_pem(pem),
+                    IdTokenAlgorithm::RS256 => EncodingKey::from_rsa_pem(pem),
+                }
+                .map_err(|e| JoseError::Key(e.to_string()))?;
+                let decoding = match material.alg {
+                    IdTokenAlgorithm::ES256 => DecodingKey::from_ec_components(text(&public["x"]), text(&public["y"])),
+                    IdTokenAlgorithm::RS256 => DecodingKey::from_rsa_components(text(&public["n"]), text(&public["e"])),
+                }
+                .map_err(|e| JoseError::Key(e.to_string()))?;
+                Ok(SigningKey { material, public, encoding, decoding })
+            })
+            .collect::<Result<Vec<_>, JoseError>>()?;
+        Ok(Self { keys })
+    }
+
+    /// Whether a key signs with `alg`.
+    pub fn has(&self, alg: IdTokenAlgorithm) -> bool {
+        self.keys.iter().any(|k| k.material.alg == alg)
+    }
+
+    /// The public JWK Set (RFC 7517).
+    pub fn jwks(&self) -> Value {
+        let keys: Vec<Value> = self
+            .keys
+            .iter()
+            .map(|key| {
+                let mut jwk = key.public.clone();
+                if let Some(members) = jwk.as_object_mut() {
+                    members.insert("kid".into(), json!(key.material.kid));
+                    members.insert("use".into(), json!("sig"));
+                    members.insert("alg".into(), json!(jwt_algorithm(key.material.alg)));
+                }
+                jwk
+            })
+            .collect();
+        json!({ "keys": keys })
+    }
+
+    /// Signs `claims` as a JWT with the newest key of `alg`.
+    pub fn sign<T: Serialize>(&self, alg: IdTokenAlgorithm, claims: &T) -> Result<String, JoseError> {
+        let key = self.keys.iter().rev().find(|k| k.material.alg == alg).ok_or(JoseError::NoKeyFor(alg))?;
+        let mut header = Header::new(jwt_algorithm(alg));
+        header.kid = Some(key.material.kid.clone());
+        jsonwebtoken::encode(&header, claims, &key.encoding).map_err(|e| JoseError::Signing(e.to_string()))
+    }
+
+    /// Verifies a JWT the hub signed itself (an `id_token_hint`), whatever its expiry (RP-
+    /// initiated logout accepts expired hints), and returns its claims.
+    pub fn verify_own<T: DeserializeOwned>(&self, token: &str, issuer: &str) -> Result<T, JoseError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|e| JoseError::InvalidToken(e.to_string()))?;
+        let key = self
+            .keys
+            .iter()
+            .find(|k| {
+                header.kid.as_deref() == Some(k.material.kid.as_str()) && jwt_algorithm(k.material.alg) == header.alg
+            })
+            .ok_or_else(|| JoseError::InvalidToken("unknown key or algorithm".into()))?;
+        let mut validation = Validation::new(header.alg);
+        validation.validate_exp = false;
+        validation.validate_aud = false;
+        validation.required_spec_claims.clear();
+        validation.set_issuer(&[issuer]);
+        jsonwebtoken::decode::<T>(token, &key.decoding, &validation)
+            .map(|data| data.claims)
+            .map_err(|e| JoseError::InvalidToken(e.to_string()))
+    }
+}
+
+fn text(value: &Value) -> &str {
+    value.as_str().unwrap_or_default()
+}
+
+/// The accepted algorithms for clients' assertions: asymmetric only.
+const ASSERTION_ALGORITHMS: [Algorithm; 7] = [
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::ES256,
+    Algorithm::ES384,
+];
+
+/// The claims of a `private_key_jwt` client assertion that the hub checks itself.
+#[derive(Debug, serde::Deserialize)]
+pub struct ClientAssertionClaims {
+    /// Must be the client id.
+    pub iss: String,
+    /// Must be the client id.
+    pub sub: String,
+    /// Unique id, single use.
+    pub jti: String,
+    /// Expiry.
+    pub exp: u64,
+    /// Not before, if any.
+    pub nbf: Option<u64>,
+}
+
+/// Verifies a client assertion's signature with a key of the client's registered JWK Set,
+/// its audience (one of `audiences`) and issuer; expiry and replay are the caller's, against
+/// the hub's clock and store.
+pub fn verify_client_assertion(
+    assertion: &str,
+    client_jwks: &str,
+    client_id: &str,
+    audiences: &[String],
+) -> Result<ClientAssertionClaims, JoseError> {
+    let invalid = |message: String| JoseError::InvalidToken(message);
+    let header = jsonwebtoken::decode_header(assertion).map_err(|e| invalid(e.to_string()))?;
+    if !ASSERTION_ALGORITHMS.contains(&header.alg) {
+        return Err(invalid(format!("algorithm {:?} is not accepted", header.alg)));
+    }
+    let jwks: JwkSet =
+        serde_json::from_str(client_jwks).map_err(|e| invalid(format!("client JWKS unreadable: {e}")))?;
+    let candidates: Vec<&Jwk> = match header.kid.as_deref() {
+        Some(kid) => jwks.keys.iter().filter(|k| k.common.key_id.as_deref() == Some(kid)).collect(),
+        None => jwks.keys.iter().collect(),
+    };
+    let mut validation = Validation::new(header.alg);
+    validation.validate_exp = false;
+    validation.required_spec_claims.clear();
+    validation.set_audience(audiences);
+    validation.set_issuer(&[client_id]);
+    let mut last_error = invalid("no key of the client matches".into());
+    for jwk in candidates {
+        let Ok(key) = DecodingKey::from_jwk(jwk) else { continue };
+        match jsonwebtoken::decode::<ClientAssertionClaims>(assertion, &key, &validation) {
+            Ok(data) if data.claims.sub == client_id => return Ok(data.claims),
+            Ok(_) => return Err(invalid("sub must be the client id".into())),
+            Err(e) => last_error = invalid(e.to_string()),
+        }
+    }
+    Err(last_error)
+}
+
+/// The `at_hash` of an access token for an ID token signed with a SHA-256 algorithm
+/// (OpenID Connect Core 3.1.3.6).
+pub fn at_hash(access_token: &str) -> String {
+    let digest = Sha256::digest(access_token.as_bytes());
+    URL_SAFE_NO_PAD.encode(&digest[..16])
+}
+
+#[cfg(test)]
+#[path = "jose_tests.rs"]
+mod tests;

@@ -1,0 +1,14 @@
+//! The OpenID Connect protocols of Relais: validation of the service providers' requests,
+//! the hub's keys and tokens (JOSE), discovery, and the hub's client towards identity
+//! providers. Knows nothing of HTTP servers or storage.
+
+pub mod authorize;
+pub mod discovery;
+pub mod error;
+pub mod jose;
+pub mod pkce;
+pub mod random;
+pub mod token;
+pub mod upstream;
+
+pub use error::{ErrorCode, OAuthError};

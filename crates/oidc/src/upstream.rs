@@ -1,0 +1,290 @@
+//! The hub as an OpenID Connect client of the identity providers, built on the `openidconnect`
+//! crate (a widely used, spec-following RP library): discovery, the authorization URL with the
+//! hub's own state, nonce and PKCE, the code exchange, full ID token verification, userinfo
+//! with the subject check, and RP-initiated logout. Nothing here names the service provider.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreGenderClaim, CoreJwsSigningAlgorithm};
+use openidconnect::{
+    AccessToken, AdditionalClaims, AuthenticationContextClass, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
+    IssuerUrl, LogoutRequest, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl,
+    ProviderMetadataWithLogout, RedirectUrl, Scope, TokenResponse, UserInfoClaims,
+};
+use relais_domain::flow::UpstreamLogin;
+use relais_domain::{EidasLevel, IdentityProvider, IdpId, PivotError, PivotIdentity};
+use serde_json::{Map, Value};
+use url::Url;
+
+use crate::random::random_token;
+
+/// How long discovery metadata (and the IdP's keys) are reused before being fetched again.
+const METADATA_LIFETIME: Duration = Duration::from_secs(600);
+
+/// Why a sign-in at an IdP did not give an identity.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    /// The IdP could not be reached or its configuration read.
+    #[error("identity provider unavailable: {0}")]
+    Unavailable(String),
+    /// The IdP refused the code exchange.
+    #[error("token request refused: {0}")]
+    TokenRefused(String),
+    /// The ID token is missing or failed verification.
+    #[error("ID token rejected: {0}")]
+    IdTokenRejected(String),
+    /// Userinfo failed, or names another subject than the ID token.
+    #[error("userinfo rejected: {0}")]
+    UserinfoRejected(String),
+    /// The IdP asserted a level below what the request needs, or none.
+    #[error("assurance level not reached: {0}")]
+    LevelNotReached(String),
+    /// The claims are not a complete pivot identity.
+    #[error(transparent)]
+    Pivot(#[from] PivotError),
+}
+
+/// The hub's request to an IdP, and what it must remember for the callback.
+pub struct UpstreamAuthorization {
+    /// Where to send the person.
+    pub url: Url,
+    /// The hub's `state` towards the IdP.
+    pub state: String,
+    /// The hub's `nonce` towards the IdP.
+    pub nonce: String,
+    /// The PKCE verifier.
+    pub pkce_verifier: String,
+}
+
+/// What a verified IdP sign-in gives.
+pub struct UpstreamIdentity {
+    /// The person, normalised.
+    pub pivot: PivotIdentity,
+    /// The level reached: the IdP's assertion, capped by the level it is trusted for.
+    pub acr: EidasLevel,
+    /// The IdP's ID token, kept for logout.
+    pub id_token: String,
+}
+
+/// Claims beyond the standard ones that the pivot identity needs.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+struct PivotExtraClaims {
+    birthplace: Option<String>,
+    birthcountry: Option<String>,
+}
+impl AdditionalClaims for PivotExtraClaims {}
+
+/// The ID token algorithms accepted from IdPs: asymmetric only.
+const ACCEPTED_ALGORITHMS: [CoreJwsSigningAlgorithm; 6] = [
+    CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+    CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha384,
+    CoreJwsSigningAlgorithm::RsaSsaPssSha256,
+    CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+    CoreJwsSigningAlgorithm::EcdsaP384Sha384,
+    CoreJwsSigningAlgorithm::EdDsa,
+];
+
+/// The hub's client towards every IdP, with a cache of their discovered metadata.
+pub struct UpstreamClient {
+    http: reqwest::Client,
+    redirect_uri: RedirectUrl,
+    post_logout_redirect_uri: String,
+    metadata: RwLock<HashMap<IdpId, (Arc<ProviderMetadataWithLogout>, Instant)>>,
+}
+
+impl UpstreamClient {
+    /// A client whose IdP callbacks come back to these hub URLs. Redirects are never followed
+    /// (they would open the hub to request forgery).
+    pub fn new(redirect_uri: &str, post_logout_redirect_uri: &str) -> Result<Self, UpstreamError> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| UpstreamError::Unavailable(e.to_string()))?;
+        let redirect_uri =
+            RedirectUrl::new(redirect_uri.to_owned()).map_err(|e| UpstreamError::Unavailable(e.to_string()))?;
+        Ok(Self {
+            http,
+            redirect_uri,
+            post_logout_redirect_uri: post_logout_redirect_uri.to_owned(),
+            metadata: RwLock::new(HashMap::new()),
+        })
+    }
+
+    async fn metadata(
+        &self,
+        idp: &IdentityProvider,
+        refresh: bool,
+    ) -> Result<Arc<ProviderMetadataWithLogout>, UpstreamError> {
+        if !refresh {
+            if let Ok(cache) = self.metadata.read() {
+                if let Some((metadata, fetched)) = cache.get(&idp.id) {
+                    if fetched.elapsed() < METADATA_LIFETIME {
+                        return Ok(metadata.clone());
+                    }
+                }
+            }
+        }
+        let issuer = IssuerUrl::new(idp.issuer.as_str().trim_end_matches('/').to_owned())
+            .map_err(|e| UpstreamError::Unavailable(e.to_string()))?;
+        let metadata = ProviderMetadataWithLogout::discover_async(issuer, &self.http)
+            .await
+            .map_err(|e| UpstreamError::Unavailable(error_chain(&e)))?;
+        let metadata = Arc::new(metadata);
+        if let Ok(mut cache) = self.metadata.write() {
+            cache.insert(idp.id.clone(), (metadata.clone(), Instant::now()));
+        }
+        Ok(metadata)
+    }
+
+    fn client(&self, idp: &IdentityProvider, metadata: &ProviderMetadataWithLogout) -> CoreClientFromMetadata {
+        CoreClient::from_provider_metadata(
+            metadata.clone(),
+            ClientId::new(idp.client_id.clone()),
+            Some(ClientSecret::new(idp.client_secret.expose().to_owned())),
+        )
+        .set_redirect_uri(self.redirect_uri.clone())
+    }
+
+    /// The authorization URL at `idp`: the IdP's configured scopes, `prompt=login` (the hub owns
+    /// single sign-on), the level needed, and fresh state, nonce and PKCE of the hub's own.
+    pub async fn authorization_url(
+        &self,
+        idp: &IdentityProvider,
+        level: EidasLevel,
+    ) -> Result<UpstreamAuthorization, UpstreamError> {
+        let metadata = self.metadata(idp, false).await?;
+        let client = self.client(idp, &metadata);
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let (state, nonce) = (random_token(), random_token());
+        let (state_for_url, nonce_for_url) = (state.clone(), nonce.clone());
+        let mut request = client
+            .authorize_url(
+                CoreAuthenticationFlow::AuthorizationCode,
+                move || CsrfToken::new(state_for_url),
+                move || Nonce::new(nonce_for_url),
+            )
+            .set_pkce_challenge(challenge)
+            .add_prompt(openidconnect::core::CoreAuthPrompt::Login)
+            .add_auth_context_value(AuthenticationContextClass::new(level.as_acr().to_owned()));
+        for scope in idp.scopes.iter().filter(|s| s.as_str() != "openid") {
+            request = request.add_scope(Scope::new(scope.clone()));
+        }
+        let (url, _, _) = request.url();
+        Ok(UpstreamAuthorization { url, state, nonce, pkce_verifier: verifier.secret().clone() })
+    }
+
+    /// Completes the sign-in: exchanges `code`, verifies the ID token (signature from the IdP's
+    /// JWKS, `iss`, `aud`, `exp`, `nonce`, `acr`), fetches userinfo for the same `sub`, and
+    /// normalises the claims to the pivot identity.
+    pub async fn complete(
+        &self,
+        idp: &IdentityProvider,
+        code: &str,
+        login: &UpstreamLogin,
+    ) -> Result<UpstreamIdentity, UpstreamError> {
+        let metadata = self.metadata(idp, false).await?;
+        let client = self.client(idp, &metadata);
+        let token_response = client
+            .exchange_code(AuthorizationCode::new(code.to_owned()))
+            .map_err(|e| UpstreamError::Unavailable(e.to_string()))?
+            .set_pkce_verifier(PkceCodeVerifier::new(login.pkce_verifier.clone()))
+            .request_async(&self.http)
+            .await
+            .map_err(|e| UpstreamError::TokenRefused(error_chain(&e)))?;
+        let id_token = token_response.id_token().ok_or_else(|| UpstreamError::IdTokenRejected("no id_token".into()))?;
+        let nonce = Nonce::new(login.nonce.clone());
+        let verified = {
+            let verifier = client.id_token_verifier().set_allowed_algs(ACCEPTED_ALGORITHMS);
+            id_token.claims(&verifier, &nonce).cloned()
+        };
+        // A signature that fails with cached keys may be a rotation at the IdP: verify once
+        // more with freshly discovered keys before refusing.
+        let claims = match verified {
+            Ok(claims) => claims,
+            Err(first) => {
+                let fresh = self.metadata(idp, true).await?;
+                let client = self.client(idp, &fresh);
+                let verifier = client.id_token_verifier().set_allowed_algs(ACCEPTED_ALGORITHMS);
+                id_token
+                    .claims(&verifier, &nonce)
+                    .cloned()
+                    .map_err(|_| UpstreamError::IdTokenRejected(error_chain(&first)))?
+            }
+        };
+        let asserted = claims
+            .auth_context_ref()
+            .and_then(|acr| EidasLevel::from_acr(acr.as_str()))
+            .ok_or_else(|| UpstreamError::LevelNotReached("no eIDAS acr in the ID token".into()))?;
+        let acr = asserted.min(idp.level);
+        if acr < login.required_level {
+            return Err(UpstreamError::LevelNotReached(format!("{acr} reached, {} required", login.required_level)));
+        }
+
+        let userinfo: UserInfoClaims<PivotExtraClaims, CoreGenderClaim> = client
+            .user_info(AccessToken::new(token_response.access_token().secret().clone()), Some(claims.subject().clone()))
+            .map_err(|e| UpstreamError::UserinfoRejected(e.to_string()))?
+            .request_async(&self.http)
+            .await
+            .map_err(|e| UpstreamError::UserinfoRejected(error_chain(&e)))?;
+
+        let mut merged = as_object(&claims);
+        merged.extend(as_object(&userinfo));
+        let pivot = PivotIdentity::from_claims(|name| merged.get(name).and_then(Value::as_str))?;
+        Ok(UpstreamIdentity { pivot, acr, id_token: id_token.to_string() })
+    }
+
+    /// The RP-initiated logout URL at `idp` for the session of `id_token`, coming back to the
+    /// hub with `state`; `None` when the IdP has no end-session endpoint.
+    pub async fn logout_url(
+        &self,
+        idp: &IdentityProvider,
+        id_token: &str,
+        state: &str,
+    ) -> Result<Option<Url>, UpstreamError> {
+        let metadata = self.metadata(idp, false).await?;
+        let Some(endpoint) = metadata.additional_metadata().end_session_endpoint.clone() else {
+            return Ok(None);
+        };
+        let post_logout = PostLogoutRedirectUrl::new(self.post_logout_redirect_uri.clone())
+            .map_err(|e| UpstreamError::Unavailable(e.to_string()))?;
+        let mut url = LogoutRequest::from(endpoint)
+            .set_client_id(ClientId::new(idp.client_id.clone()))
+            .set_post_logout_redirect_uri(post_logout)
+            .set_state(CsrfToken::new(state.to_owned()))
+            .http_get_url();
+        // The raw ID token is passed as received: `set_id_token_hint` needs a parsed token,
+        // and re-serialising one would not change it.
+        url.query_pairs_mut().append_pair("id_token_hint", id_token);
+        Ok(Some(url))
+    }
+}
+
+type CoreClientFromMetadata = CoreClient<
+    openidconnect::EndpointSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointMaybeSet,
+    openidconnect::EndpointMaybeSet,
+>;
+
+fn as_object<T: serde::Serialize>(value: &T) -> Map<String, Value> {
+    match serde_json::to_value(value) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    }
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}

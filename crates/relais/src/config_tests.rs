@@ -1,0 +1,67 @@
+#![allow(clippy::unwrap_used)]
+use super::*;
+
+const VALID: &str = r#"
+[hub]
+issuer = "http://localhost:8000"
+pairwise_secret = "0123456789abcdef0123456789abcdef"
+
+[[identity_providers]]
+id = "impots"
+display_name = "Impôts"
+issuer = "http://localhost:8002"
+client_id = "relais"
+client_secret = "s"
+eidas_level = "eidas2"
+
+[[service_providers]]
+client_id = "mairie"
+name = "Mairie"
+client_secret = "secret"
+redirect_uris = ["http://localhost:8001/callback"]
+scopes = ["openid", "identite_pivot"]
+allowed_idps = ["impots"]
+"#;
+
+fn no_env(_: &str) -> Option<String> {
+    None
+}
+
+fn message(text: &str) -> String {
+    match Config::from_toml(text, &no_env) {
+        Ok(_) => "ok".into(),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn a_valid_file_loads_with_defaults() {
+    let config = Config::from_toml(VALID, &no_env).unwrap();
+    assert_eq!(config.settings.code_lifetime, 60);
+    assert_eq!(config.settings.access_token_lifetime, 60);
+    assert_eq!(config.service_providers[0].idp_policy, IdpPolicy::AllowOnly(vec![IdpId::new("impots")]));
+    assert_eq!(config.identity_providers[0].level, EidasLevel::Substantial);
+}
+
+#[test]
+fn errors_name_the_field() {
+    assert!(message(&VALID.replace("[hub]", "[hub]\nlisten_port = 3")).contains("unknown field `listen_port`"));
+    assert!(message(&VALID.replace("eidas2", "eidas9")).contains("identity_providers[0].eidas_level"));
+    assert!(message(&VALID.replace("client_secret = \"secret\"\n", "")).contains("service_providers[0].client_secret"));
+    assert!(message(&VALID.replace("\"impots\"]", "\"ameli\"]")).contains("service_providers[0].allowed_idps"));
+    assert!(message(&VALID.replace("\"openid\", \"identite_pivot\"", "\"openid\", \"telepathy\""))
+        .contains("service_providers[0].scopes"));
+    assert!(message(&VALID.replace("http://localhost:8000", "http://relais.example")).contains("hub.issuer"));
+    assert!(message(&VALID.replace("0123456789abcdef0123456789abcdef", "short")).contains("hub.pairwise_secret"));
+    assert!(message(&VALID.replace("[hub]", "[hub]\ncode_lifetime = 600")).contains("hub.code_lifetime"));
+}
+
+#[test]
+fn the_environment_overrides_secrets() {
+    let env = |name: &str| (name == "RELAIS_SP_MAIRIE_CLIENT_SECRET").then(|| "from-env".to_owned());
+    let config = Config::from_toml(VALID, &env).unwrap();
+    match &config.service_providers[0].authentication {
+        ClientAuthentication::SecretBasic(secret) => assert!(secret.matches("from-env")),
+        other => panic!("{other:?}"),
+    }
+}

@@ -1,0 +1,48 @@
+//! Assembling a hub from a configuration: the registry, the ephemeral store, the keys, the
+//! clock. The system clock is read here and nowhere else.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use relais_domain::providers::IdTokenAlgorithm;
+use relais_domain::{Clock, UnixTime};
+use relais_server::{AppState, HubParts};
+use relais_store::{FileKeyStore, KeyStore, MemoryEphemeralStore, StaticRegistry};
+
+use crate::config::Config;
+
+/// The wall clock.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> UnixTime {
+        UnixTime(SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default())
+    }
+}
+
+/// The algorithms the hub must hold a key for: ES256 always, RS256 when an SP asks for it.
+pub fn needed_algorithms(config: &Config) -> Vec<IdTokenAlgorithm> {
+    let mut needed = vec![IdTokenAlgorithm::ES256];
+    if config.service_providers.iter().any(|sp| sp.id_token_algorithm == IdTokenAlgorithm::RS256) {
+        needed.push(IdTokenAlgorithm::RS256);
+    }
+    needed
+}
+
+/// The hub's state for `config`, with keys from `key_store` (generated on first start).
+pub async fn assemble(config: &Config, key_store: &dyn KeyStore, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    let keys = relais_server::keys::load_or_generate(key_store, &needed_algorithms(config), clock.now().0).await?;
+    let parts = HubParts {
+        settings: config.settings.clone(),
+        registry: Arc::new(StaticRegistry::new(config.service_providers.clone(), config.identity_providers.clone())),
+        ephemeral: Arc::new(MemoryEphemeralStore::new(clock.clone())),
+        keys,
+        clock,
+    };
+    Ok(AppState::new(parts)?)
+}
+
+/// The key store under the configured data directory.
+pub fn key_store(config: &Config) -> FileKeyStore {
+    FileKeyStore::new(config.data_dir.join("signing-keys.json"))
+}

@@ -1,0 +1,46 @@
+//! The hub's cookies, from one builder: `HttpOnly`, `SameSite=Lax` (the sign-in comes back from
+//! the IdP as a top-level navigation), `Path=/`, and `Secure` with the `__Host-` prefix when the
+//! hub is served over HTTPS.
+
+use axum::http::{header, HeaderMap, HeaderValue};
+
+/// The cookie binding flows to one browser.
+pub const BROWSER: &str = "relais_browser";
+/// The cookie holding the hub session id.
+pub const SESSION: &str = "relais_session";
+
+/// The name a cookie is sent under.
+pub fn name(base: &str, https: bool) -> String {
+    if https {
+        format!("__Host-{base}")
+    } else {
+        base.to_owned()
+    }
+}
+
+/// The value of cookie `base` in a request.
+pub fn read(headers: &HeaderMap, base: &str, https: bool) -> Option<String> {
+    let wanted = name(base, https);
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == wanted)
+        .map(|(_, value)| value.to_owned())
+        .filter(|value| !value.is_empty())
+}
+
+/// A `Set-Cookie` value; `max_age` `None` makes a browser-session cookie, `Some(0)` deletes it.
+pub fn set(base: &str, value: &str, max_age: Option<u64>, https: bool) -> HeaderValue {
+    let mut cookie = format!("{}={value}; Path=/; HttpOnly; SameSite=Lax", name(base, https));
+    if let Some(seconds) = max_age {
+        cookie.push_str(&format!("; Max-Age={seconds}"));
+    }
+    if https {
+        cookie.push_str("; Secure");
+    }
+    // Values are base64url tokens: always a valid header value.
+    HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
+}

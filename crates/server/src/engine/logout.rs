@@ -1,0 +1,147 @@
+//! RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): the hub session ends, then the
+//! IdP session (the hub's own RP-initiated logout there), then the person returns to the SP's
+//! registered post-logout address.
+
+use relais_domain::flow::AuthenticatedSession;
+use relais_domain::PairwiseSub;
+use relais_oidc::random::{digest, random_token};
+use relais_store::Namespace;
+use url::Url;
+
+use super::{load_session, Browser};
+use crate::error::{AppError, ErrorPage};
+use crate::state::AppState;
+
+/// The parameters of a logout request.
+#[derive(Debug, Default, serde::Deserialize, serde::Serialize)]
+pub struct LogoutParams {
+    /// An ID token the hub issued to the SP.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token_hint: Option<String>,
+    /// Where to send the person afterwards (registered for the SP).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub post_logout_redirect_uri: Option<String>,
+    /// The SP's state, returned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// The SP, when no hint names it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// Set by the confirmation form.
+    #[serde(skip_serializing)]
+    pub confirm: Option<String>,
+}
+
+/// What the logout does next.
+pub enum LogoutOutcome {
+    /// Ask the person to confirm (no valid hint for their session).
+    Confirm(LogoutParams),
+    /// Go there; the session cookie is cleared.
+    Redirect(String),
+    /// Show the logged-out page; the session cookie is cleared.
+    LoggedOut,
+}
+
+#[derive(serde::Deserialize)]
+struct HintClaims {
+    aud: String,
+    sub: String,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct PendingLogout {
+    return_to: Option<String>,
+}
+
+/// Logout at the hub.
+#[tracing::instrument(skip_all)]
+pub async fn logout(
+    state: &AppState,
+    params: LogoutParams,
+    browser: &Browser,
+    confirmed: bool,
+) -> Result<LogoutOutcome, AppError> {
+    let hint = params
+        .id_token_hint
+        .as_deref()
+        .and_then(|token| state.keys.verify_own::<HintClaims>(token, &state.endpoints.issuer).ok());
+    let client = match (&hint, params.client_id.as_deref()) {
+        (Some(hint), Some(client)) if hint.aud != client => return Err(AppError::Page(ErrorPage::BadRequest)),
+        (Some(hint), _) => Some(hint.aud.clone()),
+        (None, client) => client.map(str::to_owned),
+    };
+    let sp = match &client {
+        Some(id) => state.registry.service_provider(&relais_domain::SpId::new(id.clone())).await?,
+        None => None,
+    };
+    let return_to = match params.post_logout_redirect_uri.as_deref() {
+        None => None,
+        Some(uri) => {
+            let sp = sp.as_ref().ok_or(AppError::Page(ErrorPage::UnregisteredRedirect))?;
+            if !sp.has_post_logout_redirect_uri(uri) {
+                return Err(AppError::Page(ErrorPage::UnregisteredRedirect));
+            }
+            let mut url = Url::parse(uri).map_err(|_| AppError::Page(ErrorPage::UnregisteredRedirect))?;
+            if let Some(sp_state) = &params.state {
+                url.query_pairs_mut().append_pair("state", sp_state);
+            }
+            Some(url.to_string())
+        }
+    };
+    let Some(session) = load_session(state, browser).await? else {
+        return Ok(return_to.map_or(LogoutOutcome::LoggedOut, LogoutOutcome::Redirect));
+    };
+    let hint_is_this_person = match (&hint, &sp) {
+        (Some(hint), Some(sp)) => {
+            PairwiseSub::derive(&state.settings.pairwise_secret, &sp.sector, &session.pivot).as_str() == hint.sub
+        }
+        _ => false,
+    };
+    if !hint_is_this_person && !confirmed {
+        return Ok(LogoutOutcome::Confirm(params));
+    }
+    end_session(state, browser, &session, return_to).await
+}
+
+async fn end_session(
+    state: &AppState,
+    browser: &Browser,
+    session: &AuthenticatedSession,
+    return_to: Option<String>,
+) -> Result<LogoutOutcome, AppError> {
+    if let Some(id) = &browser.session_id {
+        state.records.delete(Namespace::Session, &digest(id)).await?;
+    }
+    tracing::info!(target: "relais::trace", step = "logout", idp = %session.idp, sps = session.sps.len(), outcome = "ok", "hub session ended");
+    let idp = state.registry.identity_provider(&session.idp).await?;
+    let logout_state = random_token();
+    let idp_logout = match &idp {
+        Some(idp) => {
+            state.upstream.logout_url(idp, &session.idp_id_token, &logout_state).await.unwrap_or_else(|error| {
+                tracing::warn!(idp = %idp.id, %error, "identity provider logout unavailable");
+                None
+            })
+        }
+        None => None,
+    };
+    match idp_logout {
+        Some(url) => {
+            let pending = PendingLogout { return_to };
+            state.records.put(Namespace::Logout, &logout_state, &pending, state.settings.pending_lifetime).await?;
+            Ok(LogoutOutcome::Redirect(url.to_string()))
+        }
+        None => Ok(return_to.map_or(LogoutOutcome::LoggedOut, LogoutOutcome::Redirect)),
+    }
+}
+
+/// The IdP sent the person back after its logout: on to the SP.
+pub async fn logout_callback(state: &AppState, logout_state: Option<&str>) -> Result<LogoutOutcome, AppError> {
+    let pending: Option<PendingLogout> = match logout_state {
+        Some(value) => state.records.take(Namespace::Logout, value).await?,
+        None => None,
+    };
+    Ok(match pending.and_then(|p| p.return_to) {
+        Some(url) => LogoutOutcome::Redirect(url),
+        None => LogoutOutcome::LoggedOut,
+    })
+}

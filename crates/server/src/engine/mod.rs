@@ -1,0 +1,353 @@
+//! The flow engine: each step of a sign-in as one function, from the SP's authorization request
+//! to the code it gets back. Handlers call these and turn their outcome into HTTP. Each step
+//! emits one structured trace event (target `relais::trace`) naming the SP, the IdP and the
+//! outcome, never the person.
+
+mod logout;
+mod token;
+
+pub use logout::{logout, logout_callback, LogoutOutcome, LogoutParams};
+pub use token::{token, userinfo};
+
+use relais_domain::flow::{
+    AuthenticatedSession, AuthorizationRequest, CodeGrant, IdentityGrant, PendingAuthorization, Prompt, UpstreamLogin,
+};
+use relais_domain::providers::eligible_idps;
+use relais_domain::{IdentityProvider, IdpId, PairwiseSub, ServiceProvider};
+use relais_oidc::authorize::{client_id_of, validate, AuthorizeError, AuthorizeRefusal, RawAuthorizationRequest};
+use relais_oidc::random::{digest, random_token};
+use relais_oidc::upstream::UpstreamError;
+use relais_oidc::{ErrorCode, OAuthError};
+use relais_store::Namespace;
+use url::Url;
+
+use crate::error::{AppError, ErrorPage};
+use crate::pages::IdpChoice;
+use crate::state::AppState;
+
+/// The browser a request comes from: the digest of its binding cookie and its session id.
+pub struct Browser {
+    /// Digest of the binding cookie's value.
+    pub binding: String,
+    /// The hub session id from its cookie, if any.
+    pub session_id: Option<String>,
+}
+
+/// Where the person goes next.
+pub enum Next {
+    /// A redirect (to the SP with a code or an error, or to an IdP).
+    Redirect(String),
+    /// The choice page.
+    Choice {
+        /// The pending authorization.
+        flow: String,
+        /// The SP's name.
+        service: String,
+        /// The eligible IdPs.
+        idps: Vec<IdpChoice>,
+    },
+}
+
+/// The outcome of a step, with the session cookie to set if a session started.
+pub struct Outcome {
+    /// Where the person goes.
+    pub next: Next,
+    /// A new hub session id to set in the browser.
+    pub new_session: Option<String>,
+}
+
+impl From<Next> for Outcome {
+    fn from(next: Next) -> Self {
+        Self { next, new_session: None }
+    }
+}
+
+/// The SP's redirect URI with `params` and the hub's `iss` (RFC 9207) added.
+fn redirect_to_sp(state: &AppState, redirect_uri: &str, params: &[(&str, &str)]) -> Result<String, AppError> {
+    let mut url = Url::parse(redirect_uri).map_err(|_| AppError::Page(ErrorPage::UnregisteredRedirect))?;
+    {
+        let mut query = url.query_pairs_mut();
+        for (name, value) in params {
+            query.append_pair(name, value);
+        }
+        query.append_pair("iss", &state.endpoints.issuer);
+    }
+    Ok(url.to_string())
+}
+
+fn error_redirect(
+    state: &AppState,
+    redirect_uri: &str,
+    sp_state: Option<&str>,
+    error: &OAuthError,
+) -> Result<String, AppError> {
+    let mut params = vec![("error", error.code.as_str()), ("error_description", error.description.as_str())];
+    if let Some(value) = sp_state {
+        params.push(("state", value));
+    }
+    redirect_to_sp(state, redirect_uri, &params)
+}
+
+fn refusal_page(refusal: AuthorizeRefusal) -> AppError {
+    AppError::Page(match refusal {
+        AuthorizeRefusal::MissingClientId | AuthorizeRefusal::UnknownClient => ErrorPage::UnknownService,
+        AuthorizeRefusal::MissingRedirectUri | AuthorizeRefusal::UnregisteredRedirectUri => {
+            ErrorPage::UnregisteredRedirect
+        }
+    })
+}
+
+async fn load_session(state: &AppState, browser: &Browser) -> Result<Option<AuthenticatedSession>, AppError> {
+    let Some(id) = &browser.session_id else { return Ok(None) };
+    let session: Option<AuthenticatedSession> = state.records.get(Namespace::Session, &digest(id)).await?;
+    Ok(session.filter(|s| s.browser == browser.binding))
+}
+
+/// Whether a live session may sign the person in to `sp` for `request` without a new sign-in.
+fn session_serves(
+    session: &AuthenticatedSession,
+    request: &AuthorizationRequest,
+    sp: &ServiceProvider,
+    idps: &[IdentityProvider],
+) -> bool {
+    request.prompt != Prompt::Login
+        && session.acr >= request.required_level
+        && sp.idp_policy.allows(&session.idp)
+        && idps.iter().any(|idp| idp.id == session.idp && idp.enabled)
+}
+
+/// Step 1: the SP's authorization request. Answers with a code at once when a session serves
+/// (single sign-on), else parks the request and sends the person to the choice page or, with an
+/// eligible `idp_hint`, straight to that IdP.
+#[tracing::instrument(skip_all, fields(sp))]
+pub async fn authorize(
+    state: &AppState,
+    raw: &RawAuthorizationRequest,
+    browser: &Browser,
+) -> Result<Outcome, AppError> {
+    let sp_id = client_id_of(raw).map_err(|e| match e {
+        AuthorizeError::NotRedirectable(refusal) => refusal_page(refusal),
+        AuthorizeError::Redirect { .. } => AppError::Page(ErrorPage::BadRequest),
+    })?;
+    tracing::Span::current().record("sp", sp_id.as_str());
+    let sp = state.registry.service_provider(&sp_id).await?;
+    let request = match validate(raw, sp.as_ref()) {
+        Ok(request) => request,
+        Err(AuthorizeError::NotRedirectable(refusal)) => {
+            tracing::info!(target: "relais::trace", step = "authorization_asked", sp = %sp_id, outcome = "refused", "authorization refused");
+            return Err(refusal_page(refusal));
+        }
+        Err(AuthorizeError::Redirect { redirect_uri, state: sp_state, error }) => {
+            tracing::info!(target: "relais::trace", step = "authorization_asked", sp = %sp_id, outcome = error.code.as_str(), "authorization refused");
+            return Ok(Next::Redirect(error_redirect(state, &redirect_uri, sp_state.as_deref(), &error)?).into());
+        }
+    };
+    let Some(sp) = sp else { return Err(AppError::Page(ErrorPage::UnknownService)) };
+    tracing::info!(target: "relais::trace", step = "authorization_asked", sp = %sp.id, level = %request.required_level, outcome = "ok", "authorization asked");
+
+    let idps = state.registry.identity_providers().await?;
+    if let Some(mut session) = load_session(state, browser).await? {
+        if session_serves(&session, &request, &sp, &idps) {
+            let url = issue_code(state, &request, &sp, &mut session).await?;
+            save_session(state, browser.session_id.as_deref().unwrap_or_default(), &session).await?;
+            return Ok(Next::Redirect(url).into());
+        }
+    }
+    if request.prompt == Prompt::None {
+        let error = OAuthError::new(ErrorCode::LoginRequired, "no session allows signing in without interaction");
+        return Ok(Next::Redirect(error_redirect(state, &request.redirect_uri, Some(&request.state), &error)?).into());
+    }
+    let eligible = eligible_idps(&idps, &sp, request.required_level);
+    if eligible.is_empty() {
+        let error = OAuthError::new(
+            ErrorCode::AccessDenied,
+            "no identity provider reaches the requested level for this client",
+        );
+        return Ok(Next::Redirect(error_redirect(state, &request.redirect_uri, Some(&request.state), &error)?).into());
+    }
+    let hinted =
+        request.idp_hint.as_ref().and_then(|hint| eligible.iter().find(|idp| &idp.id == hint)).copied().cloned();
+    let choices: Vec<IdpChoice> =
+        eligible.iter().map(|idp| IdpChoice { id: idp.id.to_string(), name: idp.display_name.clone() }).collect();
+
+    let flow = random_token();
+    let pending = PendingAuthorization { request, browser: browser.binding.clone() };
+    state.records.put(Namespace::PendingAuthorization, &flow, &pending, state.settings.pending_lifetime).await?;
+    if let Some(idp) = hinted {
+        return Ok(Next::Redirect(start_upstream(state, &flow, &pending, &idp).await?).into());
+    }
+    Ok(Next::Choice { flow, service: sp.name, idps: choices }.into())
+}
+
+/// The choice page of a pending authorization (shown again when the person reloads it).
+pub async fn choice_page(state: &AppState, flow: &str, browser: &Browser) -> Result<Next, AppError> {
+    let (pending, sp) = pending_for(state, flow, browser).await?;
+    let idps = state.registry.identity_providers().await?;
+    let choices = eligible_idps(&idps, &sp, pending.request.required_level)
+        .into_iter()
+        .map(|idp| IdpChoice { id: idp.id.to_string(), name: idp.display_name.clone() })
+        .collect();
+    Ok(Next::Choice { flow: flow.to_owned(), service: sp.name, idps: choices })
+}
+
+async fn pending_for(
+    state: &AppState,
+    flow: &str,
+    browser: &Browser,
+) -> Result<(PendingAuthorization, ServiceProvider), AppError> {
+    let pending: PendingAuthorization = state
+        .records
+        .get(Namespace::PendingAuthorization, flow)
+        .await?
+        .filter(|p: &PendingAuthorization| p.browser == browser.binding)
+        .ok_or(AppError::Page(ErrorPage::SessionExpired))?;
+    let sp =
+        state.registry.service_provider(&pending.request.sp).await?.ok_or(AppError::Page(ErrorPage::UnknownService))?;
+    Ok((pending, sp))
+}
+
+/// Step 2: the person picked an IdP on the choice page.
+#[tracing::instrument(skip_all, fields(idp = %idp_id))]
+pub async fn choose(state: &AppState, flow: &str, idp_id: &IdpId, browser: &Browser) -> Result<Next, AppError> {
+    let (pending, sp) = pending_for(state, flow, browser).await?;
+    let idps = state.registry.identity_providers().await?;
+    let idp = eligible_idps(&idps, &sp, pending.request.required_level)
+        .into_iter()
+        .find(|idp| &idp.id == idp_id)
+        .cloned()
+        .ok_or(AppError::Page(ErrorPage::BadRequest))?;
+    Ok(Next::Redirect(start_upstream(state, flow, &pending, &idp).await?))
+}
+
+/// Sends the person to `idp` with the hub's own request: nothing in it names the SP.
+async fn start_upstream(
+    state: &AppState,
+    flow: &str,
+    pending: &PendingAuthorization,
+    idp: &IdentityProvider,
+) -> Result<String, AppError> {
+    let authorization =
+        state.upstream.authorization_url(idp, pending.request.required_level).await.map_err(|error| {
+            tracing::warn!(idp = %idp.id, %error, "identity provider unavailable");
+            AppError::Page(ErrorPage::IdpUnavailable)
+        })?;
+    let login = UpstreamLogin {
+        flow: flow.to_owned(),
+        idp: idp.id.clone(),
+        nonce: authorization.nonce,
+        pkce_verifier: authorization.pkce_verifier,
+        required_level: pending.request.required_level,
+        browser: pending.browser.clone(),
+    };
+    state.records.put(Namespace::UpstreamLogin, &authorization.state, &login, state.settings.pending_lifetime).await?;
+    tracing::info!(target: "relais::trace", step = "idp_chosen", sp = %pending.request.sp, idp = %idp.id, outcome = "ok", "identity provider chosen");
+    Ok(authorization.url.to_string())
+}
+
+/// The IdP's answer on the hub's callback.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct IdpCallback {
+    /// The code.
+    pub code: Option<String>,
+    /// The hub's state.
+    pub state: Option<String>,
+    /// The IdP's issuer (RFC 9207).
+    pub iss: Option<String>,
+    /// An error instead of a code.
+    pub error: Option<String>,
+}
+
+/// Step 3: the IdP sent the person back. The hub verifies everything, opens a session holding
+/// the pivot identity, and answers the pending authorization with a code.
+#[tracing::instrument(skip_all, fields(idp))]
+pub async fn idp_callback(state: &AppState, callback: &IdpCallback, browser: &Browser) -> Result<Outcome, AppError> {
+    let upstream_state = callback.state.as_deref().ok_or(AppError::Page(ErrorPage::BadRequest))?;
+    let login: UpstreamLogin = state
+        .records
+        .take(Namespace::UpstreamLogin, upstream_state)
+        .await?
+        .filter(|login: &UpstreamLogin| login.browser == browser.binding)
+        .ok_or(AppError::Page(ErrorPage::SessionExpired))?;
+    tracing::Span::current().record("idp", login.idp.as_str());
+    let pending: PendingAuthorization = state
+        .records
+        .take(Namespace::PendingAuthorization, &login.flow)
+        .await?
+        .ok_or(AppError::Page(ErrorPage::SessionExpired))?;
+    let request = pending.request;
+    let idp = state.registry.identity_provider(&login.idp).await?.ok_or(AppError::Page(ErrorPage::IdentityRejected))?;
+    if let Some(iss) = &callback.iss {
+        if iss.trim_end_matches('/') != idp.issuer.as_str().trim_end_matches('/') {
+            tracing::warn!(idp = %idp.id, "authorization response from another issuer (mix-up)");
+            return Err(AppError::Page(ErrorPage::IdentityRejected));
+        }
+    }
+    if let Some(error) = &callback.error {
+        tracing::info!(target: "relais::trace", step = "identity_received", sp = %request.sp, idp = %idp.id, outcome = %error, "identity provider answered with an error");
+        let answer = OAuthError::new(ErrorCode::AccessDenied, "the person did not complete the sign-in");
+        return Ok(Next::Redirect(error_redirect(state, &request.redirect_uri, Some(&request.state), &answer)?).into());
+    }
+    let code = callback.code.as_deref().ok_or(AppError::Page(ErrorPage::BadRequest))?;
+    let identity = state.upstream.complete(&idp, code, &login).await.map_err(|error| {
+        tracing::warn!(target: "relais::trace", step = "identity_received", sp = %request.sp, idp = %idp.id, outcome = "rejected", %error, "identity provider answer rejected");
+        AppError::Page(match error {
+            UpstreamError::Unavailable(_) => ErrorPage::IdpUnavailable,
+            UpstreamError::Pivot(_) => ErrorPage::IdentityIncomplete,
+            _ => ErrorPage::IdentityRejected,
+        })
+    })?;
+    tracing::info!(target: "relais::trace", step = "identity_received", sp = %request.sp, idp = %idp.id, acr = %identity.acr, outcome = "ok", "identity received");
+
+    let sp = state.registry.service_provider(&request.sp).await?.ok_or(AppError::Page(ErrorPage::UnknownService))?;
+    if let Some(old) = &browser.session_id {
+        state.records.delete(Namespace::Session, &digest(old)).await?;
+    }
+    let mut session = AuthenticatedSession {
+        pivot: identity.pivot,
+        idp: idp.id.clone(),
+        acr: identity.acr,
+        auth_time: state.clock.now(),
+        idp_id_token: identity.id_token,
+        sps: Vec::new(),
+        browser: browser.binding.clone(),
+    };
+    let url = issue_code(state, &request, &sp, &mut session).await?;
+    let session_id = random_token();
+    save_session(state, &session_id, &session).await?;
+    Ok(Outcome { next: Next::Redirect(url), new_session: Some(session_id) })
+}
+
+async fn save_session(state: &AppState, session_id: &str, session: &AuthenticatedSession) -> Result<(), AppError> {
+    let expires_at = session.auth_time.plus(state.settings.session_lifetime);
+    let remaining = expires_at.0.saturating_sub(state.clock.now().0);
+    if remaining > 0 {
+        state.records.put(Namespace::Session, &digest(session_id), session, remaining).await?;
+    }
+    Ok(())
+}
+
+/// Step 4: a single-use code for the SP, carrying what it may learn: the pairwise `sub` for its
+/// sector and the claims of its scopes.
+async fn issue_code(
+    state: &AppState,
+    request: &AuthorizationRequest,
+    sp: &ServiceProvider,
+    session: &mut AuthenticatedSession,
+) -> Result<String, AppError> {
+    let sub = PairwiseSub::derive(&state.settings.pairwise_secret, &sp.sector, &session.pivot);
+    let grant = IdentityGrant::new(sub, request.scopes.clone(), &session.pivot, session.acr, session.auth_time);
+    let code = random_token();
+    let record = CodeGrant {
+        sp: sp.id.clone(),
+        redirect_uri: request.redirect_uri.clone(),
+        code_challenge: request.code_challenge.clone(),
+        nonce: request.nonce.clone(),
+        grant,
+    };
+    state.records.put(Namespace::Code, &digest(&code), &record, state.settings.code_lifetime).await?;
+    if !session.sps.contains(&sp.id) {
+        session.sps.push(sp.id.clone());
+    }
+    tracing::info!(target: "relais::trace", step = "code_issued", sp = %sp.id, idp = %session.idp, acr = %session.acr, outcome = "ok", "code issued");
+    redirect_to_sp(state, &request.redirect_uri, &[("code", &code), ("state", &request.state)])
+}

@@ -1,0 +1,27 @@
+//! The HTTP side of the Relais hub: one router per audience (service providers' OpenID Connect
+//! endpoints, the identity providers' callbacks, the person's pages), the flow engine that
+//! chains the steps of a sign-in, and the one place where errors become responses.
+
+mod context;
+mod cookies;
+pub mod engine;
+mod error;
+pub mod keys;
+mod pages;
+mod routes;
+mod settings;
+mod state;
+
+pub use error::AppError;
+pub use settings::HubSettings;
+pub use state::{AppState, HubParts};
+
+/// Serves the hub on `listener` until the process ends.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).await
+}
+
+/// The hub's whole router.
+pub fn router(state: AppState) -> axum::Router {
+    routes::router(state)
+}

@@ -1,0 +1,43 @@
+//! Where identity providers send the person back: after sign-in and after logout.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+
+use super::sp::logout_response;
+use super::{browser, respond};
+use crate::engine::{self, IdpCallback};
+use crate::error::{AppError, ErrorPage};
+use crate::state::AppState;
+
+pub fn router() -> axum::Router<AppState> {
+    Router::new().route("/idp/callback", get(callback)).route("/idp/logout-callback", get(logout_callback))
+}
+
+async fn callback(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<IdpCallback>, QueryRejection>,
+) -> Result<Response, AppError> {
+    let Query(callback) = query.map_err(|_| AppError::Page(ErrorPage::BadRequest))?;
+    let (browser, _) = browser(&state, &headers);
+    let outcome = engine::idp_callback(&state, &callback, &browser).await?;
+    Ok(respond(&state, outcome, None))
+}
+
+#[derive(serde::Deserialize)]
+struct LogoutCallback {
+    state: Option<String>,
+}
+
+async fn logout_callback(
+    State(state): State<AppState>,
+    query: Result<Query<LogoutCallback>, QueryRejection>,
+) -> Result<Response, AppError> {
+    let logout_state = query.ok().and_then(|Query(q)| q.state);
+    let outcome = engine::logout_callback(&state, logout_state.as_deref()).await?;
+    Ok(logout_response(&state, outcome))
+}

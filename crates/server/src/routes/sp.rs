@@ -1,0 +1,139 @@
+//! The endpoints service providers call: discovery, JWKS, authorization, token, userinfo and
+//! end session.
+
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, Method};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use relais_oidc::authorize::RawAuthorizationRequest;
+use relais_oidc::discovery::discovery_document;
+use relais_oidc::token::RawTokenRequest;
+use relais_oidc::ErrorCode;
+
+use super::{browser, respond};
+use crate::cookies;
+use crate::engine::{self, LogoutOutcome, LogoutParams};
+use crate::error::{no_store, see_other, AppError, ErrorPage};
+use crate::state::AppState;
+
+pub fn router() -> axum::Router<AppState> {
+    Router::new()
+        .route("/.well-known/openid-configuration", get(discovery))
+        .route("/jwks", get(jwks))
+        .route("/authorize", get(authorize_get).post(authorize_post))
+        .route("/token", post(token))
+        .route("/userinfo", get(userinfo).post(userinfo))
+        .route("/logout", get(logout_get).post(logout_post))
+}
+
+async fn discovery(State(state): State<AppState>) -> Response {
+    let mut algorithms = Vec::new();
+    for (alg, name) in [
+        (relais_domain::providers::IdTokenAlgorithm::ES256, "ES256"),
+        (relais_domain::providers::IdTokenAlgorithm::RS256, "RS256"),
+    ] {
+        if state.keys.has(alg) {
+            algorithms.push(name);
+        }
+    }
+    ([(header::CACHE_CONTROL, "public, max-age=300")], Json(discovery_document(&state.endpoints, &algorithms)))
+        .into_response()
+}
+
+async fn jwks(State(state): State<AppState>) -> Response {
+    ([(header::CACHE_CONTROL, "public, max-age=300")], Json(state.keys.jwks())).into_response()
+}
+
+async fn authorize(state: AppState, headers: HeaderMap, raw: RawAuthorizationRequest) -> Result<Response, AppError> {
+    let (browser, binding_cookie) = browser(&state, &headers);
+    let outcome = engine::authorize(&state, &raw, &browser).await?;
+    Ok(respond(&state, outcome, binding_cookie))
+}
+
+async fn authorize_get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<RawAuthorizationRequest>, QueryRejection>,
+) -> Result<Response, AppError> {
+    let Query(raw) = query.map_err(|_| AppError::Page(ErrorPage::BadRequest))?;
+    authorize(state, headers, raw).await
+}
+
+async fn authorize_post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<RawAuthorizationRequest>, FormRejection>,
+) -> Result<Response, AppError> {
+    let Form(raw) = form.map_err(|_| AppError::Page(ErrorPage::BadRequest))?;
+    authorize(state, headers, raw).await
+}
+
+async fn token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<RawTokenRequest>, FormRejection>,
+) -> Result<Response, AppError> {
+    let Form(form) = form.map_err(|_| {
+        AppError::direct(ErrorCode::InvalidRequest, "the token request must be a form with each parameter once")
+    })?;
+    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let body = engine::token(&state, authorization, &form).await?;
+    Ok((no_store(), Json(body)).into_response())
+}
+
+async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim);
+    let body = engine::userinfo(&state, token).await?;
+    Ok((no_store(), Json(body)).into_response())
+}
+
+async fn logout(
+    state: AppState,
+    method: Method,
+    headers: HeaderMap,
+    params: LogoutParams,
+) -> Result<Response, AppError> {
+    let (browser, _) = browser(&state, &headers);
+    let confirmed = method == Method::POST && params.confirm.is_some();
+    let outcome = engine::logout(&state, params, &browser, confirmed).await?;
+    Ok(logout_response(&state, outcome))
+}
+
+async fn logout_get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<LogoutParams>, QueryRejection>,
+) -> Result<Response, AppError> {
+    let Query(params) = query.map_err(|_| AppError::Page(ErrorPage::BadRequest))?;
+    logout(state, Method::GET, headers, params).await
+}
+
+async fn logout_post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<LogoutParams>, FormRejection>,
+) -> Result<Response, AppError> {
+    let Form(params) = form.map_err(|_| AppError::Page(ErrorPage::BadRequest))?;
+    logout(state, Method::POST, headers, params).await
+}
+
+/// The response to a logout step: the session cookie is cleared whenever the session ended.
+pub(super) fn logout_response(state: &AppState, outcome: LogoutOutcome) -> Response {
+    let https = state.settings.is_https();
+    let mut response = match outcome {
+        LogoutOutcome::Confirm(params) => return (no_store(), state.pages.logout_confirm(&params)).into_response(),
+        LogoutOutcome::Redirect(url) => see_other(&url),
+        LogoutOutcome::LoggedOut => state.pages.logged_out().into_response(),
+    };
+    response.headers_mut().append(header::SET_COOKIE, cookies::set(cookies::SESSION, "", Some(0), https));
+    for (name, value) in no_store() {
+        response.headers_mut().insert(name, value);
+    }
+    response
+}

@@ -1,0 +1,30 @@
+//! The hub's own settings (lifetimes, issuer, secrets), as the binary's configuration gives them.
+
+use relais_domain::PairwiseSecret;
+use url::Url;
+
+/// Settings of the hub that are not actors.
+#[derive(Clone, Debug)]
+pub struct HubSettings {
+    /// The public issuer URL; every endpoint is under it.
+    pub issuer: Url,
+    /// Lifetime of an authorization code, seconds (at most 60).
+    pub code_lifetime: u64,
+    /// Lifetime of an access token, seconds.
+    pub access_token_lifetime: u64,
+    /// Lifetime of an ID token, seconds.
+    pub id_token_lifetime: u64,
+    /// Lifetime of a hub session (single sign-on), seconds.
+    pub session_lifetime: u64,
+    /// How long a person has to pick an IdP and sign in there, seconds.
+    pub pending_lifetime: u64,
+    /// The secret the pairwise `sub` is derived with.
+    pub pairwise_secret: PairwiseSecret,
+}
+
+impl HubSettings {
+    /// Whether the hub is served over HTTPS (cookies are then `Secure` and `__Host-`).
+    pub fn is_https(&self) -> bool {
+        self.issuer.scheme() == "https"
+    }
+}

@@ -1,0 +1,127 @@
+//! The in-memory ephemeral store: the one-machine default. Expiry follows the injected clock.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use relais_domain::{Clock, UnixTime};
+
+use crate::{EphemeralStore, StoreError};
+
+struct Entry {
+    value: Vec<u8>,
+    expires_at: UnixTime,
+}
+
+/// Entries in a map behind one lock; expired entries are invisible and purged as writes go.
+pub struct MemoryEphemeralStore {
+    clock: Arc<dyn Clock>,
+    entries: Mutex<HashMap<String, Entry>>,
+}
+
+/// Writes between two sweeps of expired entries.
+const SWEEP_EVERY: usize = 1024;
+
+impl MemoryEphemeralStore {
+    /// An empty store reading time from `clock`.
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self { clock, entries: Mutex::new(HashMap::new()) }
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, HashMap<String, Entry>>, StoreError> {
+        self.entries.lock().map_err(|_| StoreError::Unavailable("memory store lock poisoned".into()))
+    }
+
+    fn insert(&self, entries: &mut HashMap<String, Entry>, key: &str, value: Vec<u8>, ttl: u64) {
+        let now = self.clock.now();
+        if entries.len().is_multiple_of(SWEEP_EVERY) {
+            entries.retain(|_, entry| now.is_before(entry.expires_at));
+        }
+        entries.insert(key.to_owned(), Entry { value, expires_at: now.plus(ttl) });
+    }
+
+    /// Number of live entries (for tests and memory measurements).
+    pub fn live_entries(&self) -> usize {
+        let now = self.clock.now();
+        self.lock().map(|e| e.values().filter(|v| now.is_before(v.expires_at)).count()).unwrap_or(0)
+    }
+}
+
+#[async_trait]
+impl EphemeralStore for MemoryEphemeralStore {
+    async fn put(&self, key: &str, value: Vec<u8>, ttl_seconds: u64) -> Result<(), StoreError> {
+        let mut entries = self.lock()?;
+        self.insert(&mut entries, key, value, ttl_seconds);
+        Ok(())
+    }
+
+    async fn put_if_absent(&self, key: &str, value: Vec<u8>, ttl_seconds: u64) -> Result<bool, StoreError> {
+        let now = self.clock.now();
+        let mut entries = self.lock()?;
+        if entries.get(key).is_some_and(|e| now.is_before(e.expires_at)) {
+            return Ok(false);
+        }
+        self.insert(&mut entries, key, value, ttl_seconds);
+        Ok(true)
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let now = self.clock.now();
+        let entries = self.lock()?;
+        Ok(entries.get(key).filter(|e| now.is_before(e.expires_at)).map(|e| e.value.clone()))
+    }
+
+    async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let now = self.clock.now();
+        let mut entries = self.lock()?;
+        Ok(entries.remove(key).filter(|e| now.is_before(e.expires_at)).map(|e| e.value))
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.lock()?.remove(key);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use relais_domain::ManualClock;
+
+    #[tokio::test]
+    async fn entries_expire_with_the_clock_and_take_is_single_use() {
+        let clock = Arc::new(ManualClock::new(UnixTime(1_000)));
+        let store = MemoryEphemeralStore::new(clock.clone());
+        store.put("a", b"1".to_vec(), 60).await.unwrap();
+        assert_eq!(store.get("a").await.unwrap(), Some(b"1".to_vec()));
+        assert_eq!(store.take("a").await.unwrap(), Some(b"1".to_vec()));
+        assert_eq!(store.take("a").await.unwrap(), None);
+
+        store.put("b", b"2".to_vec(), 60).await.unwrap();
+        clock.advance(60);
+        assert_eq!(store.get("b").await.unwrap(), None);
+        assert!(store.put_if_absent("b", b"3".to_vec(), 60).await.unwrap());
+        assert!(!store.put_if_absent("b", b"4".to_vec(), 60).await.unwrap());
+        assert_eq!(store.get("b").await.unwrap(), Some(b"3".to_vec()));
+    }
+
+    #[tokio::test]
+    async fn concurrent_takes_yield_one_value() {
+        let store = Arc::new(MemoryEphemeralStore::new(Arc::new(ManualClock::new(UnixTime(0)))));
+        store.put("code", b"x".to_vec(), 60).await.unwrap();
+        let tasks: Vec<_> = (0..50)
+            .map(|_| {
+                let s = store.clone();
+                tokio::spawn(async move { s.take("code").await.unwrap() })
+            })
+            .collect();
+        let mut won = 0;
+        for task in tasks {
+            if task.await.unwrap().is_some() {
+                won += 1;
+            }
+        }
+        assert_eq!(won, 1);
+    }
+}
