@@ -44,6 +44,10 @@ pub struct AuthorizationRequest {
     pub prompt: Prompt,
     /// The IdP the SP suggests (`idp_hint`).
     pub idp_hint: Option<IdpId>,
+    /// The maximum age of the person's sign-in, seconds (`max_age`).
+    pub max_age: Option<u64>,
+    /// The `sub` named by a valid `id_token_hint`: a session of someone else cannot serve.
+    pub expected_sub: Option<String>,
 }
 
 /// An authorization request waiting for the person to sign in, bound to their browser.

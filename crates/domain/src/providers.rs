@@ -130,6 +130,21 @@ pub struct IdentityProvider {
     pub enabled: bool,
     /// The scopes the hub asks it for (enough for the pivot identity), never the SP's.
     pub scopes: Vec<String>,
+    /// Whether its ID tokens must carry an eIDAS `acr`; when not, a token without one (a
+    /// generic provider) is taken at the configured level.
+    pub require_acr: bool,
+    /// How the hub authenticates at its token endpoint.
+    pub token_auth: UpstreamClientAuth,
+}
+
+/// How the hub authenticates at an IdP's token endpoint.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum UpstreamClientAuth {
+    /// `client_secret_basic`
+    #[default]
+    SecretBasic,
+    /// `client_secret_post`
+    SecretPost,
 }
 
 /// The identity providers a request may use, in registry order: enabled, allowed by the SP,
@@ -157,6 +172,8 @@ mod tests {
             level,
             enabled,
             scopes: vec!["openid".into()],
+            require_acr: true,
+            token_auth: UpstreamClientAuth::SecretBasic,
         }
     }
 

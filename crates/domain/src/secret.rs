@@ -1,5 +1,6 @@
 //! A wrapper for secrets: never printed, compared in constant time.
 
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 /// A secret string (client secret, hub key material). `Debug` prints `Secret(***)`; equality is
@@ -21,7 +22,11 @@ impl Secret {
 
     /// Constant-time comparison with a presented value.
     pub fn matches(&self, presented: &str) -> bool {
-        self.0.as_bytes().ct_eq(presented.as_bytes()).into()
+        // Digests first: comparing slices of different lengths would return early and tell
+        // the secret's length.
+        let expected = Sha256::digest(self.0.as_bytes());
+        let given = Sha256::digest(presented.as_bytes());
+        expected.ct_eq(&given).into()
     }
 
     /// Whether the secret is empty (a configuration error wherever a secret is required).

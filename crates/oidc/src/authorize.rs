@@ -42,6 +42,10 @@ pub struct RawAuthorizationRequest {
     pub request_uri: Option<String>,
     /// `ui_locales`
     pub ui_locales: Option<String>,
+    /// `max_age`
+    pub max_age: Option<String>,
+    /// `id_token_hint`
+    pub id_token_hint: Option<String>,
 }
 
 /// Why an authorization request is refused.
@@ -152,6 +156,14 @@ pub fn validate(
         (Some(challenge), _) => Some(challenge.to_owned()),
     };
     let prompt = parse_prompt(raw.prompt.as_deref()).map_err(|message| refuse(ErrorCode::InvalidRequest, message))?;
+    let max_age = match raw.max_age.as_deref() {
+        None => None,
+        Some(value) => Some(
+            value
+                .parse::<u64>()
+                .map_err(|_| refuse(ErrorCode::InvalidRequest, "max_age must be a number of seconds"))?,
+        ),
+    };
     let requested_level = raw.acr_values.as_deref().and_then(EidasLevel::minimum_of_acr_values);
     let required_level = requested_level.map_or(sp.minimum_level, |level| level.max(sp.minimum_level));
 
@@ -165,6 +177,8 @@ pub fn validate(
         code_challenge,
         prompt,
         idp_hint: raw.idp_hint.as_deref().filter(|h| !h.is_empty()).map(IdpId::new),
+        max_age,
+        expected_sub: None,
     })
 }
 

@@ -19,8 +19,6 @@ pub struct Endpoints {
     pub jwks: String,
     /// End session (RP-initiated logout).
     pub end_session: String,
-    /// Where IdPs send the person back after sign-in.
-    pub idp_callback: String,
     /// Where IdPs send the person back after logout.
     pub idp_logout_callback: String,
 }
@@ -36,7 +34,6 @@ impl Endpoints {
             userinfo: at("/userinfo"),
             jwks: at("/jwks"),
             end_session: at("/logout"),
-            idp_callback: at("/idp/callback"),
             idp_logout_callback: at("/idp/logout-callback"),
             issuer: base,
         }

@@ -249,7 +249,8 @@ pub fn verify_client_assertion(
     };
     let mut validation = Validation::new(header.alg);
     validation.validate_exp = false;
-    validation.required_spec_claims.clear();
+    // RFC 7523 section 3: `aud` is mandatory (expiry is checked by the caller's clock).
+    validation.set_required_spec_claims(&["iss", "sub", "aud"]);
     validation.set_audience(audiences);
     validation.set_issuer(&[client_id]);
     let mut last_error = invalid("no key of the client matches".into());

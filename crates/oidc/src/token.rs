@@ -139,11 +139,11 @@ fn parse_basic(header: &str) -> Result<(String, String), OAuthError> {
     Ok((form_decode(id), form_decode(secret)))
 }
 
+/// `application/x-www-form-urlencoded` decoding of one component: `+` is a space, `%XX` a
+/// byte; `&` and `=` are data here, not separators.
 fn form_decode(component: &str) -> String {
-    url::form_urlencoded::parse(component.as_bytes())
-        .next()
-        .map(|(key, value)| if value.is_empty() { key.into_owned() } else { format!("{key}={value}") })
-        .unwrap_or_default()
+    let spaced = component.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced).decode_utf8_lossy().into_owned()
 }
 
 /// The `sub` of a JWT, read without verification, only to know whose keys verify it.
@@ -195,6 +195,15 @@ mod tests {
                 assert_eq!(client_id, "my client");
                 assert_eq!(secret, "p@ss:word");
             }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn unencoded_reserved_characters_in_basic_credentials_are_kept() {
+        let header = format!("Basic {}", STANDARD.encode("client:a&b=c+d"));
+        match presented_credentials(Some(&header), &RawTokenRequest::default()).unwrap() {
+            PresentedCredentials::Basic { secret, .. } => assert_eq!(secret, "a&b=c d"),
             other => panic!("{other:?}"),
         }
     }

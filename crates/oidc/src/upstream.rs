@@ -9,11 +9,12 @@ use std::time::{Duration, Instant};
 
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreGenderClaim, CoreJwsSigningAlgorithm};
 use openidconnect::{
-    AccessToken, AdditionalClaims, AuthenticationContextClass, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
-    IssuerUrl, LogoutRequest, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl,
-    ProviderMetadataWithLogout, RedirectUrl, Scope, TokenResponse, UserInfoClaims,
+    AccessToken, AdditionalClaims, AuthType, AuthenticationContextClass, AuthorizationCode, ClientId, ClientSecret,
+    CsrfToken, IssuerUrl, LogoutRequest, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier,
+    PostLogoutRedirectUrl, ProviderMetadataWithLogout, RedirectUrl, Scope, TokenResponse, UserInfoClaims,
 };
 use relais_domain::flow::UpstreamLogin;
+use relais_domain::providers::UpstreamClientAuth;
 use relais_domain::{EidasLevel, IdentityProvider, IdpId, PivotError, PivotIdentity};
 use serde_json::{Map, Value};
 use url::Url;
@@ -44,6 +45,21 @@ pub enum UpstreamError {
     /// The claims are not a complete pivot identity.
     #[error(transparent)]
     Pivot(#[from] PivotError),
+}
+
+impl UpstreamError {
+    /// A fixed name for the kind of failure, for traces and metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Unavailable(_) => "idp_unavailable",
+            Self::TokenRefused(_) => "token_refused",
+            Self::IdTokenRejected(_) => "id_token_rejected",
+            Self::UserinfoRejected(_) => "userinfo_rejected",
+            Self::LevelNotReached(_) => "level_not_reached",
+            Self::Pivot(PivotError::MissingClaim(_)) => "pivot_claim_missing",
+            Self::Pivot(PivotError::InvalidClaim(_)) => "pivot_claim_invalid",
+        }
+    }
 }
 
 /// The hub's request to an IdP, and what it must remember for the callback.
@@ -89,25 +105,25 @@ const ACCEPTED_ALGORITHMS: [CoreJwsSigningAlgorithm; 6] = [
 /// The hub's client towards every IdP, with a cache of their discovered metadata.
 pub struct UpstreamClient {
     http: reqwest::Client,
-    redirect_uri: RedirectUrl,
+    issuer: String,
     post_logout_redirect_uri: String,
     metadata: RwLock<HashMap<IdpId, (Arc<ProviderMetadataWithLogout>, Instant)>>,
 }
 
 impl UpstreamClient {
-    /// A client whose IdP callbacks come back to these hub URLs. Redirects are never followed
-    /// (they would open the hub to request forgery).
-    pub fn new(redirect_uri: &str, post_logout_redirect_uri: &str) -> Result<Self, UpstreamError> {
+    /// A client for the hub at `issuer`. Each IdP sends the person back to its own callback,
+    /// `{issuer}/idp/{id}/callback`, so that a response can never be mistaken for another
+    /// IdP's (mix-up, RFC 9700 section 4.4.2). Redirects are never followed (they would open
+    /// the hub to request forgery).
+    pub fn new(issuer: &str, post_logout_redirect_uri: &str) -> Result<Self, UpstreamError> {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(10))
             .build()
             .map_err(|e| UpstreamError::Unavailable(e.to_string()))?;
-        let redirect_uri =
-            RedirectUrl::new(redirect_uri.to_owned()).map_err(|e| UpstreamError::Unavailable(e.to_string()))?;
         Ok(Self {
             http,
-            redirect_uri,
+            issuer: issuer.trim_end_matches('/').to_owned(),
             post_logout_redirect_uri: post_logout_redirect_uri.to_owned(),
             metadata: RwLock::new(HashMap::new()),
         })
@@ -139,24 +155,38 @@ impl UpstreamClient {
         Ok(metadata)
     }
 
-    fn client(&self, idp: &IdentityProvider, metadata: &ProviderMetadataWithLogout) -> CoreClientFromMetadata {
-        CoreClient::from_provider_metadata(
+    /// The hub's redirect URI at `idp`.
+    pub fn redirect_uri(&self, idp: &IdpId) -> String {
+        format!("{}/idp/{}/callback", self.issuer, idp.as_str())
+    }
+
+    fn client(
+        &self,
+        idp: &IdentityProvider,
+        metadata: &ProviderMetadataWithLogout,
+    ) -> Result<CoreClientFromMetadata, UpstreamError> {
+        let redirect_uri =
+            RedirectUrl::new(self.redirect_uri(&idp.id)).map_err(|e| UpstreamError::Unavailable(e.to_string()))?;
+        Ok(CoreClient::from_provider_metadata(
             metadata.clone(),
             ClientId::new(idp.client_id.clone()),
             Some(ClientSecret::new(idp.client_secret.expose().to_owned())),
         )
-        .set_redirect_uri(self.redirect_uri.clone())
+        .set_redirect_uri(redirect_uri)
+        .set_auth_type(match idp.token_auth {
+            UpstreamClientAuth::SecretBasic => AuthType::BasicAuth,
+            UpstreamClientAuth::SecretPost => AuthType::RequestBody,
+        }))
     }
 
     /// The authorization URL at `idp`: the IdP's configured scopes, `prompt=login` (the hub owns
-    /// single sign-on), the level needed, and fresh state, nonce and PKCE of the hub's own.
-    pub async fn authorization_url(
-        &self,
-        idp: &IdentityProvider,
-        level: EidasLevel,
-    ) -> Result<UpstreamAuthorization, UpstreamError> {
+    /// single sign-on), the level the IdP is trusted for, and fresh state, nonce and PKCE of
+    /// the hub's own. Nothing in it derives from the SP's request, not even its level (which
+    /// could single out an SP with an unusual minimum): eligibility already ensures the IdP's
+    /// level reaches it, and the callback checks the level reached.
+    pub async fn authorization_url(&self, idp: &IdentityProvider) -> Result<UpstreamAuthorization, UpstreamError> {
         let metadata = self.metadata(idp, false).await?;
-        let client = self.client(idp, &metadata);
+        let client = self.client(idp, &metadata)?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let (state, nonce) = (random_token(), random_token());
         let (state_for_url, nonce_for_url) = (state.clone(), nonce.clone());
@@ -168,7 +198,7 @@ impl UpstreamClient {
             )
             .set_pkce_challenge(challenge)
             .add_prompt(openidconnect::core::CoreAuthPrompt::Login)
-            .add_auth_context_value(AuthenticationContextClass::new(level.as_acr().to_owned()));
+            .add_auth_context_value(AuthenticationContextClass::new(idp.level.as_acr().to_owned()));
         for scope in idp.scopes.iter().filter(|s| s.as_str() != "openid") {
             request = request.add_scope(Scope::new(scope.clone()));
         }
@@ -186,7 +216,7 @@ impl UpstreamClient {
         login: &UpstreamLogin,
     ) -> Result<UpstreamIdentity, UpstreamError> {
         let metadata = self.metadata(idp, false).await?;
-        let client = self.client(idp, &metadata);
+        let client = self.client(idp, &metadata)?;
         let token_response = client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
             .map_err(|e| UpstreamError::Unavailable(e.to_string()))?
@@ -206,7 +236,7 @@ impl UpstreamClient {
             Ok(claims) => claims,
             Err(first) => {
                 let fresh = self.metadata(idp, true).await?;
-                let client = self.client(idp, &fresh);
+                let client = self.client(idp, &fresh)?;
                 let verifier = client.id_token_verifier().set_allowed_algs(ACCEPTED_ALGORITHMS);
                 id_token
                     .claims(&verifier, &nonce)
@@ -214,10 +244,11 @@ impl UpstreamClient {
                     .map_err(|_| UpstreamError::IdTokenRejected(error_chain(&first)))?
             }
         };
-        let asserted = claims
-            .auth_context_ref()
-            .and_then(|acr| EidasLevel::from_acr(acr.as_str()))
-            .ok_or_else(|| UpstreamError::LevelNotReached("no eIDAS acr in the ID token".into()))?;
+        let asserted = match claims.auth_context_ref().and_then(|acr| EidasLevel::from_acr(acr.as_str())) {
+            Some(level) => level,
+            None if !idp.require_acr => idp.level,
+            None => return Err(UpstreamError::LevelNotReached("no eIDAS acr in the ID token".into())),
+        };
         let acr = asserted.min(idp.level);
         if acr < login.required_level {
             return Err(UpstreamError::LevelNotReached(format!("{acr} reached, {} required", login.required_level)));
@@ -228,7 +259,8 @@ impl UpstreamClient {
             .map_err(|e| UpstreamError::UserinfoRejected(e.to_string()))?
             .request_async(&self.http)
             .await
-            .map_err(|e| UpstreamError::UserinfoRejected(error_chain(&e)))?;
+            // Only the top-level message: the causes of a parse failure quote claim values.
+            .map_err(|e| UpstreamError::UserinfoRejected(e.to_string()))?;
 
         let mut merged = as_object(&claims);
         merged.extend(as_object(&userinfo));

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use relais_domain::providers::{ClientAuthentication, IdTokenAlgorithm};
+use relais_domain::providers::{ClientAuthentication, IdTokenAlgorithm, UpstreamClientAuth};
 use relais_domain::{
     EidasLevel, IdentityProvider, IdpId, IdpPolicy, PairwiseSecret, Scope, ScopeSet, Secret, Sector, ServiceProvider,
     SpId,
@@ -156,6 +156,13 @@ pub struct IdentityProviderSection {
     /// Scopes asked of it.
     #[serde(default = "default_idp_scopes")]
     pub scopes: Vec<String>,
+    /// Whether its ID tokens must carry an eIDAS `acr` (`false` for a generic provider,
+    /// whose sign-ins then count at `eidas_level`).
+    #[serde(default = "default_true")]
+    pub require_acr: bool,
+    /// `client_secret_basic` or `client_secret_post`.
+    #[serde(default = "default_auth_method")]
+    pub token_endpoint_auth_method: String,
 }
 
 /// `[[service_providers]]`
@@ -200,9 +207,14 @@ pub struct ServiceProviderSection {
 fn default_auth_method() -> String {
     "client_secret_basic".into()
 }
+/// RS256 by default: OpenID Connect Discovery requires every provider to support it, and
+/// client libraries accept it unconfigured.
 fn default_alg() -> String {
-    "ES256".into()
+    "RS256".into()
 }
+
+/// The shortest client secret accepted from a service provider.
+const MINIMUM_SP_SECRET_LENGTH: usize = 32;
 
 /// The configuration, checked and resolved.
 pub struct Config {
@@ -259,6 +271,18 @@ fn level(field: &str, value: &str) -> Result<EidasLevel, ConfigError> {
 
 fn is_loopback(url: &Url) -> bool {
     matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"))
+}
+
+/// `https`, or `http` on the loopback only (RFC 9700 section 2.6: no cleartext outside a
+/// developer's machine). Other schemes (a native application's) are left to `allow_other`.
+fn check_transport(field: &str, url: &Url, allow_other: bool) -> Result<(), ConfigError> {
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback(url) => Ok(()),
+        "http" => Err(error(field, format!("`{url}` must be https (http is accepted on localhost only)"))),
+        _ if allow_other => Ok(()),
+        other => Err(error(field, format!("`{url}`: scheme `{other}` is not https"))),
+    }
 }
 
 impl Config {
@@ -318,6 +342,20 @@ impl Config {
             if idp.id.is_empty() || !idp_ids.insert(idp.id.clone()) {
                 return Err(error(at("id"), format!("`{}` is empty or not unique", idp.id)));
             }
+            if !idp.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+                return Err(error(at("id"), "only letters, digits, `-` and `_` (it is part of the callback URL)"));
+            }
+            check_transport(&at("issuer"), &idp.issuer, false)?;
+            let token_auth = match idp.token_endpoint_auth_method.as_str() {
+                "client_secret_basic" => UpstreamClientAuth::SecretBasic,
+                "client_secret_post" => UpstreamClientAuth::SecretPost,
+                other => {
+                    return Err(error(
+                        at("token_endpoint_auth_method"),
+                        format!("`{other}` is not client_secret_basic or client_secret_post"),
+                    ))
+                }
+            };
             let client_secret = secret(
                 &at("client_secret"),
                 &idp.client_secret,
@@ -325,6 +363,7 @@ impl Config {
                 &env_name("IDP", &idp.id),
                 env,
             )?
+            .filter(|s| !s.is_empty())
             .ok_or_else(|| error(at("client_secret"), "is required"))?;
             if !idp.scopes.iter().any(|s| s == "openid") {
                 return Err(error(at("scopes"), "must include openid"));
@@ -338,6 +377,8 @@ impl Config {
                 level: level(&at("eidas_level"), &idp.eidas_level)?,
                 enabled: idp.enabled,
                 scopes: idp.scopes,
+                require_acr: idp.require_acr,
+                token_auth,
             });
         }
 
@@ -355,6 +396,12 @@ impl Config {
                 &env_name("SP", &sp.client_id),
                 env,
             )?;
+            if secret.as_ref().is_some_and(|s| s.expose().len() < MINIMUM_SP_SECRET_LENGTH) {
+                return Err(error(
+                    at("client_secret"),
+                    format!("must be at least {MINIMUM_SP_SECRET_LENGTH} characters"),
+                ));
+            }
             let authentication = match (sp.token_endpoint_auth_method.as_str(), secret) {
                 ("client_secret_basic", Some(s)) => ClientAuthentication::SecretBasic(s),
                 ("client_secret_post", Some(s)) => ClientAuthentication::SecretPost(s),
@@ -394,6 +441,7 @@ impl Config {
             {
                 for uri in uris.iter() {
                     let parsed = Url::parse(uri).map_err(|e| error(at(field), format!("`{uri}`: {e}")))?;
+                    check_transport(&at(field), &parsed, true)?;
                     if parsed.fragment().is_some() {
                         return Err(error(at(field), format!("`{uri}` must not have a fragment")));
                     }

@@ -17,7 +17,7 @@ eidas_level = "eidas2"
 [[service_providers]]
 client_id = "mairie"
 name = "Mairie"
-client_secret = "secret"
+client_secret = "secret-for-tests-0123456789abcdef0123"
 redirect_uris = ["http://localhost:8001/callback"]
 scopes = ["openid", "identite_pivot"]
 allowed_idps = ["impots"]
@@ -47,21 +47,33 @@ fn a_valid_file_loads_with_defaults() {
 fn errors_name_the_field() {
     assert!(message(&VALID.replace("[hub]", "[hub]\nlisten_port = 3")).contains("unknown field `listen_port`"));
     assert!(message(&VALID.replace("eidas2", "eidas9")).contains("identity_providers[0].eidas_level"));
-    assert!(message(&VALID.replace("client_secret = \"secret\"\n", "")).contains("service_providers[0].client_secret"));
+    assert!(message(&VALID.replace("client_secret = \"secret-for-tests-0123456789abcdef0123\"\n", ""))
+        .contains("service_providers[0].client_secret"));
     assert!(message(&VALID.replace("\"impots\"]", "\"ameli\"]")).contains("service_providers[0].allowed_idps"));
     assert!(message(&VALID.replace("\"openid\", \"identite_pivot\"", "\"openid\", \"telepathy\""))
         .contains("service_providers[0].scopes"));
     assert!(message(&VALID.replace("http://localhost:8000", "http://relais.example")).contains("hub.issuer"));
     assert!(message(&VALID.replace("0123456789abcdef0123456789abcdef", "short")).contains("hub.pairwise_secret"));
     assert!(message(&VALID.replace("[hub]", "[hub]\ncode_lifetime = 600")).contains("hub.code_lifetime"));
+    assert!(
+        message(&VALID.replace("http://localhost:8002", "http://idp.example")).contains("identity_providers[0].issuer")
+    );
+    assert!(message(&VALID.replace("client_secret = \"s\"", "client_secret = \"\""))
+        .contains("identity_providers[0].client_secret"));
+    assert!(message(&VALID.replace("secret-for-tests-0123456789abcdef0123", "short")).contains("at least 32"));
+    assert!(message(&VALID.replace("http://localhost:8001/callback", "http://sp.example/callback"))
+        .contains("redirect_uris"));
+    assert!(message(&VALID.replace("id = \"impots\"", "id = \"imp/ots\"")).contains("identity_providers[0].id"));
 }
 
 #[test]
 fn the_environment_overrides_secrets() {
-    let env = |name: &str| (name == "RELAIS_SP_MAIRIE_CLIENT_SECRET").then(|| "from-env".to_owned());
+    let env = |name: &str| {
+        (name == "RELAIS_SP_MAIRIE_CLIENT_SECRET").then(|| "from-env-0123456789abcdef0123456789".to_owned())
+    };
     let config = Config::from_toml(VALID, &env).unwrap();
     match &config.service_providers[0].authentication {
-        ClientAuthentication::SecretBasic(secret) => assert!(secret.matches("from-env")),
+        ClientAuthentication::SecretBasic(secret) => assert!(secret.matches("from-env-0123456789abcdef0123456789")),
         other => panic!("{other:?}"),
     }
 }

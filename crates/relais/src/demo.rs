@@ -38,7 +38,7 @@ pub fn demo_config_toml(port: u16, data_dir: &std::path::Path) -> String {
     }
     let sp_port = port + 1;
     text.push_str(&format!(
-        "[[service_providers]]\nclient_id = \"demo-mairie\"\nname = \"Mairie de Démoville\"\nclient_secret = \"demo-sp-secret\"\n\
+        "[[service_providers]]\nclient_id = \"demo-mairie\"\nname = \"Mairie de Démoville\"\nclient_secret = \"demo-sp-secret-not-for-production-0123\"\n\
          redirect_uris = [\"http://localhost:{sp_port}/callback\"]\npost_logout_redirect_uris = [\"http://localhost:{sp_port}/deconnecte\"]\n\
          scopes = [\"openid\", \"identite_pivot\", \"email\", \"preferred_username\"]\n"
     ));
@@ -66,7 +66,7 @@ pub async fn run(port: u16, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
             issuer: Url::parse(&format!("http://localhost:{idp_port}"))?,
             client_id: "relais".into(),
             client_secret: format!("demo-idp-secret-{id}"),
-            redirect_uris: vec![format!("http://localhost:{port}/idp/callback")],
+            redirect_uris: vec![format!("http://localhost:{port}/idp/{id}/callback")],
             post_logout_redirect_uris: vec![format!("http://localhost:{port}/idp/logout-callback")],
             acr: (*level).to_owned(),
             identities: default_identities(id, index as u8),
@@ -78,7 +78,7 @@ pub async fn run(port: u16, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
         base_url: Url::parse(&format!("http://localhost:{sp_port}"))?,
         hub_issuer: config.settings.issuer.clone(),
         client_id: "demo-mairie".into(),
-        client_secret: "demo-sp-secret".into(),
+        client_secret: "demo-sp-secret-not-for-production-0123".into(),
         display_name: "Mairie de Démoville".into(),
         scopes: vec!["openid".into(), "identite_pivot".into(), "email".into()],
     };

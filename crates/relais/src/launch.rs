@@ -20,18 +20,13 @@ impl Clock for SystemClock {
     }
 }
 
-/// The algorithms the hub must hold a key for: ES256 always, RS256 when an SP asks for it.
-pub fn needed_algorithms(config: &Config) -> Vec<IdTokenAlgorithm> {
-    let mut needed = vec![IdTokenAlgorithm::ES256];
-    if config.service_providers.iter().any(|sp| sp.id_token_algorithm == IdTokenAlgorithm::RS256) {
-        needed.push(IdTokenAlgorithm::RS256);
-    }
-    needed
-}
+/// The algorithms the hub holds a key for: both, always. RS256 must be in discovery
+/// (OpenID Connect Discovery 1.0, section 3); ES256 is the smaller and faster choice.
+pub const SIGNING_ALGORITHMS: [IdTokenAlgorithm; 2] = [IdTokenAlgorithm::RS256, IdTokenAlgorithm::ES256];
 
 /// The hub's state for `config`, with keys from `key_store` (generated on first start).
 pub async fn assemble(config: &Config, key_store: &dyn KeyStore, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
-    let keys = relais_server::keys::load_or_generate(key_store, &needed_algorithms(config), clock.now().0).await?;
+    let keys = relais_server::keys::load_or_generate(key_store, &SIGNING_ALGORITHMS, clock.now().0).await?;
     let parts = HubParts {
         settings: config.settings.clone(),
         registry: Arc::new(StaticRegistry::new(config.service_providers.clone(), config.identity_providers.clone())),

@@ -70,6 +70,8 @@ pub enum AppError {
     },
     /// A bearer token refused at userinfo (RFC 6750).
     Bearer(OAuthError),
+    /// No bearer token at all: a challenge without an error code (RFC 6750, section 3.1).
+    BearerMissing,
     /// A storage failure: fail closed.
     Store(StoreError),
 }
@@ -98,10 +100,11 @@ impl IntoResponse for AppError {
             }
             AppError::Direct { error, basic } => {
                 tracing::warn!(error = error.code.as_str(), description = %error.description, "client request refused");
-                let status = if error.code == ErrorCode::InvalidClient {
-                    StatusCode::UNAUTHORIZED
-                } else {
-                    StatusCode::BAD_REQUEST
+                let status = match error.code {
+                    ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
+                    ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+                    ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+                    _ => StatusCode::BAD_REQUEST,
                 };
                 let mut response = (
                     status,
@@ -128,6 +131,13 @@ impl IntoResponse for AppError {
                 if let Ok(value) = HeaderValue::from_str(&challenge) {
                     response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
                 }
+                response
+            }
+            AppError::BearerMissing => {
+                let mut response = StatusCode::UNAUTHORIZED.into_response();
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"relais\""));
                 response
             }
             AppError::Store(error) => {

@@ -43,7 +43,7 @@ impl AppState {
     /// Assembles the hub.
     pub fn new(parts: HubParts) -> Result<Self, UpstreamError> {
         let endpoints = Endpoints::new(&parts.settings.issuer);
-        let upstream = UpstreamClient::new(&endpoints.idp_callback, &endpoints.idp_logout_callback)?;
+        let upstream = UpstreamClient::new(&endpoints.issuer, &endpoints.idp_logout_callback)?;
         Ok(Self {
             settings: Arc::new(parts.settings),
             endpoints: Arc::new(endpoints),

@@ -17,7 +17,12 @@ struct Entry {
 pub struct MemoryEphemeralStore {
     clock: Arc<dyn Clock>,
     entries: Mutex<HashMap<String, Entry>>,
+    max_entries: usize,
 }
+
+/// Default bound on live entries: far above one machine's sign-ins in flight, far below its
+/// memory. Past it the store refuses writes (the hub fails closed) instead of growing.
+pub const DEFAULT_MAX_ENTRIES: usize = 2_000_000;
 
 /// Writes between two sweeps of expired entries.
 const SWEEP_EVERY: usize = 1024;
@@ -25,19 +30,34 @@ const SWEEP_EVERY: usize = 1024;
 impl MemoryEphemeralStore {
     /// An empty store reading time from `clock`.
     pub fn new(clock: Arc<dyn Clock>) -> Self {
-        Self { clock, entries: Mutex::new(HashMap::new()) }
+        Self::with_max_entries(clock, DEFAULT_MAX_ENTRIES)
+    }
+
+    /// An empty store holding at most `max_entries` live entries.
+    pub fn with_max_entries(clock: Arc<dyn Clock>, max_entries: usize) -> Self {
+        Self { clock, entries: Mutex::new(HashMap::new()), max_entries }
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, HashMap<String, Entry>>, StoreError> {
         self.entries.lock().map_err(|_| StoreError::Unavailable("memory store lock poisoned".into()))
     }
 
-    fn insert(&self, entries: &mut HashMap<String, Entry>, key: &str, value: Vec<u8>, ttl: u64) {
+    fn insert(
+        &self,
+        entries: &mut HashMap<String, Entry>,
+        key: &str,
+        value: Vec<u8>,
+        ttl: u64,
+    ) -> Result<(), StoreError> {
         let now = self.clock.now();
-        if entries.len().is_multiple_of(SWEEP_EVERY) {
+        if entries.len().is_multiple_of(SWEEP_EVERY) || entries.len() >= self.max_entries {
             entries.retain(|_, entry| now.is_before(entry.expires_at));
         }
+        if entries.len() >= self.max_entries && !entries.contains_key(key) {
+            return Err(StoreError::Unavailable("memory store full".into()));
+        }
         entries.insert(key.to_owned(), Entry { value, expires_at: now.plus(ttl) });
+        Ok(())
     }
 
     /// Number of live entries (for tests and memory measurements).
@@ -51,8 +71,7 @@ impl MemoryEphemeralStore {
 impl EphemeralStore for MemoryEphemeralStore {
     async fn put(&self, key: &str, value: Vec<u8>, ttl_seconds: u64) -> Result<(), StoreError> {
         let mut entries = self.lock()?;
-        self.insert(&mut entries, key, value, ttl_seconds);
-        Ok(())
+        self.insert(&mut entries, key, value, ttl_seconds)
     }
 
     async fn put_if_absent(&self, key: &str, value: Vec<u8>, ttl_seconds: u64) -> Result<bool, StoreError> {
@@ -61,7 +80,7 @@ impl EphemeralStore for MemoryEphemeralStore {
         if entries.get(key).is_some_and(|e| now.is_before(e.expires_at)) {
             return Ok(false);
         }
-        self.insert(&mut entries, key, value, ttl_seconds);
+        self.insert(&mut entries, key, value, ttl_seconds)?;
         Ok(true)
     }
 
@@ -104,6 +123,18 @@ mod tests {
         assert!(store.put_if_absent("b", b"3".to_vec(), 60).await.unwrap());
         assert!(!store.put_if_absent("b", b"4".to_vec(), 60).await.unwrap());
         assert_eq!(store.get("b").await.unwrap(), Some(b"3".to_vec()));
+    }
+
+    #[tokio::test]
+    async fn a_full_store_refuses_new_entries_until_some_expire() {
+        let clock = Arc::new(ManualClock::new(UnixTime(0)));
+        let store = MemoryEphemeralStore::with_max_entries(clock.clone(), 2);
+        store.put("a", b"1".to_vec(), 10).await.unwrap();
+        store.put("b", b"2".to_vec(), 100).await.unwrap();
+        assert!(matches!(store.put("c", b"3".to_vec(), 10).await, Err(StoreError::Unavailable(_))));
+        store.put("b", b"2bis".to_vec(), 100).await.unwrap();
+        clock.advance(10);
+        store.put("c", b"3".to_vec(), 10).await.unwrap();
     }
 
     #[tokio::test]

@@ -97,7 +97,7 @@ impl Platform {
                 issuer: Url::parse(&idp_issuer).unwrap(),
                 client_id: "relais-hub".into(),
                 client_secret: format!("idp-secret-{id}"),
-                redirect_uris: vec![format!("{issuer}/idp/callback")],
+                redirect_uris: vec![format!("{issuer}/idp/{id}/callback")],
                 post_logout_redirect_uris: vec![format!("{issuer}/idp/logout-callback")],
                 acr: (*level).into(),
                 identities: default_identities(id, index as u8),
@@ -118,7 +118,7 @@ pairwise_secret = "test-pairwise-secret-0123456789abcdef"
 [[service_providers]]
 client_id = "sp-a"
 name = "Mairie A"
-client_secret = "secret-a"
+client_secret = "secret-a-for-tests-0123456789abcdef"
 redirect_uris = ["https://sp-a.example/callback"]
 post_logout_redirect_uris = ["https://sp-a.example/logged-out"]
 scopes = ["openid", "identite_pivot", "email"]
@@ -127,7 +127,7 @@ scopes = ["openid", "identite_pivot", "email"]
 client_id = "sp-b"
 name = "Caisse B"
 token_endpoint_auth_method = "client_secret_post"
-client_secret = "secret-b"
+client_secret = "secret-b-for-tests-0123456789abcdef"
 redirect_uris = ["https://sp-b.example/callback"]
 scopes = ["openid", "given_name", "family_name"]
 id_token_signed_response_alg = "RS256"
@@ -150,7 +150,7 @@ scopes = ["openid", "profile"]
 [[service_providers]]
 client_id = "sp-restricted"
 name = "Service restreint"
-client_secret = "secret-r"
+client_secret = "secret-r-for-tests-0123456789abcdef"
 redirect_uris = ["https://sp-restricted.example/callback"]
 scopes = ["openid"]
 allowed_idps = ["impots"]

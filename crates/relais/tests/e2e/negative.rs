@@ -148,11 +148,11 @@ async fn pkce_mismatch_is_refused() {
     let code = code_for_sp_a(&platform).await;
     let wrong = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
     assert_eq!(
-        oauth_error(token_basic(&platform, &code, wrong, "secret-a").await).await,
+        oauth_error(token_basic(&platform, &code, wrong, "secret-a-for-tests-0123456789abcdef").await).await,
         (400, "invalid_grant".into())
     );
     assert_eq!(
-        oauth_error(token_basic(&platform, &code, VERIFIER, "secret-a").await).await,
+        oauth_error(token_basic(&platform, &code, VERIFIER, "secret-a-for-tests-0123456789abcdef").await).await,
         (400, "invalid_grant".into()),
         "the code is burnt"
     );
@@ -162,7 +162,7 @@ async fn pkce_mismatch_is_refused() {
 async fn a_reused_code_is_refused_and_revokes_its_tokens() {
     let platform = Platform::start().await;
     let code = code_for_sp_a(&platform).await;
-    let first = token_basic(&platform, &code, VERIFIER, "secret-a").await;
+    let first = token_basic(&platform, &code, VERIFIER, "secret-a-for-tests-0123456789abcdef").await;
     assert_eq!(first.status(), 200);
     assert_eq!(first.headers().get("cache-control").unwrap(), "no-store");
     let tokens: Value = first.json().await.unwrap();
@@ -174,7 +174,7 @@ async fn a_reused_code_is_refused_and_revokes_its_tokens() {
     assert_eq!(userinfo(access_token.to_owned()).await.status(), 200);
 
     assert_eq!(
-        oauth_error(token_basic(&platform, &code, VERIFIER, "secret-a").await).await,
+        oauth_error(token_basic(&platform, &code, VERIFIER, "secret-a-for-tests-0123456789abcdef").await).await,
         (400, "invalid_grant".into())
     );
     let revoked = userinfo(access_token.to_owned()).await;
@@ -188,12 +188,13 @@ async fn an_expired_code_and_an_expired_access_token_are_refused() {
     let code = code_for_sp_a(&platform).await;
     platform.clock.advance(61);
     assert_eq!(
-        oauth_error(token_basic(&platform, &code, VERIFIER, "secret-a").await).await,
+        oauth_error(token_basic(&platform, &code, VERIFIER, "secret-a-for-tests-0123456789abcdef").await).await,
         (400, "invalid_grant".into())
     );
 
     let code = code_for_sp_a(&platform).await;
-    let tokens: Value = token_basic(&platform, &code, VERIFIER, "secret-a").await.json().await.unwrap();
+    let tokens: Value =
+        token_basic(&platform, &code, VERIFIER, "secret-a-for-tests-0123456789abcdef").await.json().await.unwrap();
     platform.clock.advance(61);
     let response = reqwest::Client::new()
         .get(platform.url("/userinfo"))
@@ -229,7 +230,7 @@ async fn wrong_client_secret_and_wrong_private_key_jwt_signature_are_refused() {
             ("grant_type", "authorization_code"),
             ("code", code.as_str()),
             ("client_id", "sp-a"),
-            ("client_secret", "secret-a"),
+            ("client_secret", "secret-a-for-tests-0123456789abcdef"),
         ])
         .send()
         .await
@@ -286,4 +287,33 @@ async fn an_idp_callback_cannot_be_replayed_nor_completed_in_another_browser() {
     assert_eq!((status, html.contains("Votre session a expiré")), (400, true), "another browser");
     let (status, _) = error_page(browser.get(&callback).await).await;
     assert_eq!(status, 400, "the upstream state was consumed by the first attempt");
+}
+
+#[tokio::test]
+async fn userinfo_without_a_token_is_a_bare_challenge() {
+    let platform = Platform::start().await;
+    let response = reqwest::Client::new().get(platform.url("/userinfo")).send().await.unwrap();
+    assert_eq!(response.status(), 401);
+    assert_eq!(response.headers().get("www-authenticate").unwrap(), "Bearer realm=\"relais\"");
+    let response = reqwest::Client::new().get(platform.url("/userinfo")).bearer_auth("forged").send().await.unwrap();
+    assert_eq!(response.status(), 401);
+    assert!(response.headers().get("www-authenticate").unwrap().to_str().unwrap().contains("error=\"invalid_token\""));
+}
+
+#[tokio::test]
+async fn an_answer_on_another_idps_callback_is_rejected() {
+    let platform = Platform::start().await;
+    let browser = Browser::new();
+    let html = browser.get(&authorize_url(&platform, &sp_a_params())).await.text().await.unwrap();
+    let to_idp =
+        location(&browser.post(platform.url(&form_action(&html)).as_str(), &[("idp".into(), "impots".into())]).await);
+    let page = browser.get(&to_idp).await.text().await.unwrap();
+    let mut form = hidden_inputs(&page);
+    form.push(("identity".into(), "0".into()));
+    let idp_base = url::Url::parse(&to_idp).unwrap();
+    let callback = location(&browser.post(idp_base.join(&form_action(&page)).unwrap().as_str(), &form).await);
+    assert!(callback.contains("/idp/impots/callback?"));
+    let (status, html) = error_page(browser.get(&callback.replace("/idp/impots/", "/idp/ameli/")).await).await;
+    assert_eq!(status, 502);
+    assert!(html.contains("pas pu être vérifiée"));
 }

@@ -7,7 +7,7 @@ use crate::harness::*;
 #[tokio::test]
 async fn a_person_signs_in_to_an_sp_through_an_idp_of_their_choice() {
     let platform = Platform::start().await;
-    let sp = Sp::discover(&platform, "sp-a", Some("secret-a"), AuthType::BasicAuth).await;
+    let sp = Sp::discover(&platform, "sp-a", Some("secret-a-for-tests-0123456789abcdef"), AuthType::BasicAuth).await;
     let browser = Browser::new();
     let request = sp.request(&["openid", "identite_pivot", "email"], None, &[]);
     let page = browser.get(&request.url).await;
@@ -33,8 +33,9 @@ async fn a_person_signs_in_to_an_sp_through_an_idp_of_their_choice() {
 #[tokio::test]
 async fn two_sps_get_different_subs_and_the_second_one_gets_single_sign_on() {
     let platform = Platform::start().await;
-    let sp_a = Sp::discover(&platform, "sp-a", Some("secret-a"), AuthType::BasicAuth).await;
-    let sp_b = Sp::discover(&platform, "sp-b", Some("secret-b"), AuthType::RequestBody).await;
+    let sp_a = Sp::discover(&platform, "sp-a", Some("secret-a-for-tests-0123456789abcdef"), AuthType::BasicAuth).await;
+    let sp_b =
+        Sp::discover(&platform, "sp-b", Some("secret-b-for-tests-0123456789abcdef"), AuthType::RequestBody).await;
     let browser = Browser::new();
     let at_a = sign_in(&platform, &browser, &sp_a, &["openid"], "impots", 0).await;
 
@@ -58,7 +59,7 @@ async fn two_sps_get_different_subs_and_the_second_one_gets_single_sign_on() {
 #[tokio::test]
 async fn one_sp_gets_the_same_sub_whichever_idp_the_person_used() {
     let platform = Platform::start().await;
-    let sp = Sp::discover(&platform, "sp-a", Some("secret-a"), AuthType::BasicAuth).await;
+    let sp = Sp::discover(&platform, "sp-a", Some("secret-a-for-tests-0123456789abcdef"), AuthType::BasicAuth).await;
     let first = sign_in(&platform, &Browser::new(), &sp, &["openid"], "impots", 0).await;
     // The other IdP writes the same person differently (variant 1: case, accents, spacing).
     let second = sign_in(&platform, &Browser::new(), &sp, &["openid"], "ameli", 0).await;
@@ -70,7 +71,7 @@ async fn one_sp_gets_the_same_sub_whichever_idp_the_person_used() {
 #[tokio::test]
 async fn acr_values_eidas3_hides_the_lower_idps_and_the_level_is_returned() {
     let platform = Platform::start().await;
-    let sp = Sp::discover(&platform, "sp-a", Some("secret-a"), AuthType::BasicAuth).await;
+    let sp = Sp::discover(&platform, "sp-a", Some("secret-a-for-tests-0123456789abcdef"), AuthType::BasicAuth).await;
     let browser = Browser::new();
     let request = sp.request(&["openid"], Some("eidas3"), &[]);
     let html = browser.get(&request.url).await.text().await.unwrap();
@@ -89,7 +90,7 @@ async fn acr_values_eidas3_hides_the_lower_idps_and_the_level_is_returned() {
 #[tokio::test]
 async fn logout_ends_the_hub_session_and_the_idp_session_then_returns_to_the_sp() {
     let platform = Platform::start().await;
-    let sp = Sp::discover(&platform, "sp-a", Some("secret-a"), AuthType::BasicAuth).await;
+    let sp = Sp::discover(&platform, "sp-a", Some("secret-a-for-tests-0123456789abcdef"), AuthType::BasicAuth).await;
     let browser = Browser::new();
     let signed_in = sign_in(&platform, &browser, &sp, &["openid"], "ameli", 0).await;
     assert_eq!(platform.idp("ameli").active_sessions(), 1);
@@ -118,7 +119,7 @@ async fn logout_ends_the_hub_session_and_the_idp_session_then_returns_to_the_sp(
 #[tokio::test]
 async fn prompt_none_and_prompt_login() {
     let platform = Platform::start().await;
-    let sp = Sp::discover(&platform, "sp-a", Some("secret-a"), AuthType::BasicAuth).await;
+    let sp = Sp::discover(&platform, "sp-a", Some("secret-a-for-tests-0123456789abcdef"), AuthType::BasicAuth).await;
     let browser = Browser::new();
     let request = sp.request(&["openid"], None, &[("prompt", "none")]);
     let redirect = location(&browser.get(&request.url).await);
@@ -137,7 +138,7 @@ async fn prompt_none_and_prompt_login() {
 #[tokio::test]
 async fn idp_hint_skips_the_choice_page_and_sp_restrictions_apply() {
     let platform = Platform::start().await;
-    let sp = Sp::discover(&platform, "sp-a", Some("secret-a"), AuthType::BasicAuth).await;
+    let sp = Sp::discover(&platform, "sp-a", Some("secret-a-for-tests-0123456789abcdef"), AuthType::BasicAuth).await;
     let browser = Browser::new();
     let request = sp.request(&["openid"], None, &[("idp_hint", "ameli")]);
     let to_idp = location(&browser.get(&request.url).await);
@@ -145,7 +146,9 @@ async fn idp_hint_skips_the_choice_page_and_sp_restrictions_apply() {
     let redirect = at_idp(&browser, &to_idp, 0).await;
     assert!(sp.finish(request, &redirect).await.is_ok());
 
-    let restricted = Sp::discover(&platform, "sp-restricted", Some("secret-r"), AuthType::BasicAuth).await;
+    let restricted =
+        Sp::discover(&platform, "sp-restricted", Some("secret-r-for-tests-0123456789abcdef"), AuthType::BasicAuth)
+            .await;
     let request = restricted.request(&["openid"], None, &[("idp_hint", "ameli")]);
     let page = Browser::new().get(&request.url).await;
     assert_eq!(page.status(), 200, "an ineligible hint is ignored");
@@ -191,7 +194,7 @@ async fn private_key_jwt_and_public_clients_with_pkce() {
 #[tokio::test]
 async fn double_blindness_the_idp_never_learns_the_sp_and_the_sp_never_learns_the_idp() {
     let platform = Platform::start().await;
-    let sp = Sp::discover(&platform, "sp-a", Some("secret-a"), AuthType::BasicAuth).await;
+    let sp = Sp::discover(&platform, "sp-a", Some("secret-a-for-tests-0123456789abcdef"), AuthType::BasicAuth).await;
     let browser = Browser::new();
     let request = sp.request(&["openid", "identite_pivot", "email"], None, &[]);
     let (sp_state, sp_nonce) = (request.state.clone(), request.nonce.secret().clone());
@@ -215,4 +218,62 @@ async fn double_blindness_the_idp_never_learns_the_sp_and_the_sp_never_learns_th
     for secret in ["ameli", "Assurance maladie", ameli_issuer, "ameli-angela"] {
         assert!(!seen_by_sp.contains(secret), "the SP saw `{secret}`");
     }
+}
+
+#[tokio::test]
+async fn max_age_and_id_token_hint_limit_single_sign_on() {
+    let platform = Platform::start().await;
+    let sp = Sp::discover(&platform, "sp-a", Some("secret-a-for-tests-0123456789abcdef"), AuthType::BasicAuth).await;
+    let browser = Browser::new();
+    let angela = sign_in(&platform, &browser, &sp, &["openid"], "impots", 0).await;
+    platform.clock.advance(120);
+
+    let request = sp.request(&["openid"], None, &[("max_age", "600")]);
+    let redirect = location(&browser.get(&request.url).await);
+    let fresh_enough = sp.finish(request, &redirect).await.unwrap();
+    assert_eq!(fresh_enough.sub, angela.sub);
+    let auth_time = jwt_payload(&fresh_enough.id_token)["auth_time"].as_u64().unwrap();
+    assert_eq!(
+        jwt_payload(&angela.id_token)["auth_time"].as_u64().unwrap(),
+        auth_time,
+        "auth_time of the upstream sign-in"
+    );
+
+    let request = sp.request(&["openid"], None, &[("max_age", "60")]);
+    assert_eq!(browser.get(&request.url).await.status(), 200, "too old: the choice page again");
+    let request = sp.request(&["openid"], None, &[("max_age", "60"), ("prompt", "none")]);
+    let redirect = location(&browser.get(&request.url).await);
+    assert_eq!(sp.finish(request, &redirect).await.err().as_deref(), Some("login_required"));
+
+    // A hint naming another person: the session of Angela does not answer silently.
+    let kenji = sign_in(&platform, &Browser::new(), &sp, &["openid"], "impots", 1).await;
+    let request = sp.request(&["openid"], None, &[("prompt", "none"), ("id_token_hint", &kenji.id_token)]);
+    let redirect = location(&browser.get(&request.url).await);
+    assert_eq!(sp.finish(request, &redirect).await.err().as_deref(), Some("login_required"));
+    let request = sp.request(&["openid"], None, &[("prompt", "none"), ("id_token_hint", &angela.id_token)]);
+    let redirect = location(&browser.get(&request.url).await);
+    assert_eq!(sp.finish(request, &redirect).await.unwrap().sub, angela.sub);
+}
+
+#[tokio::test]
+async fn a_posted_authorization_request_continues_as_a_get_with_the_session() {
+    let platform = Platform::start().await;
+    let sp = Sp::discover(&platform, "sp-a", Some("secret-a-for-tests-0123456789abcdef"), AuthType::BasicAuth).await;
+    let browser = Browser::new();
+    let first = sign_in(&platform, &browser, &sp, &["openid"], "impots", 0).await;
+    let request = sp.request(&["openid"], None, &[]);
+    let query = url::Url::parse(&request.url).unwrap().query().unwrap().to_owned();
+    let posted = browser
+        .http
+        .post(platform.url("/authorize"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(query.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 303);
+    let get = location(&posted);
+    assert_eq!(get, format!("/authorize?{query}"));
+    let redirect = location(&browser.get(platform.url(&get).as_str()).await);
+    assert_eq!(sp.finish(request, &redirect).await.unwrap().sub, first.sub);
 }

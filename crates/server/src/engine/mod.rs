@@ -103,17 +103,32 @@ async fn load_session(state: &AppState, browser: &Browser) -> Result<Option<Auth
     Ok(session.filter(|s| s.browser == browser.binding))
 }
 
-/// Whether a live session may sign the person in to `sp` for `request` without a new sign-in.
+/// Whether a live session may sign the person in to `sp` for `request` without a new sign-in:
+/// not with `prompt=login`, a level above the session's, a sign-in older than `max_age`, an
+/// `id_token_hint` naming someone else, or an IdP the SP does not accept (any more).
 fn session_serves(
+    state: &AppState,
     session: &AuthenticatedSession,
     request: &AuthorizationRequest,
     sp: &ServiceProvider,
     idps: &[IdentityProvider],
 ) -> bool {
+    let age = state.clock.now().0.saturating_sub(session.auth_time.0);
+    let same_person = request.expected_sub.as_ref().is_none_or(|expected| {
+        PairwiseSub::derive(&state.settings.pairwise_secret, &sp.sector, &session.pivot).as_str() == expected
+    });
     request.prompt != Prompt::Login
         && session.acr >= request.required_level
+        && request.max_age.is_none_or(|max_age| age <= max_age)
+        && same_person
         && sp.idp_policy.allows(&session.idp)
         && idps.iter().any(|idp| idp.id == session.idp && idp.enabled)
+}
+
+#[derive(serde::Deserialize)]
+struct HintClaims {
+    aud: String,
+    sub: String,
 }
 
 /// Step 1: the SP's authorization request. Answers with a code at once when a session serves
@@ -131,7 +146,7 @@ pub async fn authorize(
     })?;
     tracing::Span::current().record("sp", sp_id.as_str());
     let sp = state.registry.service_provider(&sp_id).await?;
-    let request = match validate(raw, sp.as_ref()) {
+    let mut request = match validate(raw, sp.as_ref()) {
         Ok(request) => request,
         Err(AuthorizeError::NotRedirectable(refusal)) => {
             tracing::info!(target: "relais::trace", step = "authorization_asked", sp = %sp_id, outcome = "refused", "authorization refused");
@@ -143,11 +158,24 @@ pub async fn authorize(
         }
     };
     let Some(sp) = sp else { return Err(AppError::Page(ErrorPage::UnknownService)) };
+    if let Some(hint) = raw.id_token_hint.as_deref() {
+        match state.keys.verify_own::<HintClaims>(hint, &state.endpoints.issuer) {
+            Ok(claims) if claims.aud == sp.id.as_str() => request.expected_sub = Some(claims.sub),
+            _ => {
+                let error = OAuthError::new(
+                    ErrorCode::InvalidRequest,
+                    "id_token_hint is not an ID token issued to this client",
+                );
+                let url = error_redirect(state, &request.redirect_uri, Some(&request.state), &error)?;
+                return Ok(Next::Redirect(url).into());
+            }
+        }
+    }
     tracing::info!(target: "relais::trace", step = "authorization_asked", sp = %sp.id, level = %request.required_level, outcome = "ok", "authorization asked");
 
     let idps = state.registry.identity_providers().await?;
     if let Some(mut session) = load_session(state, browser).await? {
-        if session_serves(&session, &request, &sp, &idps) {
+        if session_serves(state, &session, &request, &sp, &idps) {
             let url = issue_code(state, &request, &sp, &mut session).await?;
             save_session(state, browser.session_id.as_deref().unwrap_or_default(), &session).await?;
             return Ok(Next::Redirect(url).into());
@@ -226,11 +254,10 @@ async fn start_upstream(
     pending: &PendingAuthorization,
     idp: &IdentityProvider,
 ) -> Result<String, AppError> {
-    let authorization =
-        state.upstream.authorization_url(idp, pending.request.required_level).await.map_err(|error| {
-            tracing::warn!(idp = %idp.id, %error, "identity provider unavailable");
-            AppError::Page(ErrorPage::IdpUnavailable)
-        })?;
+    let authorization = state.upstream.authorization_url(idp).await.map_err(|error| {
+        tracing::warn!(idp = %idp.id, error = error.kind(), detail = %error, "identity provider unavailable");
+        AppError::Page(ErrorPage::IdpUnavailable)
+    })?;
     let login = UpstreamLogin {
         flow: flow.to_owned(),
         idp: idp.id.clone(),
@@ -260,7 +287,12 @@ pub struct IdpCallback {
 /// Step 3: the IdP sent the person back. The hub verifies everything, opens a session holding
 /// the pivot identity, and answers the pending authorization with a code.
 #[tracing::instrument(skip_all, fields(idp))]
-pub async fn idp_callback(state: &AppState, callback: &IdpCallback, browser: &Browser) -> Result<Outcome, AppError> {
+pub async fn idp_callback(
+    state: &AppState,
+    callback_idp: &IdpId,
+    callback: &IdpCallback,
+    browser: &Browser,
+) -> Result<Outcome, AppError> {
     let upstream_state = callback.state.as_deref().ok_or(AppError::Page(ErrorPage::BadRequest))?;
     let login: UpstreamLogin = state
         .records
@@ -269,6 +301,10 @@ pub async fn idp_callback(state: &AppState, callback: &IdpCallback, browser: &Br
         .filter(|login: &UpstreamLogin| login.browser == browser.binding)
         .ok_or(AppError::Page(ErrorPage::SessionExpired))?;
     tracing::Span::current().record("idp", login.idp.as_str());
+    if &login.idp != callback_idp {
+        tracing::warn!(idp = %login.idp, callback = %callback_idp, "answer on another IdP's callback (mix-up)");
+        return Err(AppError::Page(ErrorPage::IdentityRejected));
+    }
     let pending: PendingAuthorization = state
         .records
         .take(Namespace::PendingAuthorization, &login.flow)
@@ -283,13 +319,14 @@ pub async fn idp_callback(state: &AppState, callback: &IdpCallback, browser: &Br
         }
     }
     if let Some(error) = &callback.error {
-        tracing::info!(target: "relais::trace", step = "identity_received", sp = %request.sp, idp = %idp.id, outcome = %error, "identity provider answered with an error");
+        tracing::info!(target: "relais::trace", step = "identity_received", sp = %request.sp, idp = %idp.id, outcome = "idp_error", idp_error = ?error, "identity provider answered with an error");
         let answer = OAuthError::new(ErrorCode::AccessDenied, "the person did not complete the sign-in");
         return Ok(Next::Redirect(error_redirect(state, &request.redirect_uri, Some(&request.state), &answer)?).into());
     }
     let code = callback.code.as_deref().ok_or(AppError::Page(ErrorPage::BadRequest))?;
     let identity = state.upstream.complete(&idp, code, &login).await.map_err(|error| {
-        tracing::warn!(target: "relais::trace", step = "identity_received", sp = %request.sp, idp = %idp.id, outcome = "rejected", %error, "identity provider answer rejected");
+        tracing::warn!(target: "relais::trace", step = "identity_received", sp = %request.sp, idp = %idp.id, outcome = error.kind(), "identity provider answer rejected");
+        tracing::debug!(idp = %idp.id, detail = %error, "why the identity provider answer was rejected");
         AppError::Page(match error {
             UpstreamError::Unavailable(_) => ErrorPage::IdpUnavailable,
             UpstreamError::Pivot(_) => ErrorPage::IdentityIncomplete,

@@ -148,11 +148,12 @@ pub async fn token(state: &AppState, authorization: Option<&str>, form: &RawToke
 /// Userinfo (OpenID Connect Core 5.3): the claims of a live access token's scopes.
 pub async fn userinfo(state: &AppState, access_token: Option<&str>) -> Result<Value, AppError> {
     let refused = |description: &str| AppError::Bearer(OAuthError::new(ErrorCode::InvalidToken, description));
-    let token = access_token.ok_or_else(|| refused("an access token is required"))?;
+    let token = access_token.filter(|t| !t.is_empty()).ok_or(AppError::BearerMissing)?;
     let access: AccessGrant = state
         .records
         .get(Namespace::AccessToken, &digest(token))
-        .await?
+        .await
+        .map_err(unavailable)?
         .filter(|access: &AccessGrant| state.clock.now().is_before(access.expires_at))
         .ok_or_else(|| refused("the access token is invalid or expired"))?;
     let mut body = serde_json::Map::new();

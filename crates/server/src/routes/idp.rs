@@ -1,11 +1,12 @@
 //! Where identity providers send the person back: after sign-in and after logout.
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
+use relais_domain::IdpId;
 
 use super::sp::logout_response;
 use super::{browser, respond};
@@ -14,17 +15,18 @@ use crate::error::{AppError, ErrorPage};
 use crate::state::AppState;
 
 pub fn router() -> axum::Router<AppState> {
-    Router::new().route("/idp/callback", get(callback)).route("/idp/logout-callback", get(logout_callback))
+    Router::new().route("/idp/{idp}/callback", get(callback)).route("/idp/logout-callback", get(logout_callback))
 }
 
 async fn callback(
     State(state): State<AppState>,
+    Path(idp): Path<String>,
     headers: HeaderMap,
     query: Result<Query<IdpCallback>, QueryRejection>,
 ) -> Result<Response, AppError> {
     let Query(callback) = query.map_err(|_| AppError::Page(ErrorPage::BadRequest))?;
     let (browser, _) = browser(&state, &headers);
-    let outcome = engine::idp_callback(&state, &callback, &browser).await?;
+    let outcome = engine::idp_callback(&state, &IdpId::new(idp), &callback, &browser).await?;
     Ok(respond(&state, outcome, None))
 }
 

@@ -61,13 +61,19 @@ async fn authorize_get(
     authorize(state, headers, raw).await
 }
 
-async fn authorize_post(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    form: Result<Form<RawAuthorizationRequest>, FormRejection>,
-) -> Result<Response, AppError> {
-    let Form(raw) = form.map_err(|_| AppError::Page(ErrorPage::BadRequest))?;
-    authorize(state, headers, raw).await
+/// A POSTed authorization request is answered with a 303 to the same request as a GET: a
+/// cross-site POST carries no `SameSite=Lax` cookie, so only the GET can see the person's
+/// session. The form encoding is the query encoding.
+async fn authorize_post(headers: HeaderMap, body: axum::body::Bytes) -> Result<Response, AppError> {
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let query = std::str::from_utf8(&body).map_err(|_| AppError::Page(ErrorPage::BadRequest))?;
+    if !is_form || query.contains(['#', ' ', '\n']) {
+        return Err(AppError::Page(ErrorPage::BadRequest));
+    }
+    Ok(see_other(&format!("/authorize?{query}")))
 }
 
 async fn token(
