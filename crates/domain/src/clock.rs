@@ -37,6 +37,11 @@ impl ManualClock {
         Self { seconds: AtomicU64::new(start.0) }
     }
 
+    /// The current time in seconds.
+    pub fn now_secs(&self) -> u64 {
+        self.seconds.load(Ordering::SeqCst)
+    }
+
     /// Moves the clock forward by `seconds`.
     pub fn advance(&self, seconds: u64) {
         self.seconds.fetch_add(seconds, Ordering::SeqCst);

@@ -10,7 +10,8 @@ use crate::scopes::ScopeSet;
 use crate::secret::Secret;
 
 /// How a service provider authenticates at the token endpoint.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "method", content = "credential", rename_all = "snake_case")]
 pub enum ClientAuthentication {
     /// `client_secret_basic`: HTTP Basic with the client secret.
     SecretBasic(Secret),
@@ -52,7 +53,8 @@ pub enum IdTokenAlgorithm {
 }
 
 /// Which identity providers a service provider accepts.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "policy", content = "idps", rename_all = "snake_case")]
 pub enum IdpPolicy {
     /// Every enabled IdP.
     #[default]
@@ -75,7 +77,7 @@ impl IdpPolicy {
 }
 
 /// A service provider as registered at the hub.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct ServiceProvider {
     /// The `client_id`.
     pub id: SpId,
@@ -112,7 +114,7 @@ impl ServiceProvider {
 }
 
 /// An upstream identity provider as registered at the hub.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct IdentityProvider {
     /// Its id in the registry.
     pub id: IdpId,
@@ -138,7 +140,8 @@ pub struct IdentityProvider {
 }
 
 /// How the hub authenticates at an IdP's token endpoint.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum UpstreamClientAuth {
     /// `client_secret_basic`
     #[default]

@@ -4,8 +4,9 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 /// A secret string (client secret, hub key material). `Debug` prints `Secret(***)`; equality is
-/// constant-time, so comparing a presented secret leaks nothing through timing.
-#[derive(Clone, serde::Deserialize)]
+/// constant-time, so comparing a presented secret leaks nothing through timing. It serialises
+/// in clear: only the registry's storage serialises it.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub struct Secret(String);
 

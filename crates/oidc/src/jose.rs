@@ -43,6 +43,10 @@ pub struct KeyMaterial {
     pub alg: IdTokenAlgorithm,
     /// PKCS#8 PEM of the private key.
     pub private_pem: String,
+    /// When it may start signing (published before, so that verifiers know it first).
+    pub not_before: u64,
+    /// When it leaves the JWKS (after the tokens it signed have expired).
+    pub retire_at: Option<u64>,
 }
 
 impl std::fmt::Debug for KeyMaterial {
@@ -68,7 +72,7 @@ impl KeyMaterial {
                 .to_string(),
         };
         let public = public_jwk(alg, &private_pem)?;
-        Ok(Self { kid: thumbprint(&public), alg, private_pem })
+        Ok(Self { kid: thumbprint(&public), alg, private_pem, not_before: 0, retire_at: None })
     }
 }
 
@@ -114,8 +118,9 @@ struct SigningKey {
     decoding: DecodingKey,
 }
 
-/// The hub's keys. All are published; the newest of each algorithm signs, so a new key can be
-/// published before it is used and an old one kept until its tokens expire.
+/// The hub's keys. Each is published until its `retire_at`; the newest of an algorithm whose
+/// `not_before` has come signs, so a new key is published before it signs and an old one stays
+/// published until the tokens it signed have expired.
 pub struct HubKeys {
     keys: Vec<SigningKey>,
 }
@@ -149,11 +154,12 @@ impl HubKeys {
         self.keys.iter().any(|k| k.material.alg == alg)
     }
 
-    /// The public JWK Set (RFC 7517).
-    pub fn jwks(&self) -> Value {
+    /// The public JWK Set (RFC 7517) at `now`.
+    pub fn jwks(&self, now: u64) -> Value {
         let keys: Vec<Value> = self
             .keys
             .iter()
+            .filter(|key| key.material.retire_at.is_none_or(|retire_at| now < retire_at))
             .map(|key| {
                 let mut jwk = key.public.clone();
                 if let Some(members) = jwk.as_object_mut() {
@@ -167,9 +173,14 @@ impl HubKeys {
         json!({ "keys": keys })
     }
 
-    /// Signs `claims` as a JWT with the newest key of `alg`.
-    pub fn sign<T: Serialize>(&self, alg: IdTokenAlgorithm, claims: &T) -> Result<String, JoseError> {
-        let key = self.keys.iter().rev().find(|k| k.material.alg == alg).ok_or(JoseError::NoKeyFor(alg))?;
+    /// Signs `claims` as a JWT with the newest key of `alg` that may sign at `now`.
+    pub fn sign<T: Serialize>(&self, alg: IdTokenAlgorithm, claims: &T, now: u64) -> Result<String, JoseError> {
+        let key = self
+            .keys
+            .iter()
+            .rev()
+            .find(|k| k.material.alg == alg && k.material.not_before <= now)
+            .ok_or(JoseError::NoKeyFor(alg))?;
         let mut header = Header::new(jwt_algorithm(alg));
         header.kid = Some(key.material.kid.clone());
         jsonwebtoken::encode(&header, claims, &key.encoding).map_err(|e| JoseError::Signing(e.to_string()))

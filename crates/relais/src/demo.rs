@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use url::Url;
 
 use crate::config::{process_env, Config};
-use crate::launch::{assemble, key_store, SystemClock};
+use crate::launch::{assemble, SystemClock};
 
 /// The demo's mock IdPs: id, name, level.
 pub const DEMO_IDPS: [(&str, &str, &str); 3] = [
@@ -84,7 +84,7 @@ pub async fn run(port: u16, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
     };
     serve_demo_sp(bind(sp_port).await?, sp).await?;
 
-    let state = assemble(&config, &key_store(&config), Arc::new(SystemClock)).await?;
+    let state = assemble(&config, Arc::new(SystemClock)).await?;
     let listener = bind(port).await?;
     println!("Relais demo is running.");
     println!("  Open the demo service:   http://localhost:{sp_port}/");

@@ -1,11 +1,14 @@
-//! `relais`: serve the hub from a configuration file, or run the whole demo platform.
+//! `relais`: serve the hub from a configuration file, run the whole demo platform, apply the
+//! database migrations, rotate the signing keys.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use relais::config::{process_env, Config, LogFormat};
-use relais::launch::{assemble, key_store, SystemClock};
+use relais::launch::{assemble, open_database, spawn_key_reloader, SystemClock, SIGNING_ALGORITHMS};
+use relais_domain::Clock;
+use relais_store::{EphemeralKey, KeyStore};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -15,28 +18,55 @@ struct Cli {
     command: Command,
 }
 
+#[derive(clap::Args)]
+struct ConfigArg {
+    /// The configuration file.
+    #[arg(long, short, default_value = "relais.toml", env = "RELAIS_CONFIG")]
+    config: PathBuf,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run the hub.
-    Serve {
-        /// The configuration file.
-        #[arg(long, short, default_value = "relais.toml", env = "RELAIS_CONFIG")]
-        config: PathBuf,
-    },
+    Serve(ConfigArg),
     /// Run the hub, three mock identity providers and the demo service on localhost.
     Demo {
         /// The hub's port; the demo service listens on the next one, the mock IdPs after it.
         #[arg(long, default_value_t = 8000)]
         port: u16,
-        /// Where to keep the demo's keys and configuration (default: a temporary directory).
+        /// Where to keep the demo's database and configuration (default: a temporary directory).
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
     /// Check a configuration file and exit.
-    CheckConfig {
-        /// The configuration file.
-        #[arg(long, short, default_value = "relais.toml", env = "RELAIS_CONFIG")]
-        config: PathBuf,
+    CheckConfig(ConfigArg),
+    /// Apply the database migrations and exit (`serve` applies them too).
+    Migrate(ConfigArg),
+    /// Manage the hub's keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// List the signing keys and their dates.
+    List(ConfigArg),
+    /// Add new signing keys: published at once, signing after `--publish-for` seconds; the old
+    /// ones stay published until the tokens they signed have expired.
+    Rotate {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Seconds between publication and first signature (JWKS caches must refresh first).
+        #[arg(long, default_value_t = 600)]
+        publish_for: u64,
+    },
+    /// Print a new random key for `storage.ephemeral_encryption_keys`.
+    EphemeralKey {
+        /// The key's id.
+        #[arg(long, default_value = "k1")]
+        id: String,
     },
 }
 
@@ -52,25 +82,56 @@ fn init_logs(format: LogFormat) {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
-        Command::Serve { config } => {
+        Command::Serve(ConfigArg { config }) => {
             let config = Config::load(&config, &process_env)?;
             init_logs(config.log_format);
-            let state = assemble(&config, &key_store(&config), Arc::new(SystemClock)).await?;
+            let state = assemble(&config, Arc::new(SystemClock)).await?;
+            spawn_key_reloader(state.clone());
             let listener = tokio::net::TcpListener::bind(config.listen).await?;
-            tracing::info!(listen = %config.listen, issuer = %config.settings.issuer, "relais hub listening");
+            let address = listener.local_addr()?;
+            tracing::info!(listen = %address, issuer = %config.settings.issuer, "relais hub listening");
+            println!("relais hub listening on {address}");
             relais_server::serve(listener, state).await?;
         }
         Command::Demo { port, data_dir } => {
             init_logs(LogFormat::Text);
             relais::demo::run(port, data_dir).await?;
         }
-        Command::CheckConfig { config } => {
+        Command::CheckConfig(ConfigArg { config }) => {
             let config = Config::load(&config, &process_env)?;
             println!(
                 "configuration valid: {} identity providers, {} service providers",
                 config.identity_providers.len(),
                 config.service_providers.len()
             );
+        }
+        Command::Migrate(ConfigArg { config }) => {
+            let config = Config::load(&config, &process_env)?;
+            open_database(&config).await?;
+            println!("database up to date");
+        }
+        Command::Keys { command: KeysCommand::List(ConfigArg { config }) } => {
+            let config = Config::load(&config, &process_env)?;
+            let sql = open_database(&config).await?;
+            for key in sql.load().await? {
+                let retire = key.retire_at.map_or("-".to_owned(), |t| t.to_string());
+                println!(
+                    "{} {} created {} signs-from {} retires {}",
+                    key.kid, key.alg, key.created_at, key.not_before, retire
+                );
+            }
+        }
+        Command::Keys { command: KeysCommand::Rotate { config, publish_for } } => {
+            let config = Config::load(&config.config, &process_env)?;
+            let sql = open_database(&config).await?;
+            let now = SystemClock.now().0;
+            // Tokens signed by an old key live at most the ID token lifetime; JWKS caches 300 s.
+            let keep_for = config.settings.id_token_lifetime + 300;
+            let added = relais_server::keys::rotate(&sql, &SIGNING_ALGORITHMS, now, publish_for, keep_for).await?;
+            println!("new keys {} published; they sign from {}", added.join(", "), now + publish_for);
+        }
+        Command::Keys { command: KeysCommand::EphemeralKey { id } } => {
+            println!("{}", EphemeralKey::generate_text(&id));
         }
     }
     Ok(())

@@ -1,13 +1,13 @@
 //! The state shared by every handler: settings, registry, ephemeral records, keys, the
 //! upstream client, the clock and the page templates. Built once; no global singletons.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use relais_domain::Clock;
 use relais_oidc::discovery::Endpoints;
 use relais_oidc::jose::HubKeys;
 use relais_oidc::upstream::{UpstreamClient, UpstreamError};
-use relais_store::{EphemeralRecords, EphemeralStore, Registry};
+use relais_store::{EphemeralRecords, EphemeralStore, KeyStore, Registry};
 
 use crate::pages::Pages;
 use crate::settings::HubSettings;
@@ -20,8 +20,10 @@ pub struct HubParts {
     pub registry: Arc<dyn Registry>,
     /// The ephemeral store backend.
     pub ephemeral: Arc<dyn EphemeralStore>,
-    /// The signing keys.
+    /// The signing keys, as loaded at start.
     pub keys: HubKeys,
+    /// Where they are kept (reloaded from there).
+    pub key_store: Arc<dyn KeyStore>,
     /// The clock.
     pub clock: Arc<dyn Clock>,
 }
@@ -33,7 +35,8 @@ pub struct AppState {
     pub(crate) endpoints: Arc<Endpoints>,
     pub(crate) registry: Arc<dyn Registry>,
     pub(crate) records: EphemeralRecords,
-    pub(crate) keys: Arc<HubKeys>,
+    keys: Arc<RwLock<Arc<HubKeys>>>,
+    pub(crate) key_store: Arc<dyn KeyStore>,
     pub(crate) upstream: Arc<UpstreamClient>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) pages: Arc<Pages>,
@@ -49,10 +52,36 @@ impl AppState {
             endpoints: Arc::new(endpoints),
             registry: parts.registry,
             records: EphemeralRecords::new(parts.ephemeral),
-            keys: Arc::new(parts.keys),
+            keys: Arc::new(RwLock::new(Arc::new(parts.keys))),
+            key_store: parts.key_store,
             upstream: Arc::new(upstream),
             clock: parts.clock,
             pages: Arc::new(Pages::new()),
         })
+    }
+
+    /// The signing keys in use.
+    pub(crate) fn keys(&self) -> Arc<HubKeys> {
+        match self.keys.read() {
+            Ok(keys) => keys.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Reloads the keys from their store: run periodically, so that a rotation made by
+    /// `relais keys rotate` reaches every node.
+    pub async fn reload_keys(&self) -> Result<(), crate::keys::KeySetupError> {
+        let keys = Arc::new(crate::keys::load(self.key_store.as_ref()).await?);
+        match self.keys.write() {
+            Ok(mut slot) => *slot = keys,
+            Err(poisoned) => *poisoned.into_inner() = keys,
+        }
+        Ok(())
+    }
+
+    /// Whether the stores answer (for `/readyz`).
+    pub async fn ready(&self) -> Result<(), relais_store::StoreError> {
+        self.registry.ping().await?;
+        self.records.ping().await
     }
 }

@@ -22,6 +22,8 @@ pub trait EphemeralStore: Send + Sync + 'static {
     async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// Removes `key`.
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
+    /// Whether the backend answers (readiness).
+    async fn ping(&self) -> Result<(), StoreError>;
 }
 
 /// The kinds of ephemeral records, each in its own key space.
@@ -111,6 +113,11 @@ impl EphemeralRecords {
     /// Removes a record.
     pub async fn delete(&self, ns: Namespace, id: &str) -> Result<(), StoreError> {
         self.store.delete(&ns.key(id)).await
+    }
+
+    /// Whether the backend answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.store.ping().await
     }
 }
 

@@ -1,16 +1,23 @@
 //! Storage of Relais behind traits: the registry of actors, the ephemeral state of sign-ins
 //! (sessions, pending authorizations, codes, tokens) and the hub's signing keys. Backends are
-//! chosen by configuration; this crate holds the in-memory and file ones.
+//! chosen by configuration: SQLite or PostgreSQL for the registry and keys; memory or Redis
+//! (encrypted) for the ephemeral state.
 
+pub mod encrypted;
 pub mod ephemeral;
 pub mod keys;
 pub mod memory;
+pub mod redis;
 pub mod registry;
+pub mod sql;
 
+pub use encrypted::{EncryptingStore, EphemeralKey};
 pub use ephemeral::{EphemeralRecords, EphemeralStore, Namespace};
-pub use keys::{FileKeyStore, KeyStore, StoredSigningKey};
+pub use keys::{KeyStore, StoredSigningKey};
 pub use memory::MemoryEphemeralStore;
+pub use redis::RedisEphemeralStore;
 pub use registry::{Registry, StaticRegistry};
+pub use sql::{Source, SqlStore};
 
 /// A storage failure. The hub fails closed on any of them.
 #[derive(Debug, thiserror::Error)]

@@ -100,6 +100,10 @@ impl EphemeralStore for MemoryEphemeralStore {
         self.lock()?.remove(key);
         Ok(())
     }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.lock().map(|_| ())
+    }
 }
 
 #[cfg(test)]

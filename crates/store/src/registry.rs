@@ -15,6 +15,10 @@ pub trait Registry: Send + Sync + 'static {
     async fn service_provider(&self, id: &SpId) -> Result<Option<ServiceProvider>, StoreError>;
     /// Every identity provider, in display order (enabled or not).
     async fn identity_providers(&self) -> Result<Vec<IdentityProvider>, StoreError>;
+    /// Whether the backend answers (readiness).
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
     /// One identity provider.
     async fn identity_provider(&self, id: &IdpId) -> Result<Option<IdentityProvider>, StoreError> {
         Ok(self.identity_providers().await?.into_iter().find(|idp| &idp.id == id))

@@ -1,6 +1,6 @@
 //! Starts a whole platform per test and drives it as a person and as service providers.
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreGenderClaim, CoreJwsSigningAlgorithm, CoreProviderMetadata,
@@ -15,7 +15,7 @@ use relais::config::Config;
 use relais_domain::{ManualClock, UnixTime};
 use relais_mocks::idp::{default_identities, MockIdp, MockIdpSettings};
 use relais_oidc::jose::{HubKeys, KeyMaterial};
-use relais_store::{KeyStore, StoreError, StoredSigningKey};
+use relais_store::{KeyStore, SqlStore, StoredSigningKey};
 use reqwest::header::LOCATION;
 use serde_json::Value;
 use tokio::net::TcpListener;
@@ -26,30 +26,56 @@ pub fn shared_keys() -> Vec<StoredSigningKey> {
     static KEYS: OnceLock<Vec<StoredSigningKey>> = OnceLock::new();
     KEYS.get_or_init(|| {
         [
-            (relais_domain::providers::IdTokenAlgorithm::ES256, "ES256"),
             (relais_domain::providers::IdTokenAlgorithm::RS256, "RS256"),
+            (relais_domain::providers::IdTokenAlgorithm::ES256, "ES256"),
         ]
         .into_iter()
         .map(|(alg, name)| {
             let material = KeyMaterial::generate(alg).unwrap();
-            StoredSigningKey { kid: material.kid, alg: name.into(), private_pem: material.private_pem, created_at: 0 }
+            StoredSigningKey {
+                kid: material.kid,
+                alg: name.into(),
+                private_pem: material.private_pem,
+                created_at: 0,
+                not_before: 0,
+                retire_at: None,
+            }
         })
         .collect()
     })
     .clone()
 }
 
-/// A key store in memory.
-pub struct MemoryKeyStore(pub Mutex<Vec<StoredSigningKey>>);
+/// Where a test platform keeps its state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backends {
+    /// A fresh SQLite file and the in-memory ephemeral store.
+    Local,
+    /// A fresh PostgreSQL schema and a fresh Redis key prefix (`RELAIS_TEST_POSTGRES_URL`,
+    /// `RELAIS_TEST_REDIS_URL`).
+    Servers,
+}
 
-#[async_trait::async_trait]
-impl KeyStore for MemoryKeyStore {
-    async fn load(&self) -> Result<Vec<StoredSigningKey>, StoreError> {
-        Ok(self.0.lock().unwrap().clone())
-    }
-    async fn save(&self, keys: &[StoredSigningKey]) -> Result<(), StoreError> {
-        *self.0.lock().unwrap() = keys.to_vec();
-        Ok(())
+pub fn postgres_url() -> String {
+    std::env::var("RELAIS_TEST_POSTGRES_URL").expect("RELAIS_TEST_POSTGRES_URL")
+}
+
+pub fn redis_url() -> String {
+    std::env::var("RELAIS_TEST_REDIS_URL").expect("RELAIS_TEST_REDIS_URL")
+}
+
+/// A database URL of its own for one test: a temporary SQLite file, or a new PostgreSQL schema.
+pub async fn fresh_database_url(backends: Backends) -> String {
+    let name = format!("relais_test_{}", relais_oidc::random::random_token().to_lowercase().replace(['-', '_'], ""));
+    match backends {
+        Backends::Local => format!("sqlite://{}", std::env::temp_dir().join(format!("{name}.db")).display()),
+        Backends::Servers => {
+            let base = postgres_url();
+            let admin = SqlStore::connect(&base).await.unwrap();
+            sqlx::query(&format!("CREATE SCHEMA {name}")).execute(admin.pool()).await.unwrap();
+            let separator = if base.contains('?') { '&' } else { '?' };
+            format!("{base}{separator}options=-c%20search_path%3D{name}")
+        }
     }
 }
 
@@ -73,6 +99,10 @@ pub struct Platform {
     pub issuer: String,
     pub idps: Vec<MockIdp>,
     pub clock: Arc<ManualClock>,
+    pub state: relais_server::AppState,
+    pub config_toml: String,
+    pub database_url: String,
+    pub redis_prefix: String,
 }
 
 fn now() -> u64 {
@@ -81,11 +111,21 @@ fn now() -> u64 {
 
 impl Platform {
     pub async fn start() -> Platform {
+        Self::start_on(Backends::Local).await
+    }
+
+    pub async fn start_on(backends: Backends) -> Platform {
         let hub_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let hub_port = hub_listener.local_addr().unwrap().port();
         // The hub answers at `localhost`, the IdPs at `127.0.0.1`: a browser keeps their cookies
         // apart, as it would for different sites.
         let issuer = format!("http://localhost:{hub_port}");
+        Self::start_at(backends, hub_listener, &issuer).await
+    }
+
+    /// A platform whose hub (served on `hub_listener`) claims the issuer `issuer`.
+    pub async fn start_at(backends: Backends, hub_listener: TcpListener, issuer: &str) -> Platform {
+        let issuer = issuer.to_owned();
         let mut idps = Vec::new();
         let mut idp_toml = String::new();
         for (index, (id, name, level)) in IDPS.iter().enumerate() {
@@ -107,12 +147,25 @@ impl Platform {
                 "[[identity_providers]]\nid = \"{id}\"\ndisplay_name = \"{name}\"\nissuer = \"{idp_issuer}\"\nclient_id = \"relais-hub\"\nclient_secret = \"idp-secret-{id}\"\neidas_level = \"{level}\"\n\n"
             ));
         }
-        let jwks = sp_jwt_keys().jwks().to_string();
+        let jwks = sp_jwt_keys().jwks(0).to_string();
+        let database_url = fresh_database_url(backends).await;
+        let redis_prefix = format!("relais-test-{}:", relais_oidc::random::random_token());
+        let storage = match backends {
+            Backends::Local => format!("[storage]\ndatabase_url = \"{database_url}\"\n"),
+            Backends::Servers => format!(
+                "[storage]\ndatabase_url = \"{database_url}\"\nephemeral_url = \"{}\"\nredis_key_prefix = \"{redis_prefix}\"\n\
+                 ephemeral_encryption_keys = [\"k1:{}\"]\n",
+                redis_url(),
+                "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+            ),
+        };
         let toml = format!(
             r#"
 [hub]
 issuer = "{issuer}"
 pairwise_secret = "test-pairwise-secret-0123456789abcdef"
+
+{storage}
 
 {idp_toml}
 [[service_providers]]
@@ -158,10 +211,25 @@ allowed_idps = ["impots"]
         );
         let config = Config::from_toml(&toml, &|_| None).unwrap();
         let clock = Arc::new(ManualClock::new(UnixTime(now())));
-        let key_store = MemoryKeyStore(Mutex::new(shared_keys()));
-        let state = relais::launch::assemble(&config, &key_store, clock.clone()).await.unwrap();
-        tokio::spawn(relais_server::serve(hub_listener, state));
-        Platform { hub: Url::parse(&issuer).unwrap(), issuer, idps, clock }
+        let sql = relais::launch::open_database(&config).await.unwrap();
+        if sql.load().await.unwrap().is_empty() {
+            for key in shared_keys() {
+                sql.add(&key).await.unwrap();
+            }
+        }
+        let ephemeral = relais::launch::ephemeral_store(&config, clock.clone()).unwrap();
+        let state = relais::launch::assemble_with(&config, sql, ephemeral, clock.clone()).await.unwrap();
+        tokio::spawn(relais_server::serve(hub_listener, state.clone()));
+        Platform {
+            hub: Url::parse(&issuer).unwrap(),
+            issuer,
+            idps,
+            clock,
+            state,
+            config_toml: toml,
+            database_url,
+            redis_prefix,
+        }
     }
 
     pub fn idp(&self, id: &str) -> &MockIdp {

@@ -70,7 +70,7 @@ pub async fn token_with_assertion(
 ) -> reqwest::Response {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
     let claims = json!({"iss": client_id, "sub": client_id, "aud": platform.url("/token").as_str(), "jti": relais_oidc::random::random_token(), "exp": now + 60, "iat": now});
-    let assertion = keys.sign(relais_domain::providers::IdTokenAlgorithm::ES256, &claims).unwrap();
+    let assertion = keys.sign(relais_domain::providers::IdTokenAlgorithm::ES256, &claims, 0).unwrap();
     reqwest::Client::new()
         .post(platform.url("/token"))
         .form(&[

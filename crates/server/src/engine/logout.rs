@@ -64,7 +64,7 @@ pub async fn logout(
     let hint = params
         .id_token_hint
         .as_deref()
-        .and_then(|token| state.keys.verify_own::<HintClaims>(token, &state.endpoints.issuer).ok());
+        .and_then(|token| state.keys().verify_own::<HintClaims>(token, &state.endpoints.issuer).ok());
     let client = match (&hint, params.client_id.as_deref()) {
         (Some(hint), Some(client)) if hint.aud != client => return Err(AppError::Page(ErrorPage::BadRequest)),
         (Some(hint), _) => Some(hint.aud.clone()),

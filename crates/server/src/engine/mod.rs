@@ -159,7 +159,7 @@ pub async fn authorize(
     };
     let Some(sp) = sp else { return Err(AppError::Page(ErrorPage::UnknownService)) };
     if let Some(hint) = raw.id_token_hint.as_deref() {
-        match state.keys.verify_own::<HintClaims>(hint, &state.endpoints.issuer) {
+        match state.keys().verify_own::<HintClaims>(hint, &state.endpoints.issuer) {
             Ok(claims) if claims.aud == sp.id.as_str() => request.expected_sub = Some(claims.sub),
             _ => {
                 let error = OAuthError::new(

@@ -131,7 +131,7 @@ pub async fn token(state: &AppState, authorization: Option<&str>, form: &RawToke
         at_hash: at_hash(&access_token),
         claims: grant.grant.claims.clone(),
     };
-    let id_token = state.keys.sign(sp.id_token_algorithm, &claims).map_err(|error| {
+    let id_token = state.keys().sign(sp.id_token_algorithm, &claims, now.0).map_err(|error| {
         tracing::error!(%error, "ID token signing failed");
         AppError::direct(ErrorCode::ServerError, "the ID token could not be signed")
     })?;

@@ -23,8 +23,21 @@ pub fn router(state: AppState) -> Router {
         .merge(idp::router())
         .merge(person::router())
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
         .layer(middleware::from_fn_with_state(state.clone(), request_context))
         .with_state(state)
+}
+
+/// Ready when the registry database and the ephemeral store both answer; a load balancer
+/// sends no one to a node that would fail closed.
+async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    match state.ready().await {
+        Ok(()) => (no_store(), "ready").into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "not ready");
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, no_store(), "not ready").into_response()
+        }
+    }
 }
 
 /// The browser of a request, and the binding cookie to set when it had none.

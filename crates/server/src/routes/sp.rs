@@ -34,7 +34,7 @@ async fn discovery(State(state): State<AppState>) -> Response {
         (relais_domain::providers::IdTokenAlgorithm::ES256, "ES256"),
         (relais_domain::providers::IdTokenAlgorithm::RS256, "RS256"),
     ] {
-        if state.keys.has(alg) {
+        if state.keys().has(alg) {
             algorithms.push(name);
         }
     }
@@ -43,7 +43,7 @@ async fn discovery(State(state): State<AppState>) -> Response {
 }
 
 async fn jwks(State(state): State<AppState>) -> Response {
-    ([(header::CACHE_CONTROL, "public, max-age=300")], Json(state.keys.jwks())).into_response()
+    ([(header::CACHE_CONTROL, "public, max-age=300")], Json(state.keys().jwks(state.clock.now().0))).into_response()
 }
 
 async fn authorize(state: AppState, headers: HeaderMap, raw: RawAuthorizationRequest) -> Result<Response, AppError> {
