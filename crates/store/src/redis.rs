@@ -49,7 +49,19 @@ impl RedisEphemeralStore {
 
     async fn run<T: redis::FromRedisValue>(&self, command: &redis::Cmd) -> Result<T, StoreError> {
         let mut connection = self.connection().await?;
-        command.query_async(&mut connection).await.map_err(unavailable)
+        let result = command.query_async(&mut connection).await;
+        if let Err(error) = &result {
+            if error.is_io_error()
+                || error.is_connection_dropped()
+                || error.is_timeout()
+                || error.is_connection_refusal()
+            {
+                // Forget the connection: the next call connects afresh, so the hub is back as
+                // soon as Redis is, without waiting for a background reconnection.
+                *self.connection.lock().await = None;
+            }
+        }
+        result.map_err(unavailable)
     }
 }
 

@@ -115,16 +115,16 @@ impl Platform {
     }
 
     pub async fn start_on(backends: Backends) -> Platform {
+        Self::start_with(backends, None).await
+    }
+
+    /// With Redis reached at `redis_url` (a proxy, say) instead of `RELAIS_TEST_REDIS_URL`.
+    pub async fn start_with(backends: Backends, redis: Option<String>) -> Platform {
         let hub_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let hub_port = hub_listener.local_addr().unwrap().port();
         // The hub answers at `localhost`, the IdPs at `127.0.0.1`: a browser keeps their cookies
         // apart, as it would for different sites.
         let issuer = format!("http://localhost:{hub_port}");
-        Self::start_at(backends, hub_listener, &issuer).await
-    }
-
-    /// A platform whose hub (served on `hub_listener`) claims the issuer `issuer`.
-    pub async fn start_at(backends: Backends, hub_listener: TcpListener, issuer: &str) -> Platform {
         let issuer = issuer.to_owned();
         let mut idps = Vec::new();
         let mut idp_toml = String::new();
@@ -155,7 +155,7 @@ impl Platform {
             Backends::Servers => format!(
                 "[storage]\ndatabase_url = \"{database_url}\"\nephemeral_url = \"{}\"\nredis_key_prefix = \"{redis_prefix}\"\n\
                  ephemeral_encryption_keys = [\"k1:{}\"]\n",
-                redis_url(),
+                redis.unwrap_or_else(redis_url),
                 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
             ),
         };
@@ -230,6 +230,18 @@ allowed_idps = ["impots"]
             database_url,
             redis_prefix,
         }
+    }
+
+    /// Another hub node on the same stores, as behind one load balancer; its base URL.
+    pub async fn add_node(&self) -> Url {
+        let config = Config::from_toml(&self.config_toml, &|_| None).unwrap();
+        let sql = relais::launch::open_database(&config).await.unwrap();
+        let ephemeral = relais::launch::ephemeral_store(&config, self.clock.clone()).unwrap();
+        let state = relais::launch::assemble_with(&config, sql, ephemeral, self.clock.clone()).await.unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = Url::parse(&format!("http://localhost:{}", listener.local_addr().unwrap().port())).unwrap();
+        tokio::spawn(relais_server::serve(listener, state));
+        url
     }
 
     pub fn idp(&self, id: &str) -> &MockIdp {

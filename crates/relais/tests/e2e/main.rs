@@ -6,4 +6,5 @@
 mod harness;
 mod keys;
 mod negative;
+mod servers;
 mod sign_in;

@@ -1,0 +1,227 @@
+//! One behavioural suite for every backend: the ephemeral store (memory, memory encrypted,
+//! Redis encrypted) and the registry with keys (SQLite, PostgreSQL). The server-backed ones
+//! read their URL from `RELAIS_TEST_REDIS_URL` / `RELAIS_TEST_POSTGRES_URL` and are ignored
+//! without it; `.ci/run` sets both.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use relais_domain::providers::{ClientAuthentication, IdTokenAlgorithm};
+use relais_domain::{
+    EidasLevel, IdentityProvider, IdpId, IdpPolicy, ManualClock, Scope, ScopeSet, Secret, Sector, ServiceProvider,
+    SpId, UnixTime,
+};
+use relais_store::{
+    EncryptingStore, EphemeralKey, EphemeralStore, KeyStore, MemoryEphemeralStore, RedisEphemeralStore, Registry,
+    Source, SqlStore, StoredSigningKey,
+};
+
+fn unique(prefix: &str) -> String {
+    use rand::Rng;
+    format!("{prefix}{:016x}", rand::thread_rng().gen::<u64>())
+}
+
+fn key(id: &str, byte: u8) -> EphemeralKey {
+    use base64::Engine;
+    EphemeralKey::parse(&format!("{id}:{}", base64::engine::general_purpose::STANDARD.encode([byte; 32]))).unwrap()
+}
+
+/// What every ephemeral store must do. `expire` makes `ttl`-second entries expire (advancing
+/// a manual clock, or waiting for the server's own expiry).
+async fn ephemeral_contract<F, Fut>(store: Arc<dyn EphemeralStore>, expire: F)
+where
+    F: Fn(u64) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    store.ping().await.unwrap();
+    store.put("k", b"value".to_vec(), 60).await.unwrap();
+    assert_eq!(store.get("k").await.unwrap().as_deref(), Some(&b"value"[..]));
+    store.put("k", b"other".to_vec(), 60).await.unwrap();
+    assert_eq!(store.get("k").await.unwrap().as_deref(), Some(&b"other"[..]), "put replaces");
+    assert_eq!(store.take("k").await.unwrap().as_deref(), Some(&b"other"[..]));
+    assert_eq!(store.take("k").await.unwrap(), None, "take is single use");
+    assert_eq!(store.get("missing").await.unwrap(), None);
+
+    assert!(store.put_if_absent("once", b"1".to_vec(), 60).await.unwrap());
+    assert!(!store.put_if_absent("once", b"2".to_vec(), 60).await.unwrap());
+    assert_eq!(store.get("once").await.unwrap().as_deref(), Some(&b"1"[..]));
+    store.delete("once").await.unwrap();
+    assert_eq!(store.get("once").await.unwrap(), None);
+
+    // Fifty concurrent takes of one entry: exactly one wins.
+    store.put("code", b"c".to_vec(), 60).await.unwrap();
+    let takes: Vec<_> = (0..50)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.take("code").await.unwrap() })
+        })
+        .collect();
+    let mut winners = 0;
+    for take in takes {
+        winners += usize::from(take.await.unwrap().is_some());
+    }
+    assert_eq!(winners, 1);
+
+    // The store enforces the lifetime itself.
+    store.put("short", b"s".to_vec(), 1).await.unwrap();
+    store.put("long", b"l".to_vec(), 3600).await.unwrap();
+    expire(1).await;
+    assert_eq!(store.get("short").await.unwrap(), None);
+    assert_eq!(store.take("short").await.unwrap(), None);
+    assert!(store.put_if_absent("short", b"again".to_vec(), 60).await.unwrap(), "an expired entry is absent");
+    assert_eq!(store.get("long").await.unwrap().as_deref(), Some(&b"l"[..]));
+}
+
+#[tokio::test]
+async fn memory_ephemeral_store() {
+    let clock = Arc::new(ManualClock::new(UnixTime(1_000)));
+    let store = Arc::new(MemoryEphemeralStore::new(clock.clone()));
+    ephemeral_contract(store, |seconds| {
+        clock.advance(seconds);
+        async {}
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn encrypted_memory_ephemeral_store() {
+    let clock = Arc::new(ManualClock::new(UnixTime(1_000)));
+    let inner = Arc::new(MemoryEphemeralStore::new(clock.clone()));
+    let store = Arc::new(EncryptingStore::new(inner, vec![key("k1", 1)]).unwrap());
+    ephemeral_contract(store, |seconds| {
+        clock.advance(seconds);
+        async {}
+    })
+    .await;
+}
+
+fn redis_url() -> String {
+    std::env::var("RELAIS_TEST_REDIS_URL").expect("RELAIS_TEST_REDIS_URL")
+}
+
+#[tokio::test]
+#[ignore = "needs Redis: set RELAIS_TEST_REDIS_URL"]
+async fn redis_ephemeral_store() {
+    let inner = Arc::new(RedisEphemeralStore::new(&redis_url(), &unique("relais-contract-")).unwrap());
+    let store = Arc::new(EncryptingStore::new(inner, vec![key("k1", 1)]).unwrap());
+    // Redis expires keys itself, with millisecond precision: wait just past the lifetime.
+    ephemeral_contract(store, |seconds| tokio::time::sleep(std::time::Duration::from_millis(seconds * 1000 + 150)))
+        .await;
+}
+
+#[tokio::test]
+#[ignore = "needs Redis: set RELAIS_TEST_REDIS_URL"]
+async fn redis_holds_only_ciphertext_and_keys_rotate() {
+    let prefix = unique("relais-contract-");
+    let raw = Arc::new(RedisEphemeralStore::new(&redis_url(), &prefix).unwrap());
+    let old = Arc::new(EncryptingStore::new(raw.clone(), vec![key("k1", 1)]).unwrap());
+    old.put("session", b"Angela DUBOIS 1962-08-24".to_vec(), 60).await.unwrap();
+    let stored = raw.get("session").await.unwrap().unwrap();
+    assert!(!String::from_utf8_lossy(&stored).contains("DUBOIS"), "no clear text in Redis");
+
+    // A new key encrypts; the old one still decrypts what it encrypted.
+    let rotated = Arc::new(EncryptingStore::new(raw.clone(), vec![key("k2", 2), key("k1", 1)]).unwrap());
+    assert_eq!(rotated.get("session").await.unwrap().as_deref(), Some(&b"Angela DUBOIS 1962-08-24"[..]));
+    rotated.put("new", b"x".to_vec(), 60).await.unwrap();
+    assert_eq!(old.get("new").await.unwrap(), None, "unknown key id: as good as expired");
+    // An entry moved under another key does not decrypt (the key is authenticated data).
+    raw.put("moved", stored, 60).await.unwrap();
+    assert_eq!(old.get("moved").await.unwrap(), None);
+}
+
+fn service_provider(id: &str) -> ServiceProvider {
+    ServiceProvider {
+        id: SpId::new(id),
+        name: format!("Service {id}"),
+        authentication: ClientAuthentication::SecretBasic(Secret::new("0123456789abcdef0123456789abcdef")),
+        redirect_uris: vec![format!("https://{id}.example/callback")],
+        post_logout_redirect_uris: vec![],
+        scopes: ScopeSet::from_scopes([Scope::OpenId, Scope::IdentitePivot]),
+        id_token_algorithm: IdTokenAlgorithm::RS256,
+        sector: Sector::new(id),
+        idp_policy: IdpPolicy::Deny(vec![IdpId::new("b")]),
+        minimum_level: EidasLevel::Substantial,
+    }
+}
+
+fn identity_provider(id: &str, level: EidasLevel) -> IdentityProvider {
+    IdentityProvider {
+        id: IdpId::new(id),
+        display_name: format!("IdP {id}"),
+        issuer: url::Url::parse(&format!("https://{id}.example")).unwrap(),
+        client_id: "hub".into(),
+        client_secret: Secret::new("s"),
+        level,
+        enabled: true,
+        scopes: vec!["openid".into()],
+        require_acr: true,
+        token_auth: Default::default(),
+    }
+}
+
+/// What every SQL backend must do for the registry and the keys.
+async fn sql_contract(sql: SqlStore) {
+    sql.migrate().await.unwrap();
+    sql.migrate().await.unwrap();
+    sql.ping().await.unwrap();
+
+    assert!(sql.service_provider(&SpId::new("mairie")).await.unwrap().is_none());
+    sql.upsert_service_provider(&service_provider("mairie"), Source::Configuration, 1).await.unwrap();
+    let back = sql.service_provider(&SpId::new("mairie")).await.unwrap().unwrap();
+    assert_eq!(back.idp_policy, IdpPolicy::Deny(vec![IdpId::new("b")]));
+    assert_eq!(back.minimum_level, EidasLevel::Substantial);
+    assert!(
+        matches!(&back.authentication, ClientAuthentication::SecretBasic(s) if s.matches("0123456789abcdef0123456789abcdef"))
+    );
+    let mut renamed = service_provider("mairie");
+    renamed.name = "Mairie renommée".into();
+    sql.upsert_service_provider(&renamed, Source::Configuration, 2).await.unwrap();
+    assert_eq!(sql.service_provider(&SpId::new("mairie")).await.unwrap().unwrap().name, "Mairie renommée");
+
+    sql.upsert_identity_provider(&identity_provider("b", EidasLevel::High), 1, Source::Configuration, 1).await.unwrap();
+    sql.upsert_identity_provider(&identity_provider("a", EidasLevel::Low), 0, Source::Registered, 1).await.unwrap();
+    let idps = sql.identity_providers().await.unwrap();
+    assert_eq!(idps.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), ["a", "b"], "in position order");
+    assert_eq!(sql.identity_provider(&IdpId::new("b")).await.unwrap().unwrap().level, EidasLevel::High);
+
+    let signing_key = |kid: &str, created_at| StoredSigningKey {
+        kid: kid.into(),
+        alg: "ES256".into(),
+        private_pem: "-----BEGIN PRIVATE KEY-----".into(),
+        created_at,
+        not_before: created_at,
+        retire_at: None,
+    };
+    sql.add(&signing_key("old", 10)).await.unwrap();
+    sql.add(&signing_key("new", 20)).await.unwrap();
+    assert!(sql.add(&signing_key("new", 30)).await.is_err(), "a kid is unique");
+    sql.retire("old", 100).await.unwrap();
+    let keys = sql.load().await.unwrap();
+    assert_eq!(
+        keys.iter().map(|k| (k.kid.as_str(), k.retire_at)).collect::<Vec<_>>(),
+        [("old", Some(100)), ("new", None)]
+    );
+    assert_eq!(sql.remove_retired(100).await.unwrap(), 0);
+    assert_eq!(sql.remove_retired(101).await.unwrap(), 1);
+    assert_eq!(sql.load().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn sqlite_registry() {
+    let path = std::env::temp_dir().join(format!("{}.db", unique("relais-contract-")));
+    sql_contract(SqlStore::connect(&format!("sqlite://{}", path.display())).await.unwrap()).await;
+    std::fs::remove_file(path).unwrap();
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: set RELAIS_TEST_POSTGRES_URL"]
+async fn postgres_registry() {
+    let base = std::env::var("RELAIS_TEST_POSTGRES_URL").expect("RELAIS_TEST_POSTGRES_URL");
+    let schema = unique("relais_contract_");
+    let admin = SqlStore::connect(&base).await.unwrap();
+    sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(admin.pool()).await.unwrap();
+    let separator = if base.contains('?') { '&' } else { '?' };
+    sql_contract(SqlStore::connect(&format!("{base}{separator}options=-c%20search_path%3D{schema}")).await.unwrap())
+        .await;
+    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE")).execute(admin.pool()).await.unwrap();
+}
