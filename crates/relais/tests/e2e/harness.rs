@@ -79,6 +79,32 @@ pub async fn fresh_database_url(backends: Backends) -> String {
     }
 }
 
+/// The three mock IdPs, registered for a hub at `issuer`, and their configuration blocks.
+pub async fn start_mock_idps(issuer: &str) -> (Vec<MockIdp>, String) {
+    let mut idps = Vec::new();
+    let mut idp_toml = String::new();
+    for (index, (id, name, level)) in IDPS.iter().enumerate() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let idp_issuer = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let settings = MockIdpSettings {
+            id: (*id).into(),
+            display_name: (*name).into(),
+            issuer: Url::parse(&idp_issuer).unwrap(),
+            client_id: "relais-hub".into(),
+            client_secret: format!("idp-secret-{id}"),
+            redirect_uris: vec![format!("{issuer}/idp/{id}/callback")],
+            post_logout_redirect_uris: vec![format!("{issuer}/idp/logout-callback")],
+            acr: (*level).into(),
+            identities: default_identities(id, index as u8),
+        };
+        idps.push(MockIdp::serve(listener, settings).await.unwrap());
+        idp_toml.push_str(&format!(
+            "[[identity_providers]]\nid = \"{id}\"\ndisplay_name = \"{name}\"\nissuer = \"{idp_issuer}\"\nclient_id = \"relais-hub\"\nclient_secret = \"idp-secret-{id}\"\neidas_level = \"{level}\"\n\n"
+        ));
+    }
+    (idps, idp_toml)
+}
+
 /// A key pair of an SP using `private_key_jwt`.
 pub fn sp_jwt_keys() -> &'static HubKeys {
     static KEYS: OnceLock<HubKeys> = OnceLock::new();
@@ -125,28 +151,7 @@ impl Platform {
         // The hub answers at `localhost`, the IdPs at `127.0.0.1`: a browser keeps their cookies
         // apart, as it would for different sites.
         let issuer = format!("http://localhost:{hub_port}");
-        let issuer = issuer.to_owned();
-        let mut idps = Vec::new();
-        let mut idp_toml = String::new();
-        for (index, (id, name, level)) in IDPS.iter().enumerate() {
-            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let idp_issuer = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
-            let settings = MockIdpSettings {
-                id: (*id).into(),
-                display_name: (*name).into(),
-                issuer: Url::parse(&idp_issuer).unwrap(),
-                client_id: "relais-hub".into(),
-                client_secret: format!("idp-secret-{id}"),
-                redirect_uris: vec![format!("{issuer}/idp/{id}/callback")],
-                post_logout_redirect_uris: vec![format!("{issuer}/idp/logout-callback")],
-                acr: (*level).into(),
-                identities: default_identities(id, index as u8),
-            };
-            idps.push(MockIdp::serve(listener, settings).await.unwrap());
-            idp_toml.push_str(&format!(
-                "[[identity_providers]]\nid = \"{id}\"\ndisplay_name = \"{name}\"\nissuer = \"{idp_issuer}\"\nclient_id = \"relais-hub\"\nclient_secret = \"idp-secret-{id}\"\neidas_level = \"{level}\"\n\n"
-            ));
-        }
+        let (idps, idp_toml) = start_mock_idps(&issuer).await;
         let jwks = sp_jwt_keys().jwks(0).to_string();
         let database_url = fresh_database_url(backends).await;
         let redis_prefix = format!("relais-test-{}:", relais_oidc::random::random_token());
@@ -175,6 +180,7 @@ client_secret = "secret-a-for-tests-0123456789abcdef"
 redirect_uris = ["https://sp-a.example/callback"]
 post_logout_redirect_uris = ["https://sp-a.example/logged-out"]
 scopes = ["openid", "identite_pivot", "email"]
+id_token_signed_response_alg = "ES256"
 
 [[service_providers]]
 client_id = "sp-b"

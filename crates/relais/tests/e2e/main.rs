@@ -6,5 +6,6 @@
 mod harness;
 mod keys;
 mod negative;
+mod nodes;
 mod servers;
 mod sign_in;

@@ -1,0 +1,166 @@
+//! Three `relais serve` processes sharing PostgreSQL and Redis, as behind one load balancer: a
+//! flow starts on one node, that node is killed, the flow goes on on another and its code is
+//! exchanged on the third. Needs `RELAIS_TEST_POSTGRES_URL` and `RELAIS_TEST_REDIS_URL`.
+
+use std::process::Stdio;
+
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use url::Url;
+
+use crate::harness::*;
+
+const SECRET: &str = "secret-a-for-tests-0123456789abcdef";
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+/// The public address of the hub: the nodes all claim it; the test talks to each node directly.
+const ISSUER: &str = "http://localhost:9";
+
+struct Node {
+    process: Child,
+    base: Url,
+}
+
+impl Node {
+    /// Starts `relais serve` and waits for the line that says where it listens.
+    async fn start(config: &std::path::Path) -> Node {
+        let mut process = Command::new(env!("CARGO_BIN_EXE_relais"))
+            .args(["serve", "--config"])
+            .arg(config)
+            .env("RELAIS_LOG", "error")
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(process.stdout.take().unwrap()).lines();
+        let address = loop {
+            let line = lines.next_line().await.unwrap().expect("relais serve exited before listening");
+            if let Some(address) = line.strip_prefix("relais hub listening on ") {
+                break address.to_owned();
+            }
+        };
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let port = address.rsplit(':').next().unwrap();
+        Node { process, base: Url::parse(&format!("http://localhost:{port}")).unwrap() }
+    }
+
+    /// `url` (an address under the public issuer) sent to this node instead.
+    fn at(&self, url: &str) -> String {
+        let url = Url::parse(url).unwrap_or_else(|_| Url::parse(ISSUER).unwrap().join(url).unwrap());
+        let mut local = self.base.join(url.path()).unwrap();
+        local.set_query(url.query());
+        local.to_string()
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL and Redis: set RELAIS_TEST_POSTGRES_URL and RELAIS_TEST_REDIS_URL"]
+async fn a_flow_hops_across_three_hub_processes_and_survives_the_death_of_one() {
+    let (_idps, idp_toml) = start_mock_idps(ISSUER).await;
+    let database_url = fresh_database_url(Backends::Servers).await;
+    let prefix = format!("relais-nodes-{}:", relais_oidc::random::random_token());
+    let config = format!(
+        r#"
+[hub]
+issuer = "{ISSUER}"
+listen = "127.0.0.1:0"
+pairwise_secret = "test-pairwise-secret-0123456789abcdef"
+
+[storage]
+database_url = "{database_url}"
+ephemeral_url = "{redis}"
+redis_key_prefix = "{prefix}"
+ephemeral_encryption_keys = ["k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="]
+
+{idp_toml}
+[[service_providers]]
+client_id = "sp-a"
+name = "Mairie A"
+client_secret = "{SECRET}"
+redirect_uris = ["https://sp-a.example/callback"]
+scopes = ["openid", "identite_pivot"]
+"#,
+        redis = redis_url()
+    );
+    let path = std::env::temp_dir().join(format!("relais-nodes-{}.toml", relais_oidc::random::random_token()));
+    std::fs::write(&path, config).unwrap();
+    // One after the other: the first generates the keys, the others find them.
+    let mut a = Node::start(&path).await;
+    let b = Node::start(&path).await;
+    let c = Node::start(&path).await;
+
+    let browser = Browser::new();
+    let mut authorize = Url::parse(&a.at("/authorize")).unwrap();
+    authorize.query_pairs_mut().extend_pairs([
+        ("client_id", "sp-a"),
+        ("redirect_uri", "https://sp-a.example/callback"),
+        ("response_type", "code"),
+        ("scope", "openid identite_pivot"),
+        ("state", "st"),
+        ("nonce", "the-nonce"),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ]);
+    let choice = browser.get(authorize.as_str()).await;
+    assert_eq!(choice.status(), 200, "the choice page from node A");
+    let html = choice.text().await.unwrap();
+
+    a.process.kill().await.unwrap();
+    assert!(reqwest::get(a.base.join("/healthz").unwrap()).await.is_err(), "node A is gone");
+
+    let to_idp = location(&browser.post(&b.at(&form_action(&html)), &[("idp".into(), "impots".into())]).await);
+    let page = browser.get(&to_idp).await.text().await.unwrap();
+    let mut form = hidden_inputs(&page);
+    form.push(("identity".into(), "0".into()));
+    let callback =
+        location(&browser.post(Url::parse(&to_idp).unwrap().join(&form_action(&page)).unwrap().as_str(), &form).await);
+    assert!(callback.starts_with(ISSUER), "the IdP sends the person to the public address: {callback}");
+    let redirect = location(&browser.get(&b.at(&callback)).await);
+    assert!(redirect.starts_with("https://sp-a.example/callback?"), "node B completed the flow: {redirect}");
+    let code = query_param(&redirect, "code").unwrap();
+
+    let tokens: Value = reqwest::Client::new()
+        .post(c.at("/token"))
+        .basic_auth("sp-a", Some(SECRET))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", "https://sp-a.example/callback"),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id_token = tokens["id_token"].as_str().expect("node C exchanged the code");
+
+    let jwks: jsonwebtoken::jwk::JwkSet = reqwest::get(c.at("/jwks")).await.unwrap().json().await.unwrap();
+    let header = jsonwebtoken::decode_header(id_token).unwrap();
+    let mut validation = jsonwebtoken::Validation::new(header.alg);
+    validation.set_audience(&["sp-a"]);
+    validation.set_issuer(&[ISSUER]);
+    let key = jsonwebtoken::DecodingKey::from_jwk(jwks.find(header.kid.as_deref().unwrap()).unwrap()).unwrap();
+    let claims = jsonwebtoken::decode::<Value>(id_token, &key, &validation).unwrap().claims;
+    assert_eq!(claims["nonce"], "the-nonce");
+    assert_eq!(claims["family_name"], "DUBOIS");
+
+    let userinfo: Value = reqwest::Client::new()
+        .get(b.at("/userinfo"))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(userinfo["sub"], claims["sub"], "the access token works on another node");
+
+    // Single sign-on on the third node, from the session made on the second.
+    authorize.set_port(c.base.port()).unwrap();
+    let sso = location(&browser.get(authorize.as_str()).await);
+    assert!(sso.starts_with("https://sp-a.example/callback?code="), "{sso}");
+    std::fs::remove_file(path).unwrap();
+}
