@@ -18,12 +18,12 @@ function portIsFree(port) {
   });
 }
 
-// Five consecutive free ports: the hub, the demo SP and three mock IdPs.
+// Eight consecutive free ports: the hub, the demo SP, three mock IdPs, three mock data providers.
 async function freePortRange() {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = 20000 + Math.floor(Math.random() * 40000);
     let free = true;
-    for (let port = base; port < base + 5 && free; port++) free = await portIsFree(port);
+    for (let port = base; port < base + 8 && free; port++) free = await portIsFree(port);
     if (free) return base;
   }
   throw new Error('no free port range');
@@ -93,4 +93,62 @@ test('a person signs in to the demo service through a mock IdP and signs out', a
   await page.getByRole('button', { name: "S'identifier avec Relais" }).click();
   await page.waitForURL(`http://localhost:${base}/**`);
   assert.equal(await page.getByRole('button', { name: /Se connecter avec/ }).count(), 3);
+});
+
+test('the family quotient procedure: consent clicked through, the price band shown, no document uploaded', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`http://localhost:${base + 1}/`);
+  await page.getByRole('button', { name: 'Calculer mon tarif avec Relais' }).click();
+  await page.waitForURL(`http://localhost:${base}/**`);
+  await page.getByRole('button', { name: 'Se connecter avec Impôts (démo)' }).click();
+  await page.waitForURL(`http://localhost:${base + 2}/**`);
+  await page.getByRole('button', { name: /Se connecter en tant que .*DUBOIS/i }).click();
+
+  // The consent page: which data, from whom, to whom.
+  await page.waitForURL(`http://localhost:${base}/consentement/**`);
+  const consent = await page.locator('main').innerText();
+  assert.match(consent, /Mairie de Démoville/);
+  assert.match(consent, /Quotient familial/);
+  assert.match(consent, /Caisse d'allocations familiales/);
+  assert.equal(await page.getByRole('checkbox', { name: 'Quotient familial' }).isChecked(), true);
+  await page.getByRole('button', { name: 'Transmettre les données cochées' }).click();
+
+  await page.waitForURL(`http://localhost:${base + 1}/`);
+  await page.getByRole('heading', { name: 'Votre tarif' }).waitFor();
+  const result = await page.locator('main').innerText();
+  assert.match(result, /742/);
+  assert.match(result, /Tranche B/);
+  assert.match(result, /Aucun justificatif/);
+  await context.close();
+});
+
+test('refusing the transfer still signs the person in, without the data', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`http://localhost:${base + 1}/`);
+  await page.getByRole('button', { name: 'Calculer mon tarif avec Relais' }).click();
+  await page.getByRole('button', { name: 'Se connecter avec Impôts (démo)' }).click();
+  await page.getByRole('button', { name: /Se connecter en tant que .*DUBOIS/i }).click();
+  await page.waitForURL(`http://localhost:${base}/consentement/**`);
+  await page.getByRole('button', { name: 'Refuser et continuer sans transmettre' }).click();
+  await page.waitForURL(`http://localhost:${base + 1}/`);
+  await page.getByRole('heading', { name: 'Vous êtes identifié' }).waitFor();
+  assert.match(await page.locator('main').innerText(), /Vous n'avez pas autorisé la transmission/);
+  await context.close();
+});
+
+test('the person sees their history on their dashboard', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`http://localhost:${base}/tableau-de-bord`);
+  await page.getByRole('button', { name: 'Se connecter avec Impôts (démo)' }).click();
+  await page.getByRole('button', { name: /Se connecter en tant que .*DUBOIS/i }).click();
+  await page.waitForURL(`http://localhost:${base}/tableau-de-bord`);
+  await page.getByRole('heading', { name: 'Mon tableau de bord', level: 1 }).waitFor();
+  const history = await page.getByRole('table').innerText();
+  assert.match(history, /Mairie de Démoville/);
+  assert.match(history, /Données transmises/);
+  assert.match(history, /Quotient familial/);
+  await context.close();
 });

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::clock::UnixTime;
+use crate::data::DataTransfer;
 use crate::eidas::EidasLevel;
 use crate::ids::{IdpId, SpId};
 use crate::pairwise::PairwiseSub;
@@ -48,6 +49,20 @@ pub struct AuthorizationRequest {
     pub max_age: Option<u64>,
     /// The `sub` named by a valid `id_token_hint`: a session of someone else cannot serve.
     pub expected_sub: Option<String>,
+    /// The data the SP asks for, each needing the person's consent.
+    #[serde(default)]
+    pub transfers: Vec<DataTransfer>,
+}
+
+/// A sign-in waiting for the person's consent to data transfers.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct PendingConsent {
+    /// The request.
+    pub request: AuthorizationRequest,
+    /// The digest of the session id the consent is asked in.
+    pub session: String,
+    /// A digest of the browser's binding cookie.
+    pub browser: String,
 }
 
 /// An authorization request waiting for the person to sign in, bound to their browser.
@@ -109,6 +124,22 @@ pub struct CodeGrant {
     pub nonce: String,
     /// The released identity.
     pub grant: IdentityGrant,
+    /// What data providers may give the SP with the access token.
+    pub data: DataGrant,
+}
+
+/// What data providers may learn through checktoken about an access token: the transfers the
+/// person consented to and, only when there is one, the pivot identity to find their record.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct DataGrant {
+    /// The consented transfers.
+    pub transfers: Vec<DataTransfer>,
+    /// The person, for the providers to find their record (`None` without transfers).
+    pub pivot: Option<PivotIdentity>,
+    /// The person's key, for the traces of checktoken calls.
+    pub person: String,
+    /// The IdP used (for the traces).
+    pub idp: IdpId,
 }
 
 /// What an SP may learn about the person, from one sign-in.
@@ -151,6 +182,10 @@ pub struct AccessGrant {
     pub sp: SpId,
     /// What it gives access to.
     pub grant: IdentityGrant,
+    /// What data providers may learn with it.
+    pub data: DataGrant,
+    /// When it was issued.
+    pub issued_at: UnixTime,
     /// When it expires.
     pub expires_at: UnixTime,
 }

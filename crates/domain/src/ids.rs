@@ -36,3 +36,7 @@ identifier!(
     /// An identity provider's id in the hub's registry (never shown to service providers).
     IdpId
 );
+identifier!(
+    /// A data provider's id in the registry (it authenticates at checktoken with it).
+    DpId
+);

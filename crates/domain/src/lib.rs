@@ -3,6 +3,7 @@
 //! sign-in as it moves through the hub. No I/O, no async, no HTTP or SQL types.
 
 pub mod clock;
+pub mod data;
 pub mod eidas;
 pub mod flow;
 pub mod ids;
@@ -11,11 +12,13 @@ pub mod pivot;
 pub mod providers;
 pub mod scopes;
 pub mod secret;
+pub mod trace;
 
 pub use clock::{Clock, ManualClock, UnixTime};
+pub use data::{DataProvider, DataScope, DataTransfer};
 pub use eidas::EidasLevel;
-pub use ids::{IdpId, SpId};
-pub use pairwise::{PairwiseSecret, PairwiseSub, Sector};
+pub use ids::{DpId, IdpId, SpId};
+pub use pairwise::{PairwiseSecret, PairwiseSub, PersonKey, Sector};
 pub use pivot::{PivotError, PivotIdentity};
 pub use providers::{IdentityProvider, IdpPolicy, ServiceProvider};
 pub use scopes::{Claim, Scope, ScopeSet};

@@ -67,6 +67,33 @@ impl PairwiseSub {
     }
 }
 
+/// A keyed hash of a person's pivot identity, the same at every SP and IdP: the key of their
+/// traces and preferences, so the hub can show a person their history without keeping their
+/// identity. It is the pairwise `sub` of a sector no SP can have.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct PersonKey(String);
+
+impl PersonKey {
+    /// The sector whose pairwise `sub` is the person key (the hub's own dashboard).
+    pub const SECTOR: &'static str = "relais:personne";
+
+    /// The key of `pivot`.
+    pub fn derive(secret: &PairwiseSecret, pivot: &PivotIdentity) -> Self {
+        Self(PairwiseSub::derive(secret, &Sector::new(Self::SECTOR), pivot).0)
+    }
+
+    /// Wraps a key read back (from a trace, or the dashboard's `sub`).
+    pub fn from_stored(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The key as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

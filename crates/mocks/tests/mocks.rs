@@ -451,6 +451,7 @@ async fn demo_sp_signs_in_and_out() {
             client_secret: SECRET.into(),
             display_name: "Mairie de Démoville".into(),
             scopes: vec!["openid".into(), "identite_pivot".into(), "email".into()],
+            caf_api: None,
         },
     )
     .await
@@ -503,6 +504,7 @@ async fn demo_sp_shows_errors_in_french() {
             client_secret: "secret".into(),
             display_name: "Mairie de Démoville".into(),
             scopes: vec!["openid".into()],
+            caf_api: None,
         },
     )
     .await

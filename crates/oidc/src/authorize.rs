@@ -179,6 +179,7 @@ pub fn validate(
         idp_hint: raw.idp_hint.as_deref().filter(|h| !h.is_empty()).map(IdpId::new),
         max_age,
         expected_sub: None,
+        transfers: Vec::new(),
     })
 }
 

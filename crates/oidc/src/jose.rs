@@ -175,6 +175,17 @@ impl HubKeys {
 
     /// Signs `claims` as a JWT with the newest key of `alg` that may sign at `now`.
     pub fn sign<T: Serialize>(&self, alg: IdTokenAlgorithm, claims: &T, now: u64) -> Result<String, JoseError> {
+        self.sign_typed(alg, claims, now, "JWT")
+    }
+
+    /// Signs `claims` with a `typ` header of its own (e.g. `token-introspection+jwt`, RFC 9701).
+    pub fn sign_typed<T: Serialize>(
+        &self,
+        alg: IdTokenAlgorithm,
+        claims: &T,
+        now: u64,
+        typ: &str,
+    ) -> Result<String, JoseError> {
         let key = self
             .keys
             .iter()
@@ -183,6 +194,7 @@ impl HubKeys {
             .ok_or(JoseError::NoKeyFor(alg))?;
         let mut header = Header::new(jwt_algorithm(alg));
         header.kid = Some(key.material.kid.clone());
+        header.typ = Some(typ.to_owned());
         jsonwebtoken::encode(&header, claims, &key.encoding).map_err(|e| JoseError::Signing(e.to_string()))
     }
 

@@ -11,7 +11,9 @@ use relais_domain::{Clock, UnixTime};
 use relais_server::{AppState, HubParts};
 use relais_store::{EncryptingStore, EphemeralStore, MemoryEphemeralStore, RedisEphemeralStore, Source, SqlStore};
 
-use crate::config::{Config, EphemeralBackend};
+use crate::config::{Config, EphemeralBackend, DASHBOARD_CLIENT_ID};
+use relais_domain::providers::ClientAuthentication;
+use relais_domain::{Claim, EidasLevel, IdpPolicy, PersonKey, Scope, ScopeSet, Sector, ServiceProvider, SpId};
 
 /// The wall clock.
 pub struct SystemClock;
@@ -46,7 +48,29 @@ pub async fn load_configuration(sql: &SqlStore, config: &Config, now: u64) -> an
     for (position, idp) in config.identity_providers.iter().enumerate() {
         sql.upsert_identity_provider(idp, position as i64, Source::Configuration, now).await?;
     }
+    for dp in &config.data_providers {
+        sql.upsert_data_provider(dp, Source::Configuration, now).await?;
+    }
+    sql.upsert_service_provider(&dashboard_client(config), Source::Configuration, now).await?;
     Ok(())
+}
+
+/// The hub's own dashboard, registered as a public SP of the hub (PKCE, no secret) whose sector
+/// makes its `sub` the person key: the person signs in to it like to any SP.
+pub fn dashboard_client(config: &Config) -> ServiceProvider {
+    let issuer = config.settings.issuer.as_str().trim_end_matches('/');
+    ServiceProvider {
+        id: SpId::new(DASHBOARD_CLIENT_ID),
+        name: "Tableau de bord Relais".into(),
+        authentication: ClientAuthentication::None,
+        redirect_uris: vec![format!("{issuer}{}", relais_server::DASHBOARD_CALLBACK_PATH)],
+        post_logout_redirect_uris: vec![],
+        scopes: ScopeSet::from_scopes([Scope::OpenId, Scope::Single(Claim::GivenName)]),
+        id_token_algorithm: IdTokenAlgorithm::ES256,
+        sector: Sector::new(PersonKey::SECTOR),
+        idp_policy: IdpPolicy::All,
+        minimum_level: EidasLevel::Low,
+    }
 }
 
 /// The ephemeral store the configuration asks for; encrypted when keys are configured (always
@@ -77,7 +101,9 @@ pub async fn assemble_with(
         registry: Arc::new(sql.clone()),
         ephemeral,
         keys,
-        key_store: Arc::new(sql),
+        key_store: Arc::new(sql.clone()),
+        traces: Arc::new(sql.clone()),
+        preferences: Arc::new(sql),
         clock,
     };
     Ok(AppState::new(parts)?)

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use relais::config::{process_env, Config, LogFormat};
 use relais::launch::{assemble, open_database, spawn_key_reloader, SystemClock, SIGNING_ALGORITHMS};
+use relais_domain::trace::{verify_chain, ChainProblem};
 use relais_domain::Clock;
-use relais_store::{EphemeralKey, KeyStore};
+use relais_store::{EphemeralKey, KeyStore, TraceStore};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -47,6 +48,17 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Work on the traces.
+    Traces {
+        #[command(subcommand)]
+        command: TracesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TracesCommand {
+    /// Check that no trace was edited or removed (the hash chain); exits with 1 if one was.
+    Verify(ConfigArg),
 }
 
 #[derive(Subcommand)]
@@ -132,6 +144,26 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Keys { command: KeysCommand::EphemeralKey { id } } => {
             println!("{}", EphemeralKey::generate_text(&id));
+        }
+        Command::Traces { command: TracesCommand::Verify(ConfigArg { config }) } => {
+            let config = Config::load(&config, &process_env)?;
+            let sql = open_database(&config).await?;
+            let records = sql.all().await?;
+            let problems = verify_chain(&records);
+            if problems.is_empty() {
+                println!("{} traces, chain intact", records.len());
+            } else {
+                for problem in &problems {
+                    match problem {
+                        ChainProblem::Missing { seq, expected } => {
+                            println!("trace {seq}: records {expected} to {} are missing", seq.saturating_sub(1))
+                        }
+                        ChainProblem::Altered { seq } => println!("trace {seq}: altered (its hash does not match)"),
+                    }
+                }
+                println!("{} traces, {} problems", records.len(), problems.len());
+                std::process::exit(1);
+            }
         }
     }
     Ok(())

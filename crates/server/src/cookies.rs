@@ -8,6 +8,8 @@ use axum::http::{header, HeaderMap, HeaderValue};
 pub const BROWSER: &str = "relais_browser";
 /// The cookie holding the hub session id.
 pub const SESSION: &str = "relais_session";
+/// The cookie holding the person's dashboard session id.
+pub const DASHBOARD: &str = "relais_dashboard";
 
 /// The name a cookie is sent under.
 pub fn name(base: &str, https: bool) -> String {

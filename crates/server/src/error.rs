@@ -29,6 +29,8 @@ pub enum ErrorPage {
     BadRequest,
     /// A storage backend is down: the hub fails closed.
     TemporarilyUnavailable,
+    /// The person blocked this identity provider for their account.
+    IdpBlocked,
 }
 
 impl ErrorPage {
@@ -43,6 +45,7 @@ impl ErrorPage {
             Self::IdentityIncomplete => "identity_incomplete",
             Self::BadRequest => "bad_request",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
+            Self::IdpBlocked => "idp_blocked",
         }
     }
 
@@ -50,6 +53,7 @@ impl ErrorPage {
         match self {
             Self::UnknownService | Self::UnregisteredRedirect | Self::BadRequest => StatusCode::BAD_REQUEST,
             Self::SessionExpired => StatusCode::BAD_REQUEST,
+            Self::IdpBlocked => StatusCode::FORBIDDEN,
             Self::IdpUnavailable | Self::IdentityRejected | Self::IdentityIncomplete => StatusCode::BAD_GATEWAY,
             Self::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         }

@@ -12,6 +12,7 @@ mod routes;
 mod settings;
 mod state;
 
+pub use engine::dashboard::{DASHBOARD_CALLBACK_PATH, DASHBOARD_CLIENT_ID};
 pub use error::AppError;
 pub use settings::HubSettings;
 pub use state::{AppState, HubParts};

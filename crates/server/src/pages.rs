@@ -21,7 +21,9 @@ pub struct Pages {
     env: Environment<'static>,
 }
 
-const TEMPLATES: [(&str, &str); 5] = [
+const TEMPLATES: [(&str, &str); 7] = [
+    ("consent.html", include_str!("../templates/consent.html")),
+    ("dashboard.html", include_str!("../templates/dashboard.html")),
     ("base.html", include_str!("../templates/base.html")),
     ("choice.html", include_str!("../templates/choice.html")),
     ("error.html", include_str!("../templates/error.html")),
@@ -59,6 +61,10 @@ fn error_text(page: ErrorPage) -> (&'static str, &'static str) {
         ErrorPage::BadRequest => (
             "Demande incorrecte",
             "La demande reçue est incomplète ou incorrecte. Retournez sur le site du service et réessayez.",
+        ),
+        ErrorPage::IdpBlocked => (
+            "Compte bloqué par vous",
+            "Vous avez bloqué ce compte pour vos connexions depuis votre tableau de bord Relais. Choisissez un autre compte, ou débloquez celui-ci depuis votre tableau de bord.",
         ),
         ErrorPage::TemporarilyUnavailable => (
             "Service temporairement indisponible",
@@ -105,6 +111,16 @@ impl Pages {
         self.render("logout_confirm.html", context! { fields })
     }
 
+    /// The consent page.
+    pub fn consent(&self, view: &crate::engine::ConsentView) -> Html<String> {
+        self.render("consent.html", context! { view })
+    }
+
+    /// The person's dashboard.
+    pub fn dashboard(&self, view: &crate::engine::dashboard::DashboardView) -> Html<String> {
+        self.render("dashboard.html", context! { view })
+    }
+
     /// The page after a logout with nowhere to return.
     pub fn logged_out(&self) -> Html<String> {
         self.render("logged_out.html", context! {})
@@ -114,5 +130,34 @@ impl Pages {
 impl Default for Pages {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// A date for people: `23/11/2026 à 09:40 (UTC)`.
+pub fn format_date(seconds: u64) -> String {
+    let days = (seconds / 86_400) as i64;
+    let minutes_of_day = (seconds % 86_400) / 60;
+    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era = (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!("{day:02}/{month:02}/{year} à {:02}:{:02} (UTC)", minutes_of_day / 60, minutes_of_day % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_civil_dates() {
+        assert_eq!(format_date(0), "01/01/1970 à 00:00 (UTC)");
+        assert_eq!(format_date(1_795_338_000), "22/11/2026 à 09:00 (UTC)");
+        assert_eq!(format_date(951_782_400), "29/02/2000 à 00:00 (UTC)");
     }
 }

@@ -7,7 +7,7 @@ use relais_domain::Clock;
 use relais_oidc::discovery::Endpoints;
 use relais_oidc::jose::HubKeys;
 use relais_oidc::upstream::{UpstreamClient, UpstreamError};
-use relais_store::{EphemeralRecords, EphemeralStore, KeyStore, Registry};
+use relais_store::{EphemeralRecords, EphemeralStore, KeyStore, PreferenceStore, Registry, TraceStore};
 
 use crate::pages::Pages;
 use crate::settings::HubSettings;
@@ -24,6 +24,10 @@ pub struct HubParts {
     pub keys: HubKeys,
     /// Where they are kept (reloaded from there).
     pub key_store: Arc<dyn KeyStore>,
+    /// Where traces are recorded.
+    pub traces: Arc<dyn TraceStore>,
+    /// Where each person's preferences are kept.
+    pub preferences: Arc<dyn PreferenceStore>,
     /// The clock.
     pub clock: Arc<dyn Clock>,
 }
@@ -37,6 +41,8 @@ pub struct AppState {
     pub(crate) records: EphemeralRecords,
     keys: Arc<RwLock<Arc<HubKeys>>>,
     pub(crate) key_store: Arc<dyn KeyStore>,
+    pub(crate) traces: Arc<dyn TraceStore>,
+    pub(crate) preferences: Arc<dyn PreferenceStore>,
     pub(crate) upstream: Arc<UpstreamClient>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) pages: Arc<Pages>,
@@ -54,6 +60,8 @@ impl AppState {
             records: EphemeralRecords::new(parts.ephemeral),
             keys: Arc::new(RwLock::new(Arc::new(parts.keys))),
             key_store: parts.key_store,
+            traces: parts.traces,
+            preferences: parts.preferences,
             upstream: Arc::new(upstream),
             clock: parts.clock,
             pages: Arc::new(Pages::new()),

@@ -45,6 +45,12 @@ pub enum Namespace {
     ClientAssertion,
     /// A logout in progress at an IdP, by the hub's logout `state`.
     Logout,
+    /// A sign-in waiting for consent to data transfers, by flow id.
+    Consent,
+    /// The dashboard's own sign-in in progress, by its `state`.
+    DashboardLogin,
+    /// A person's dashboard session, by session id digest.
+    DashboardSession,
 }
 
 impl Namespace {
@@ -58,6 +64,9 @@ impl Namespace {
             Self::AccessToken => "access",
             Self::ClientAssertion => "jti",
             Self::Logout => "logout",
+            Self::Consent => "consent",
+            Self::DashboardLogin => "dashboard-login",
+            Self::DashboardSession => "dashboard",
         }
     }
 

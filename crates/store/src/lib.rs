@@ -10,6 +10,7 @@ pub mod memory;
 pub mod redis;
 pub mod registry;
 pub mod sql;
+pub mod traces;
 
 pub use encrypted::{EncryptingStore, EphemeralKey};
 pub use ephemeral::{EphemeralRecords, EphemeralStore, Namespace};
@@ -18,6 +19,7 @@ pub use memory::MemoryEphemeralStore;
 pub use redis::RedisEphemeralStore;
 pub use registry::{Registry, StaticRegistry};
 pub use sql::{Source, SqlStore};
+pub use traces::{PreferenceStore, TraceStore};
 
 /// A storage failure. The hub fails closed on any of them.
 #[derive(Debug, thiserror::Error)]

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use relais_domain::{IdentityProvider, IdpId, ServiceProvider, SpId};
+use relais_domain::{DataProvider, DpId, IdentityProvider, IdpId, ServiceProvider, SpId};
 
 use crate::StoreError;
 
@@ -15,6 +15,12 @@ pub trait Registry: Send + Sync + 'static {
     async fn service_provider(&self, id: &SpId) -> Result<Option<ServiceProvider>, StoreError>;
     /// Every identity provider, in display order (enabled or not).
     async fn identity_providers(&self) -> Result<Vec<IdentityProvider>, StoreError>;
+    /// Every data provider.
+    async fn data_providers(&self) -> Result<Vec<DataProvider>, StoreError>;
+    /// One data provider.
+    async fn data_provider(&self, id: &DpId) -> Result<Option<DataProvider>, StoreError> {
+        Ok(self.data_providers().await?.into_iter().find(|dp| &dp.id == id))
+    }
     /// Whether the backend answers (readiness).
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
@@ -29,14 +35,20 @@ pub trait Registry: Send + Sync + 'static {
 pub struct StaticRegistry {
     service_providers: HashMap<SpId, ServiceProvider>,
     identity_providers: Vec<IdentityProvider>,
+    data_providers: Vec<DataProvider>,
 }
 
 impl StaticRegistry {
     /// A registry of these actors.
-    pub fn new(service_providers: Vec<ServiceProvider>, identity_providers: Vec<IdentityProvider>) -> Self {
+    pub fn new(
+        service_providers: Vec<ServiceProvider>,
+        identity_providers: Vec<IdentityProvider>,
+        data_providers: Vec<DataProvider>,
+    ) -> Self {
         Self {
             service_providers: service_providers.into_iter().map(|sp| (sp.id.clone(), sp)).collect(),
             identity_providers,
+            data_providers,
         }
     }
 }
@@ -49,5 +61,9 @@ impl Registry for StaticRegistry {
 
     async fn identity_providers(&self) -> Result<Vec<IdentityProvider>, StoreError> {
         Ok(self.identity_providers.clone())
+    }
+
+    async fn data_providers(&self) -> Result<Vec<DataProvider>, StoreError> {
+        Ok(self.data_providers.clone())
     }
 }

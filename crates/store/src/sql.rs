@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use relais_domain::{IdentityProvider, ServiceProvider, SpId};
+use relais_domain::{DataProvider, IdentityProvider, ServiceProvider, SpId};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
@@ -116,6 +116,24 @@ impl SqlStore {
         Ok(())
     }
 
+    /// Adds or replaces a data provider.
+    pub async fn upsert_data_provider(&self, dp: &DataProvider, source: Source, now: u64) -> Result<(), StoreError> {
+        let registration = serde_json::to_string(dp).map_err(corrupt)?;
+        sqlx::query(
+            "INSERT INTO data_providers (id, registration, source, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (id) DO UPDATE SET registration = excluded.registration, source = excluded.source, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(dp.id.as_str())
+        .bind(registration)
+        .bind(source.as_str())
+        .bind(now as i64)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(())
+    }
+
     /// The pool, for the stores of later capabilities sharing the database.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
@@ -161,6 +179,14 @@ impl Registry for SqlStore {
 
     async fn identity_providers(&self) -> Result<Vec<IdentityProvider>, StoreError> {
         let rows = sqlx::query("SELECT registration FROM identity_providers ORDER BY position, id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        rows.iter().map(registration).collect()
+    }
+
+    async fn data_providers(&self) -> Result<Vec<DataProvider>, StoreError> {
+        let rows = sqlx::query("SELECT registration FROM data_providers ORDER BY id")
             .fetch_all(&self.pool)
             .await
             .map_err(unavailable)?;

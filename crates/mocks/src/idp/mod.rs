@@ -96,6 +96,9 @@ pub enum Fault {
     WrongIssuer,
     /// ID token `exp` is in the past.
     ExpiredIdToken,
+    /// The token response grants every requested scope but these (as a hub does when the
+    /// person refuses a data transfer); the access token covers the granted ones only.
+    WithholdScopes(Vec<String>),
 }
 
 /// One HTTP request as the mock received it.

@@ -129,7 +129,7 @@ fn redeem(state: &IdpState, headers: &HeaderMap, params: &Params) -> Result<Valu
     }
     let code = single("code")?.ok_or(TokenError::new("invalid_request", "code is missing"))?;
     let now = now_secs();
-    let grant = lock(&state.inner)
+    let mut grant = lock(&state.inner)
         .codes
         .remove(code)
         .ok_or(TokenError::new("invalid_grant", "unknown or already used code"))?;
@@ -182,6 +182,9 @@ fn redeem(state: &IdpState, headers: &HeaderMap, params: &Params) -> Result<Valu
     })?;
 
     let access_token = random_token();
+    if let Fault::WithholdScopes(withheld) = &fault {
+        grant.scopes.retain(|scope| !withheld.contains(scope));
+    }
     let scope = grant.scopes.join(" ");
     {
         let mut inner = lock(&state.inner);

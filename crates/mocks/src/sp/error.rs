@@ -9,6 +9,8 @@ pub(super) enum SpError {
     Discovery(String),
     #[error("Le niveau de garantie demandé est inconnu.")]
     UnknownAcr,
+    #[error("La démarche demandée est inconnue.")]
+    UnknownProcedure,
     #[error("Aucune connexion n'est en cours pour ce navigateur, ou elle a expiré.")]
     NoPendingLogin,
     #[error("La réponse ne correspond pas à la demande envoyée (state).")]
@@ -33,6 +35,7 @@ impl SpError {
     pub(super) fn status(&self) -> StatusCode {
         match self {
             Self::UnknownAcr
+            | Self::UnknownProcedure
             | Self::NoPendingLogin
             | Self::StateMismatch
             | Self::IssuerMismatch
@@ -49,6 +52,7 @@ impl SpError {
             Self::Authorization { error, .. } => error.clone(),
             Self::Discovery(_) => "discovery_failed".into(),
             Self::UnknownAcr => "unknown_acr".into(),
+            Self::UnknownProcedure => "unknown_procedure".into(),
             Self::NoPendingLogin => "no_pending_login".into(),
             Self::StateMismatch => "state_mismatch".into(),
             Self::IssuerMismatch => "issuer_mismatch".into(),

@@ -1,7 +1,7 @@
 //! The pages of the demo service provider: thin handlers over [`super::hub`].
 
 use super::hub::LoginRequest;
-use super::{Session, SpError, SpState, SESSION_COOKIE};
+use super::{Procedure, Session, SpError, SpState, SESSION_COOKIE};
 use crate::web::{cookie, expired_cookie, lock, random_token, see_other, session_cookie};
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -65,7 +65,13 @@ pub(super) async fn connexion(
     if !LEVELS.iter().any(|(level, _)| *level == acr) {
         return state.error_page(&SpError::UnknownAcr);
     }
+    let procedure = match params.remove("procedure").as_deref() {
+        Some("quotient") => Procedure::Quotient,
+        Some("acte") | Some("") | None => Procedure::Acte,
+        Some(_) => return state.error_page(&SpError::UnknownProcedure),
+    };
     let request = LoginRequest {
+        procedure,
         acr,
         idp_hint: params.remove("idp_hint").filter(|v| !v.is_empty()),
         prompt: params.remove("prompt").filter(|v| !v.is_empty()),

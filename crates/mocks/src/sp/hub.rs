@@ -2,7 +2,7 @@
 //! verification, userinfo and the end-session URL, all with the `openidconnect` crate.
 
 use super::error::{chain, SpError};
-use super::{PendingLogin, SignedIn, SpState};
+use super::{PendingLogin, Procedure, SignedIn, SpState, QUOTIENT_SCOPES};
 use openidconnect::core::{
     CoreAuthDisplay, CoreAuthenticationFlow, CoreClaimName, CoreClaimType, CoreClient, CoreClientAuthMethod,
     CoreGenderClaim, CoreGrantType, CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm,
@@ -52,6 +52,7 @@ impl AdditionalClaims for OtherClaims {}
 
 /// Extra parameters passed through from `/connexion` to the hub.
 pub(super) struct LoginRequest {
+    pub(super) procedure: Procedure,
     pub(super) acr: String,
     pub(super) idp_hint: Option<String>,
     pub(super) prompt: Option<String>,
@@ -102,8 +103,8 @@ impl SpState {
             .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
             .set_pkce_challenge(challenge)
             .add_extra_param("acr_values", request.acr);
-        for scope in self.settings.scopes.iter().filter(|scope| *scope != "openid") {
-            authorization = authorization.add_scope(Scope::new(scope.clone()));
+        for scope in self.requested_scopes(request.procedure).into_iter().filter(|scope| scope != "openid") {
+            authorization = authorization.add_scope(Scope::new(scope));
         }
         if let Some(hint) = request.idp_hint {
             authorization = authorization.add_extra_param("idp_hint", hint);
@@ -113,6 +114,7 @@ impl SpState {
         }
         let (url, csrf_state, nonce) = authorization.url();
         let pending = PendingLogin {
+            procedure: request.procedure,
             csrf_state: csrf_state.secret().clone(),
             nonce: nonce.secret().clone(),
             pkce_verifier: verifier.secret().clone(),
@@ -120,8 +122,25 @@ impl SpState {
         Ok((url, pending))
     }
 
-    /// Exchanges the code, verifies the ID token and fetches userinfo.
+    /// The configured scopes, and those the procedure adds, without repetition.
+    fn requested_scopes(&self, procedure: Procedure) -> Vec<String> {
+        let mut scopes = self.settings.scopes.clone();
+        if procedure == Procedure::Quotient {
+            scopes.extend(QUOTIENT_SCOPES.iter().map(|scope| (*scope).to_owned()));
+        }
+        let mut unique = Vec::with_capacity(scopes.len());
+        for scope in scopes {
+            if !unique.contains(&scope) {
+                unique.push(scope);
+            }
+        }
+        unique
+    }
+
+    /// Exchanges the code, verifies the ID token, fetches userinfo and, for the family
+    /// quotient procedure, the family quotient from the CAF.
     pub(super) async fn complete_login(&self, pending: PendingLogin, code: String) -> Result<SignedIn, SpError> {
+        let procedure = pending.procedure;
         let client = self.client().await?;
         let tokens = client
             .exchange_code(AuthorizationCode::new(code))
@@ -156,10 +175,22 @@ impl SpState {
                 .collect(),
             _ => Vec::new(),
         };
+        let tarif = match procedure {
+            Procedure::Acte => None,
+            Procedure::Quotient => {
+                // RFC 6749 5.1: no `scope` in the token response means every requested one.
+                let granted: Vec<String> = match tokens.scopes() {
+                    Some(scopes) => scopes.iter().map(|scope| scope.as_str().to_owned()).collect(),
+                    None => self.requested_scopes(procedure),
+                };
+                Some(self.tarif(&granted, tokens.access_token().secret()).await)
+            }
+        };
         Ok(SignedIn {
             sub: id_claims.subject().as_str().to_owned(),
             acr: id_claims.auth_context_ref().map(|acr| acr.as_ref().to_owned()),
             claims,
+            tarif,
             id_token: id_token.to_string(),
         })
     }

@@ -2,6 +2,7 @@
 //! party of the hub (discovery, authorization code with PKCE, ID token verification,
 //! userinfo, RP-initiated logout), talking to it over HTTP only.
 
+mod caf;
 mod error;
 mod handlers;
 mod hub;
@@ -26,9 +27,36 @@ pub struct DemoSpSettings {
     pub client_secret: String,
     /// Name of the service, e.g. `Mairie de Démoville`.
     pub display_name: String,
-    /// Scopes requested, e.g. `["openid", "identite_pivot", "email"]`.
+    /// Scopes requested, e.g. `["openid", "identite_pivot", "email"]`; the family quotient
+    /// procedure adds `quotient_familial` and `enfants`.
     pub scopes: Vec<String>,
+    /// Full URL of the family allowance office's API (the CAF mock's
+    /// `/api/quotient-familial`), called with the access token by the family quotient
+    /// procedure; `None` when the procedure has no data provider.
+    pub caf_api: Option<url::Url>,
 }
+
+/// The price band of the school canteen for a family quotient (euros).
+pub fn price_band(quotient_familial: i64) -> &'static str {
+    match quotient_familial {
+        i64::MIN..=500 => "Tranche A : 1,00 € le repas",
+        501..=800 => "Tranche B : 2,10 € le repas",
+        801..=1200 => "Tranche C : 3,30 € le repas",
+        _ => "Tranche D : 4,50 € le repas",
+    }
+}
+
+/// The procedure the person started from the home page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Procedure {
+    /// Birth certificate request: identity only.
+    Acte,
+    /// School canteen price: identity and the family quotient from the CAF.
+    Quotient,
+}
+
+/// Scopes the family quotient procedure adds to the configured ones.
+const QUOTIENT_SCOPES: [&str; 2] = ["quotient_familial", "enfants"];
 
 /// Serves the demo service provider on `listener` in a spawned task and returns at once.
 pub async fn serve_demo_sp(listener: tokio::net::TcpListener, settings: DemoSpSettings) -> std::io::Result<()> {
@@ -53,6 +81,7 @@ const SESSION_COOKIE: &str = "demo_sp_session";
 
 /// A login started at `/connexion`, waiting for the callback.
 struct PendingLogin {
+    procedure: Procedure,
     csrf_state: String,
     nonce: String,
     pkce_verifier: String,
@@ -65,6 +94,8 @@ struct SignedIn {
     acr: Option<String>,
     /// Every claim received from userinfo, as displayed.
     claims: Vec<(String, String)>,
+    /// The canteen price, for the family quotient procedure.
+    tarif: Option<caf::Tarif>,
     #[serde(skip)]
     id_token: String,
 }

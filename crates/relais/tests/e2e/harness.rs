@@ -105,6 +105,49 @@ pub async fn start_mock_idps(issuer: &str) -> (Vec<MockIdp>, String) {
     (idps, idp_toml)
 }
 
+/// The secret of a mock data provider at the hub.
+pub fn dp_secret(id: &str) -> String {
+    format!("dp-secret-{id}-0123456789abcdef0123456789")
+}
+
+/// The three mock data providers, checking tokens at the hub at `issuer`, and their
+/// configuration: sp-a may ask the CAF for both its scopes and the tax office for the income;
+/// no other SP may ask anything.
+pub async fn start_mock_dps(issuer: &str) -> (Vec<relais_mocks::dp::MockDp>, String) {
+    use relais_mocks::dp::{DpKind, MockDp, MockDpSettings};
+    let mut dps = Vec::new();
+    let mut toml = String::new();
+    for kind in DpKind::ALL {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let settings = MockDpSettings {
+            kind,
+            hub_issuer: Url::parse(issuer).unwrap(),
+            client_id: kind.id().into(),
+            client_secret: dp_secret(kind.id()),
+        };
+        dps.push(MockDp::serve(listener, settings).await.unwrap());
+        let allowed = match kind {
+            DpKind::Caf => r#"{ "sp-a" = ["quotient_familial", "enfants"] }"#,
+            DpKind::Impots => r#"{ "sp-a" = ["revenu_fiscal_reference"] }"#,
+            DpKind::Adresse => "{}",
+        };
+        toml.push_str(&format!(
+            "[[data_providers]]\nid = {}\nname = {}\nclient_secret = \"{}\"\nallowed_service_providers = {allowed}\n",
+            toml::Value::String(kind.id().into()),
+            toml::Value::String(kind.name().into()),
+            dp_secret(kind.id())
+        ));
+        for (name, label, _) in kind.scopes() {
+            toml.push_str(&format!(
+                "[[data_providers.scopes]]\nname = \"{name}\"\nlabel = {}\n",
+                toml::Value::String((*label).into())
+            ));
+        }
+        toml.push('\n');
+    }
+    (dps, toml)
+}
+
 /// A key pair of an SP using `private_key_jwt`.
 pub fn sp_jwt_keys() -> &'static HubKeys {
     static KEYS: OnceLock<HubKeys> = OnceLock::new();
@@ -121,6 +164,7 @@ pub const IDPS: [(&str, &str, &str); 3] = [
 ];
 
 pub struct Platform {
+    pub dps: Vec<relais_mocks::dp::MockDp>,
     pub hub: Url,
     pub issuer: String,
     pub idps: Vec<MockIdp>,
@@ -152,6 +196,7 @@ impl Platform {
         // apart, as it would for different sites.
         let issuer = format!("http://localhost:{hub_port}");
         let (idps, idp_toml) = start_mock_idps(&issuer).await;
+        let (dps, dp_toml) = start_mock_dps(&issuer).await;
         let jwks = sp_jwt_keys().jwks(0).to_string();
         let database_url = fresh_database_url(backends).await;
         let redis_prefix = format!("relais-test-{}:", relais_oidc::random::random_token());
@@ -173,6 +218,7 @@ pairwise_secret = "test-pairwise-secret-0123456789abcdef"
 {storage}
 
 {idp_toml}
+{dp_toml}
 [[service_providers]]
 client_id = "sp-a"
 name = "Mairie A"
@@ -227,6 +273,7 @@ allowed_idps = ["impots"]
         let state = relais::launch::assemble_with(&config, sql, ephemeral, clock.clone()).await.unwrap();
         tokio::spawn(relais_server::serve(hub_listener, state.clone()));
         Platform {
+            dps,
             hub: Url::parse(&issuer).unwrap(),
             issuer,
             idps,
@@ -248,6 +295,12 @@ allowed_idps = ["impots"]
         let url = Url::parse(&format!("http://localhost:{}", listener.local_addr().unwrap().port())).unwrap();
         tokio::spawn(relais_server::serve(listener, state));
         url
+    }
+
+    /// Every trace recorded, in order.
+    pub async fn state_traces(&self) -> Vec<relais_domain::trace::TraceRecord> {
+        use relais_store::TraceStore;
+        relais_store::SqlStore::connect(&self.database_url).await.unwrap().all().await.unwrap()
     }
 
     pub fn idp(&self, id: &str) -> &MockIdp {
@@ -393,6 +446,8 @@ pub struct Request {
 }
 
 pub struct SignedIn {
+    pub access_token: String,
+    pub scope: Vec<String>,
     pub sub: String,
     pub acr: Option<String>,
     pub id_token: String,
@@ -489,6 +544,8 @@ impl Sp {
             .await
             .map_err(|e| format!("userinfo: {e:?}"))?;
         Ok(SignedIn {
+            access_token: tokens.access_token().secret().clone(),
+            scope: tokens.scopes().map(|scopes| scopes.iter().map(|s| s.to_string()).collect()).unwrap_or_default(),
             sub: claims.subject().to_string(),
             acr: claims.auth_context_ref().map(|a| a.to_string()),
             id_token: id_token.to_string(),

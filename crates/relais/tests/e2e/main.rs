@@ -3,6 +3,7 @@
 //! keeping HTTP client that follows no redirect by itself. One test binary, linked once.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod data;
 mod harness;
 mod keys;
 mod negative;

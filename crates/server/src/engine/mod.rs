@@ -3,17 +3,25 @@
 //! emits one structured trace event (target `relais::trace`) naming the SP, the IdP and the
 //! outcome, never the person.
 
+pub mod checktoken;
+mod consent;
+pub mod dashboard;
 mod logout;
 mod token;
 
+pub use checktoken::checktoken;
+pub use consent::{consent_page, decide_consent, ConsentView, CONSENT_PATH};
 pub use logout::{logout, logout_callback, LogoutOutcome, LogoutParams};
 pub use token::{token, userinfo};
 
+use relais_domain::data::requested_transfers;
 use relais_domain::flow::{
-    AuthenticatedSession, AuthorizationRequest, CodeGrant, IdentityGrant, PendingAuthorization, Prompt, UpstreamLogin,
+    AuthenticatedSession, AuthorizationRequest, CodeGrant, DataGrant, IdentityGrant, PendingAuthorization, Prompt,
+    UpstreamLogin,
 };
 use relais_domain::providers::eligible_idps;
-use relais_domain::{IdentityProvider, IdpId, PairwiseSub, ServiceProvider};
+use relais_domain::trace::{TraceEvent, TraceKind};
+use relais_domain::{DataTransfer, IdentityProvider, IdpId, PairwiseSub, PersonKey, ServiceProvider};
 use relais_oidc::authorize::{client_id_of, validate, AuthorizeError, AuthorizeRefusal, RawAuthorizationRequest};
 use relais_oidc::random::{digest, random_token};
 use relais_oidc::upstream::UpstreamError;
@@ -171,14 +179,26 @@ pub async fn authorize(
             }
         }
     }
+    let providers = state.registry.data_providers().await?;
+    match requested_transfers(raw.scope.as_deref().unwrap_or_default(), &sp.id, &providers) {
+        Ok(transfers) => request.transfers = transfers,
+        Err(refused) => {
+            let error = OAuthError::new(ErrorCode::InvalidScope, refused.to_string());
+            return Ok(
+                Next::Redirect(error_redirect(state, &request.redirect_uri, Some(&request.state), &error)?).into()
+            );
+        }
+    }
     tracing::info!(target: "relais::trace", step = "authorization_asked", sp = %sp.id, level = %request.required_level, outcome = "ok", "authorization asked");
 
-    let idps = state.registry.identity_providers().await?;
-    if let Some(mut session) = load_session(state, browser).await? {
+    let session = load_session(state, browser).await?;
+    let idps = offered_idps(state, session.as_ref()).await?;
+    if let Some(mut session) = session {
         if session_serves(state, &session, &request, &sp, &idps) {
-            let url = issue_code(state, &request, &sp, &mut session).await?;
-            save_session(state, browser.session_id.as_deref().unwrap_or_default(), &session).await?;
-            return Ok(Next::Redirect(url).into());
+            let session_id = browser.session_id.clone().unwrap_or_default();
+            let next = consent::complete_sign_in(state, &request, &sp, &mut session, &session_id).await?;
+            save_session(state, &session_id, &session).await?;
+            return Ok(next.into());
         }
     }
     if request.prompt == Prompt::None {
@@ -207,10 +227,23 @@ pub async fn authorize(
     Ok(Next::Choice { flow, service: sp.name, idps: choices }.into())
 }
 
+/// The identity providers that may be offered in this browser: all, but those the person of the
+/// browser's session blocked for their account.
+async fn offered_idps(
+    state: &AppState,
+    session: Option<&AuthenticatedSession>,
+) -> Result<Vec<IdentityProvider>, AppError> {
+    let idps = state.registry.identity_providers().await?;
+    let Some(session) = session else { return Ok(idps) };
+    let person = PersonKey::derive(&state.settings.pairwise_secret, &session.pivot);
+    let blocked = state.preferences.blocked_idps(person.as_str()).await?;
+    Ok(idps.into_iter().filter(|idp| !blocked.contains(&idp.id)).collect())
+}
+
 /// The choice page of a pending authorization (shown again when the person reloads it).
 pub async fn choice_page(state: &AppState, flow: &str, browser: &Browser) -> Result<Next, AppError> {
     let (pending, sp) = pending_for(state, flow, browser).await?;
-    let idps = state.registry.identity_providers().await?;
+    let idps = offered_idps(state, load_session(state, browser).await?.as_ref()).await?;
     let choices = eligible_idps(&idps, &sp, pending.request.required_level)
         .into_iter()
         .map(|idp| IdpChoice { id: idp.id.to_string(), name: idp.display_name.clone() })
@@ -238,7 +271,7 @@ async fn pending_for(
 #[tracing::instrument(skip_all, fields(idp = %idp_id))]
 pub async fn choose(state: &AppState, flow: &str, idp_id: &IdpId, browser: &Browser) -> Result<Next, AppError> {
     let (pending, sp) = pending_for(state, flow, browser).await?;
-    let idps = state.registry.identity_providers().await?;
+    let idps = offered_idps(state, load_session(state, browser).await?.as_ref()).await?;
     let idp = eligible_idps(&idps, &sp, pending.request.required_level)
         .into_iter()
         .find(|idp| &idp.id == idp_id)
@@ -335,6 +368,11 @@ pub async fn idp_callback(
     })?;
     tracing::info!(target: "relais::trace", step = "identity_received", sp = %request.sp, idp = %idp.id, acr = %identity.acr, outcome = "ok", "identity received");
 
+    let person = PersonKey::derive(&state.settings.pairwise_secret, &identity.pivot);
+    if state.preferences.blocked_idps(person.as_str()).await?.contains(&idp.id) {
+        tracing::info!(target: "relais::trace", step = "identity_received", idp = %idp.id, outcome = "idp_blocked_by_person", "the person blocked this identity provider");
+        return Err(AppError::Page(ErrorPage::IdpBlocked));
+    }
     let sp = state.registry.service_provider(&request.sp).await?.ok_or(AppError::Page(ErrorPage::UnknownService))?;
     if let Some(old) = &browser.session_id {
         state.records.delete(Namespace::Session, &digest(old)).await?;
@@ -348,10 +386,10 @@ pub async fn idp_callback(
         sps: Vec::new(),
         browser: browser.binding.clone(),
     };
-    let url = issue_code(state, &request, &sp, &mut session).await?;
     let session_id = random_token();
+    let next = consent::complete_sign_in(state, &request, &sp, &mut session, &session_id).await?;
     save_session(state, &session_id, &session).await?;
-    Ok(Outcome { next: Next::Redirect(url), new_session: Some(session_id) })
+    Ok(Outcome { next, new_session: Some(session_id) })
 }
 
 async fn save_session(state: &AppState, session_id: &str, session: &AuthenticatedSession) -> Result<(), AppError> {
@@ -364,15 +402,34 @@ async fn save_session(state: &AppState, session_id: &str, session: &Authenticate
 }
 
 /// Step 4: a single-use code for the SP, carrying what it may learn: the pairwise `sub` for its
-/// sector and the claims of its scopes.
+/// sector, the claims of its scopes and the data transfers the person consented to.
 async fn issue_code(
     state: &AppState,
     request: &AuthorizationRequest,
     sp: &ServiceProvider,
     session: &mut AuthenticatedSession,
+    granted: &[DataTransfer],
 ) -> Result<String, AppError> {
     let sub = PairwiseSub::derive(&state.settings.pairwise_secret, &sp.sector, &session.pivot);
-    let grant = IdentityGrant::new(sub, request.scopes.clone(), &session.pivot, session.acr, session.auth_time);
+    let person = PersonKey::derive(&state.settings.pairwise_secret, &session.pivot);
+    let grant = IdentityGrant::new(sub.clone(), request.scopes.clone(), &session.pivot, session.acr, session.auth_time);
+    let mut scopes: Vec<String> = request.scopes.iter().map(|s| s.name().to_owned()).collect();
+    scopes.extend(granted.iter().map(|t| t.scope.clone()));
+    record(
+        state,
+        TraceEvent {
+            at: state.clock.now(),
+            kind: TraceKind::SignIn,
+            person: Some(person.as_str().to_owned()),
+            sub: Some(sub.as_str().to_owned()),
+            sp: Some(sp.id.to_string()),
+            idp: Some(session.idp.to_string()),
+            dp: None,
+            scopes,
+            outcome: session.acr.as_acr().to_owned(),
+        },
+    )
+    .await?;
     let code = random_token();
     let record = CodeGrant {
         sp: sp.id.clone(),
@@ -380,11 +437,23 @@ async fn issue_code(
         code_challenge: request.code_challenge.clone(),
         nonce: request.nonce.clone(),
         grant,
+        data: DataGrant {
+            transfers: granted.to_vec(),
+            pivot: (!granted.is_empty()).then(|| session.pivot.clone()),
+            person: person.as_str().to_owned(),
+            idp: session.idp.clone(),
+        },
     };
     state.records.put(Namespace::Code, &digest(&code), &record, state.settings.code_lifetime).await?;
     if !session.sps.contains(&sp.id) {
         session.sps.push(sp.id.clone());
     }
-    tracing::info!(target: "relais::trace", step = "code_issued", sp = %sp.id, idp = %session.idp, acr = %session.acr, outcome = "ok", "code issued");
+    tracing::info!(target: "relais::trace", step = "code_issued", sp = %sp.id, idp = %session.idp, acr = %session.acr, transfers = granted.len(), outcome = "ok", "code issued");
     redirect_to_sp(state, &request.redirect_uri, &[("code", &code), ("state", &request.state)])
+}
+
+/// Records a trace; the step fails (closed) if it cannot be recorded.
+async fn record(state: &AppState, event: TraceEvent) -> Result<(), AppError> {
+    state.traces.append(&event).await?;
+    Ok(())
 }

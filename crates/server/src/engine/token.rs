@@ -110,7 +110,13 @@ pub async fn token(state: &AppState, authorization: Option<&str>, form: &RawToke
     let access_token = random_token();
     let access_digest = digest(&access_token);
     let lifetime = state.settings.access_token_lifetime;
-    let access = AccessGrant { sp: sp.id.clone(), grant: grant.grant.clone(), expires_at: now.plus(lifetime) };
+    let access = AccessGrant {
+        sp: sp.id.clone(),
+        grant: grant.grant.clone(),
+        data: grant.data.clone(),
+        issued_at: now,
+        expires_at: now.plus(lifetime),
+    };
     state.records.put(Namespace::AccessToken, &access_digest, &access, lifetime).await.map_err(unavailable)?;
     let redeemed = RedeemedCode { access_token_digest: access_digest };
     state
@@ -119,6 +125,7 @@ pub async fn token(state: &AppState, authorization: Option<&str>, form: &RawToke
         .await
         .map_err(unavailable)?;
 
+    let scope = granted_scope(&grant);
     let claims = IdTokenClaims {
         iss: state.endpoints.issuer.clone(),
         sub: grant.grant.sub.as_str().to_owned(),
@@ -141,7 +148,7 @@ pub async fn token(state: &AppState, authorization: Option<&str>, form: &RawToke
         "token_type": "Bearer",
         "expires_in": lifetime,
         "id_token": id_token,
-        "scope": grant.grant.scopes.to_request_value(),
+        "scope": scope,
     }))
 }
 
@@ -163,4 +170,14 @@ pub async fn userinfo(state: &AppState, access_token: Option<&str>) -> Result<Va
     }
     tracing::info!(target: "relais::trace", step = "userinfo", sp = %access.sp, outcome = "ok", "userinfo served");
     Ok(Value::Object(body))
+}
+
+/// The `scope` of the token response: the identity scopes and the consented data scopes.
+fn granted_scope(grant: &CodeGrant) -> String {
+    let mut scope = grant.grant.scopes.to_request_value();
+    for transfer in &grant.data.transfers {
+        scope.push(' ');
+        scope.push_str(&transfer.scope);
+    }
+    scope
 }

@@ -1,6 +1,8 @@
 //! The routers, one per audience: the service providers' OpenID Connect endpoints, the
 //! identity providers' callbacks, the person's pages, and health.
 
+mod dashboard;
+mod dp;
 mod idp;
 mod person;
 mod sp;
@@ -22,6 +24,8 @@ pub fn router(state: AppState) -> Router {
         .merge(sp::router())
         .merge(idp::router())
         .merge(person::router())
+        .merge(dp::router())
+        .merge(dashboard::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .layer(middleware::from_fn_with_state(state.clone(), request_context))
@@ -38,6 +42,11 @@ async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> 
             (axum::http::StatusCode::SERVICE_UNAVAILABLE, no_store(), "not ready").into_response()
         }
     }
+}
+
+/// The pairs of a form body, repeated names kept (checkbox lists).
+fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(body).into_owned().collect()
 }
 
 /// The browser of a request, and the binding cookie to set when it had none.

@@ -3,7 +3,7 @@
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Form, Router};
 use relais_domain::IdpId;
@@ -17,6 +17,36 @@ pub fn router() -> axum::Router<AppState> {
     Router::new()
         .route("/interaction/{flow}", get(choice_page))
         .route("/interaction/{flow}/choose", axum::routing::post(choose))
+        .route("/consentement/{flow}", get(consent_page).post(consent))
+}
+
+async fn consent_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(flow): Path<String>,
+) -> Result<Response, AppError> {
+    let (browser, _) = browser(&state, &headers);
+    let view = engine::consent_page(&state, &flow, &browser).await?;
+    Ok((crate::error::no_store(), state.pages.consent(&view)).into_response())
+}
+
+/// The consent form: `decision` is `accepter` or `refuser`; each ticked `transfert` is a
+/// transfer the person accepts.
+async fn consent(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(flow): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, AppError> {
+    let (browser, _) = browser(&state, &headers);
+    let pairs = super::form_pairs(&body);
+    let accepted = match pairs.iter().find(|(k, _)| k == "decision").map(|(_, v)| v.as_str()) {
+        Some("accepter") => Some(pairs.iter().filter(|(k, _)| k == "transfert").map(|(_, v)| v.clone()).collect()),
+        Some("refuser") => None,
+        _ => return Err(AppError::Page(ErrorPage::BadRequest)),
+    };
+    let outcome = engine::decide_consent(&state, &flow, accepted, &browser).await?;
+    Ok(respond(&state, outcome, None))
 }
 
 async fn choice_page(

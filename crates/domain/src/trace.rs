@@ -1,0 +1,200 @@
+//! Traces: the record of who connected where and which data went where, kept so the person can
+//! see it, never holding the identity or the data. Records are chained by hashes, so an edited
+//! or removed record shows.
+
+use sha2::{Digest, Sha256};
+
+use crate::clock::UnixTime;
+
+/// What happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TraceKind {
+    /// A person signed in to an SP (a code was issued).
+    SignIn,
+    /// The person consented to a transfer.
+    ConsentGiven,
+    /// The person refused a transfer.
+    ConsentRefused,
+    /// A data provider asked checktoken about a token.
+    Checktoken,
+    /// The person signed out.
+    Logout,
+}
+
+impl TraceKind {
+    /// The kind as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SignIn => "sign_in",
+            Self::ConsentGiven => "consent_given",
+            Self::ConsentRefused => "consent_refused",
+            Self::Checktoken => "checktoken",
+            Self::Logout => "logout",
+        }
+    }
+
+    /// Parses a stored kind.
+    pub fn parse(value: &str) -> Option<Self> {
+        [Self::SignIn, Self::ConsentGiven, Self::ConsentRefused, Self::Checktoken, Self::Logout]
+            .into_iter()
+            .find(|kind| kind.as_str() == value)
+    }
+}
+
+/// One event to record.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TraceEvent {
+    /// When.
+    pub at: UnixTime,
+    /// What.
+    pub kind: TraceKind,
+    /// The person's key ([`crate::PersonKey`]), so they can find it.
+    pub person: Option<String>,
+    /// The pairwise `sub` the SP (or DP) knows the person by.
+    pub sub: Option<String>,
+    /// The SP.
+    pub sp: Option<String>,
+    /// The IdP.
+    pub idp: Option<String>,
+    /// The DP.
+    pub dp: Option<String>,
+    /// The scopes concerned.
+    pub scopes: Vec<String>,
+    /// The outcome (`ok`, `active`, `inactive`, …).
+    pub outcome: String,
+}
+
+/// A stored event: its place in the chain and its hash.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TraceRecord {
+    /// Its position, from 1, without gaps.
+    pub seq: u64,
+    /// The event.
+    pub event: TraceEvent,
+    /// `SHA-256(previous hash, this record)`, hex.
+    pub hash: String,
+}
+
+/// The hash before the first record.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The hash of record `seq` holding `event`, chained to `previous`. Every field is in it, in a
+/// fixed order, with separators no field can contain unescaped (JSON strings).
+pub fn chain_hash(previous: &str, seq: u64, event: &TraceEvent) -> String {
+    let fields = serde_json::json!([
+        seq,
+        event.at.0,
+        event.kind.as_str(),
+        event.person,
+        event.sub,
+        event.sp,
+        event.idp,
+        event.dp,
+        event.scopes,
+        event.outcome
+    ]);
+    let digest = Sha256::new()
+        .chain_update(previous.as_bytes())
+        .chain_update(b"\n")
+        .chain_update(fields.to_string().as_bytes())
+        .finalize();
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What a verification of the chain found wrong, by record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChainProblem {
+    /// Records are missing before this one.
+    Missing {
+        /// The record found.
+        seq: u64,
+        /// The record expected.
+        expected: u64,
+    },
+    /// This record's hash does not match its content and its predecessor.
+    Altered {
+        /// The record.
+        seq: u64,
+    },
+}
+
+/// Verifies a chain read in order: every record follows the previous one and carries the hash
+/// of its content. Each problem is reported once, where the chain breaks.
+pub fn verify_chain(records: &[TraceRecord]) -> Vec<ChainProblem> {
+    let mut problems = Vec::new();
+    let mut previous_hash = GENESIS_HASH.to_owned();
+    let mut expected = 1;
+    for record in records {
+        if record.seq != expected {
+            problems.push(ChainProblem::Missing { seq: record.seq, expected });
+        }
+        if chain_hash(&previous_hash, record.seq, &record.event) != record.hash {
+            problems.push(ChainProblem::Altered { seq: record.seq });
+        }
+        previous_hash = record.hash.clone();
+        expected = record.seq + 1;
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(outcome: &str) -> TraceEvent {
+        TraceEvent {
+            at: UnixTime(1_700_000_000),
+            kind: TraceKind::SignIn,
+            person: Some("p".into()),
+            sub: Some("s".into()),
+            sp: Some("mairie".into()),
+            idp: Some("impots".into()),
+            dp: None,
+            scopes: vec!["openid".into()],
+            outcome: outcome.into(),
+        }
+    }
+
+    fn chain(count: u64) -> Vec<TraceRecord> {
+        let mut previous = GENESIS_HASH.to_owned();
+        (1..=count)
+            .map(|seq| {
+                let event = event("ok");
+                let hash = chain_hash(&previous, seq, &event);
+                previous = hash.clone();
+                TraceRecord { seq, event, hash }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_intact_chain_verifies() {
+        assert!(verify_chain(&chain(5)).is_empty());
+    }
+
+    #[test]
+    fn an_edited_record_is_found() {
+        let mut records = chain(5);
+        records[2].event.sp = Some("another".into());
+        assert_eq!(verify_chain(&records), [ChainProblem::Altered { seq: 3 }]);
+    }
+
+    #[test]
+    fn a_removed_record_is_found() {
+        let mut records = chain(5);
+        records.remove(1);
+        assert_eq!(
+            verify_chain(&records),
+            [ChainProblem::Missing { seq: 3, expected: 2 }, ChainProblem::Altered { seq: 3 }]
+        );
+    }
+
+    #[test]
+    fn a_rehashed_edit_breaks_the_next_link() {
+        let mut records = chain(3);
+        records[1].event.outcome = "forged".into();
+        records[1].hash = chain_hash(&records[0].hash, 2, &records[1].event);
+        assert_eq!(verify_chain(&records), [ChainProblem::Altered { seq: 3 }]);
+    }
+}

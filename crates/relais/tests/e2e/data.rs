@@ -1,0 +1,301 @@
+//! "Dites-le-nous une fois": data from a data provider to an SP with the person's consent for
+//! each transfer, checked by the provider at checktoken, traced, and shown on the person's
+//! dashboard.
+
+use openidconnect::AuthType;
+use relais_mocks::dp::DpKind;
+use serde_json::Value;
+
+use crate::harness::*;
+
+const SECRET_A: &str = "secret-a-for-tests-0123456789abcdef";
+
+/// A sign-in at `sp` asking for `scopes`, up to the consent page; the request and the page URL.
+async fn up_to_consent(
+    platform: &Platform,
+    browser: &Browser,
+    sp: &Sp,
+    scopes: &[&str],
+    identity: usize,
+) -> (Request, String, String) {
+    let request = sp.request(scopes, None, &[]);
+    let page = browser.get(&request.url).await;
+    let answer = if page.status() == 200 {
+        let html = page.text().await.unwrap();
+        through_choice(browser, platform, &html, "impots", identity).await
+    } else {
+        location(&page)
+    };
+    assert!(answer.starts_with("/consentement/"), "the consent page comes before the code: {answer}");
+    let url = platform.url(&answer).to_string();
+    let html = browser.get(&url).await.text().await.unwrap();
+    (request, url, html)
+}
+
+/// Answers the consent page; returns the SP's sign-in.
+async fn answer(sp: &Sp, browser: &Browser, request: Request, consent_url: &str, form: &[(&str, &str)]) -> SignedIn {
+    let form: Vec<(String, String)> = form.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let redirect = location(&browser.post(consent_url, &form).await);
+    sp.finish(request, &redirect).await.unwrap()
+}
+
+fn dp(platform: &Platform, kind: DpKind) -> &relais_mocks::dp::MockDp {
+    platform.dps.iter().find(|dp| dp.kind() == kind).unwrap()
+}
+
+async fn call_dp(platform: &Platform, kind: DpKind, access_token: &str) -> (u16, Value) {
+    let response =
+        reqwest::Client::new().get(dp(platform, kind).api_url()).bearer_auth(access_token).send().await.unwrap();
+    (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+}
+
+async fn checktoken(platform: &Platform, dp_id: &str, token: &str) -> Value {
+    reqwest::Client::new()
+        .post(platform.url("/checktoken"))
+        .basic_auth(dp_id, Some(dp_secret(dp_id)))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn with_consent_the_sp_gets_the_family_quotient_from_the_provider_which_checks_the_token() {
+    let platform = Platform::start().await;
+    let sp = Sp::discover(&platform, "sp-a", Some(SECRET_A), AuthType::BasicAuth).await;
+    let browser = Browser::new();
+    let (request, url, html) =
+        up_to_consent(&platform, &browser, &sp, &["openid", "quotient_familial", "enfants"], 0).await;
+    assert!(
+        html.contains("Mairie A") && html.contains("Quotient familial") && html.contains("Enfants à charge"),
+        "{html}"
+    );
+    assert!(html.contains(DpKind::Caf.name().split(' ').next().unwrap()));
+    assert_eq!(html.matches("<h1").count(), 1);
+
+    // Only the family quotient is ticked: the children stay with the CAF.
+    let signed_in =
+        answer(&sp, &browser, request, &url, &[("decision", "accepter"), ("transfert", "caf:quotient_familial")]).await;
+    assert!(signed_in.scope.contains(&"quotient_familial".to_owned()), "{:?}", signed_in.scope);
+    assert!(!signed_in.scope.contains(&"enfants".to_owned()));
+
+    let (status, data) = call_dp(&platform, DpKind::Caf, &signed_in.access_token).await;
+    assert_eq!(status, 200, "{data}");
+    assert_eq!(data["quotient_familial"], 742);
+    assert!(data.get("enfants").is_none(), "not consented");
+    let answers = dp(&platform, DpKind::Caf).checktoken_answers();
+    let last = answers.last().unwrap();
+    assert_eq!(last["active"], true);
+    assert_eq!(last["client_id"], "sp-a");
+    assert_eq!(last["scope"], "quotient_familial");
+    assert_eq!(last["identity"]["family_name"], "DUBOIS");
+    assert_ne!(last["sub"], signed_in.sub.as_str(), "the provider's sub is pairwise for it");
+
+    let traces = platform.state_traces().await;
+    let kinds: Vec<(String, String)> =
+        traces.iter().map(|t| (t.event.kind.as_str().to_owned(), t.event.outcome.clone())).collect();
+    assert!(kinds.contains(&("consent_given".into(), "given".into())), "{kinds:?}");
+    assert!(kinds.contains(&("consent_refused".into(), "refused".into())), "the unticked transfer: {kinds:?}");
+    assert!(kinds.contains(&("checktoken".into(), "active".into())), "{kinds:?}");
+}
+
+#[tokio::test]
+async fn refusing_still_signs_the_person_in_and_the_provider_gets_an_inactive_answer() {
+    let platform = Platform::start().await;
+    let sp = Sp::discover(&platform, "sp-a", Some(SECRET_A), AuthType::BasicAuth).await;
+    let browser = Browser::new();
+    let (request, url, _) =
+        up_to_consent(&platform, &browser, &sp, &["openid", "identite_pivot", "quotient_familial"], 0).await;
+    let signed_in =
+        answer(&sp, &browser, request, &url, &[("decision", "refuser"), ("transfert", "caf:quotient_familial")]).await;
+    assert_eq!(signed_in.userinfo["family_name"], "DUBOIS", "signed in all the same");
+    assert!(!signed_in.scope.contains(&"quotient_familial".to_owned()));
+    let (status, _) = call_dp(&platform, DpKind::Caf, &signed_in.access_token).await;
+    assert_eq!(status, 401);
+    assert_eq!(checktoken(&platform, "caf", &signed_in.access_token).await, serde_json::json!({"active": false}));
+
+    // Consent is asked for each transfer: the next sign-in asks again, even in single sign-on.
+    let (_, _, html) = up_to_consent(&platform, &browser, &sp, &["openid", "quotient_familial"], 0).await;
+    assert!(html.contains("Quotient familial"));
+}
+
+#[tokio::test]
+async fn a_provider_cannot_introspect_for_another_providers_scopes_nor_an_expired_token() {
+    let platform = Platform::start().await;
+    let sp = Sp::discover(&platform, "sp-a", Some(SECRET_A), AuthType::BasicAuth).await;
+    let browser = Browser::new();
+    let (request, url, _) = up_to_consent(&platform, &browser, &sp, &["openid", "quotient_familial"], 0).await;
+    let signed_in =
+        answer(&sp, &browser, request, &url, &[("decision", "accepter"), ("transfert", "caf:quotient_familial")]).await;
+
+    assert_eq!(
+        checktoken(&platform, "impots-donnees", &signed_in.access_token).await,
+        serde_json::json!({"active": false})
+    );
+    let (status, _) = call_dp(&platform, DpKind::Impots, &signed_in.access_token).await;
+    assert_eq!(status, 401, "the tax office gets nothing with the CAF's token");
+    assert_eq!(checktoken(&platform, "caf", &signed_in.access_token).await["active"], true);
+
+    let wrong = reqwest::Client::new()
+        .post(platform.url("/checktoken"))
+        .basic_auth("caf", Some("not-the-secret"))
+        .form(&[("token", signed_in.access_token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+
+    platform.clock.advance(61);
+    assert_eq!(checktoken(&platform, "caf", &signed_in.access_token).await, serde_json::json!({"active": false}));
+}
+
+#[tokio::test]
+async fn an_sp_not_allowed_a_data_scope_cannot_ask_for_it() {
+    let platform = Platform::start().await;
+    let sp_b =
+        Sp::discover(&platform, "sp-b", Some("secret-b-for-tests-0123456789abcdef"), AuthType::RequestBody).await;
+    let request = sp_b.request(&["openid", "quotient_familial"], None, &[]);
+    let redirect = location(&Browser::new().get(&request.url).await);
+    assert_eq!(sp_b.finish(request, &redirect).await.err().as_deref(), Some("invalid_scope"));
+}
+
+#[tokio::test]
+async fn checktoken_answers_as_a_signed_jwt_when_asked() {
+    let platform = Platform::start().await;
+    let sp = Sp::discover(&platform, "sp-a", Some(SECRET_A), AuthType::BasicAuth).await;
+    let browser = Browser::new();
+    let (request, url, _) = up_to_consent(&platform, &browser, &sp, &["openid", "quotient_familial"], 0).await;
+    let signed_in =
+        answer(&sp, &browser, request, &url, &[("decision", "accepter"), ("transfert", "caf:quotient_familial")]).await;
+    let response = reqwest::Client::new()
+        .post(platform.url("/checktoken"))
+        .basic_auth("caf", Some(dp_secret("caf")))
+        .header("accept", "application/token-introspection+jwt")
+        .form(&[("token", signed_in.access_token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers().get("content-type").unwrap(), "application/token-introspection+jwt");
+    let jwt = response.text().await.unwrap();
+    let header = jsonwebtoken::decode_header(&jwt).unwrap();
+    assert_eq!(header.typ.as_deref(), Some("token-introspection+jwt"));
+    let jwks: jsonwebtoken::jwk::JwkSet = reqwest::get(platform.url("/jwks")).await.unwrap().json().await.unwrap();
+    let mut validation = jsonwebtoken::Validation::new(header.alg);
+    validation.set_audience(&["caf"]);
+    validation.set_issuer(&[platform.issuer.as_str()]);
+    validation.required_spec_claims.clear();
+    let key = jsonwebtoken::DecodingKey::from_jwk(jwks.find(header.kid.as_deref().unwrap()).unwrap()).unwrap();
+    let claims = jsonwebtoken::decode::<Value>(&jwt, &key, &validation).unwrap().claims;
+    assert_eq!(claims["token_introspection"]["active"], true);
+    assert_eq!(claims["token_introspection"]["scope"], "quotient_familial");
+}
+
+/// Signs in to the dashboard in `browser` as test identity `identity` of `idp`; its HTML.
+async fn dashboard(platform: &Platform, browser: &Browser, idp: &str, identity: usize) -> String {
+    let to_hub = location(&browser.get(platform.url("/tableau-de-bord").as_str()).await);
+    let choice = browser.get(platform.url(&to_hub).as_str()).await;
+    assert_eq!(choice.status(), 200, "a fresh sign-in for the dashboard");
+    let html = choice.text().await.unwrap();
+    let back = through_choice(browser, platform, &html, idp, identity).await;
+    let page = location(&browser.get(&back).await);
+    assert_eq!(page, "/tableau-de-bord");
+    let response = browser.get(platform.url(&page).as_str()).await;
+    assert_eq!(response.status(), 200);
+    response.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn each_person_sees_only_their_own_history_and_can_block_an_identity_provider() {
+    let platform = Platform::start().await;
+    let sp_a = Sp::discover(&platform, "sp-a", Some(SECRET_A), AuthType::BasicAuth).await;
+    let sp_b =
+        Sp::discover(&platform, "sp-b", Some("secret-b-for-tests-0123456789abcdef"), AuthType::RequestBody).await;
+    let angela = Browser::new();
+    let (request, url, _) = up_to_consent(&platform, &angela, &sp_a, &["openid", "quotient_familial"], 0).await;
+    let signed_in =
+        answer(&sp_a, &angela, request, &url, &[("decision", "accepter"), ("transfert", "caf:quotient_familial")])
+            .await;
+    call_dp(&platform, DpKind::Caf, &signed_in.access_token).await;
+    let kenji = Browser::new();
+    sign_in(&platform, &kenji, &sp_b, &["openid"], "ameli", 1).await;
+
+    let page = dashboard(&platform, &Browser::new(), "ameli", 0).await;
+    assert!(
+        page.contains("Mairie A") && page.contains("Quotient familial") && page.contains("Données transmises"),
+        "{page}"
+    );
+    assert!(page.to_lowercase().contains("bonjour angela"), "greeted by name (as ameli writes it)");
+    assert!(!page.contains("Caisse B"), "Kenji's sign-in is not on Angela's dashboard");
+    let page = dashboard(&platform, &Browser::new(), "impots", 1).await;
+    assert!(page.contains("Caisse B") && !page.contains("Mairie A"), "{page}");
+
+    // Angela blocks ameli for her account.
+    let browser = Browser::new();
+    let page = dashboard(&platform, &browser, "impots", 0).await;
+    let csrf = hidden_inputs(&page).into_iter().find(|(k, _)| k == "csrf").unwrap().1;
+    let saved = browser
+        .post(
+            platform.url("/tableau-de-bord/comptes").as_str(),
+            &[("csrf".into(), csrf), ("bloquer".into(), "ameli".into())],
+        )
+        .await;
+    assert_eq!(location(&saved), "/tableau-de-bord");
+    let forged =
+        browser.post(platform.url("/tableau-de-bord/comptes").as_str(), &[("csrf".into(), "forged".into())]).await;
+    assert_eq!(forged.status(), 400, "the preferences form needs its anti-forgery token");
+
+    // Someone signing in as Angela through ameli is refused…
+    let request = sp_a.request(&["openid"], None, &[]);
+    let other = Browser::new();
+    let html = other.get(&request.url).await.text().await.unwrap();
+    let outcome = through_choice(&other, &platform, &html, "ameli", 0).await;
+    assert!(
+        outcome.starts_with("status:403:") && outcome.contains("Compte bloqué"),
+        "{}",
+        &outcome[..80.min(outcome.len())]
+    );
+    // …and in Angela's own browser ameli is no longer offered.
+    let request = sp_a.request(&["openid"], None, &[("prompt", "login")]);
+    let html = angela.get(&request.url).await.text().await.unwrap();
+    assert_eq!(offered_idps(&html), ["impots", "numerique"]);
+}
+
+#[tokio::test]
+async fn relais_traces_verify_finds_an_edited_or_removed_record() {
+    let platform = Platform::start().await;
+    let sp = Sp::discover(&platform, "sp-a", Some(SECRET_A), AuthType::BasicAuth).await;
+    for identity in 0..3 {
+        sign_in(&platform, &Browser::new(), &sp, &["openid"], "impots", identity).await;
+    }
+    let config = std::env::temp_dir().join(format!("relais-traces-{}.toml", relais_oidc::random::random_token()));
+    std::fs::write(&config, &platform.config_toml).unwrap();
+    let verify = || {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_relais"))
+            .args(["traces", "verify", "--config"])
+            .arg(&config)
+            .env("RELAIS_LOG", "error")
+            .output()
+            .unwrap();
+        (output.status.code(), String::from_utf8_lossy(&output.stdout).into_owned())
+    };
+    let (code, output) = verify();
+    assert_eq!(code, Some(0), "{output}");
+    assert!(output.contains("3 traces, chain intact"), "{output}");
+
+    let sql = relais_store::SqlStore::connect(&platform.database_url).await.unwrap();
+    sqlx::query("UPDATE traces SET sp = 'sp-b' WHERE seq = 2").execute(sql.pool()).await.unwrap();
+    let (code, output) = verify();
+    assert_eq!(code, Some(1));
+    assert!(output.contains("trace 2: altered"), "{output}");
+
+    sqlx::query("UPDATE traces SET sp = 'sp-a' WHERE seq = 2").execute(sql.pool()).await.unwrap();
+    assert_eq!(verify().0, Some(0), "restored");
+    sqlx::query("DELETE FROM traces WHERE seq = 2").execute(sql.pool()).await.unwrap();
+    let (code, output) = verify();
+    assert_eq!(code, Some(1));
+    assert!(output.contains("trace 3: records 2 to 2 are missing"), "{output}");
+    std::fs::remove_file(config).unwrap();
+}

@@ -1,0 +1,275 @@
+//! The person's dashboard: they sign in to it through the hub like to any SP (a public client
+//! of the hub with PKCE, a fresh sign-in each time), and its pairwise `sub` is their person key,
+//! so it finds their traces and preferences without the hub keeping their identity. They see
+//! where they signed in, with which account, which data went from which provider to which
+//! service, and can block an identity provider for their account.
+
+use std::collections::HashMap;
+
+use relais_domain::trace::{TraceKind, TraceRecord};
+use relais_domain::IdpId;
+use relais_oidc::pkce::s256_challenge;
+use relais_oidc::random::{digest, random_token};
+use relais_oidc::token::RawTokenRequest;
+use relais_store::Namespace;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use super::{token, Browser};
+use crate::error::{AppError, ErrorPage};
+use crate::state::AppState;
+
+/// The dashboard's client id at the hub.
+pub const DASHBOARD_CLIENT_ID: &str = "relais-tableau-de-bord";
+/// The dashboard's page.
+pub const DASHBOARD_PATH: &str = "/tableau-de-bord";
+/// Where the hub sends the person back to the dashboard after sign-in.
+pub const DASHBOARD_CALLBACK_PATH: &str = "/tableau-de-bord/retour";
+/// How long a dashboard session lives, seconds.
+pub const DASHBOARD_SESSION_LIFETIME: u64 = 900;
+/// How many events the history shows.
+const HISTORY_LENGTH: u32 = 200;
+
+#[derive(Serialize, Deserialize)]
+struct DashboardLogin {
+    nonce: String,
+    verifier: String,
+    browser: String,
+}
+
+/// A person signed in to their dashboard.
+#[derive(Serialize, Deserialize)]
+struct DashboardSession {
+    person: String,
+    given_name: Option<String>,
+    csrf: String,
+    browser: String,
+}
+
+/// One line of the history.
+#[derive(Serialize)]
+pub struct HistoryLine {
+    /// When (UTC).
+    pub date: String,
+    /// What happened (French).
+    pub event: &'static str,
+    /// The service.
+    pub service: String,
+    /// The account (IdP) used.
+    pub account: String,
+    /// The data provider.
+    pub provider: String,
+    /// The data.
+    pub data: String,
+}
+
+/// One IdP in the preferences.
+#[derive(Serialize)]
+pub struct AccountChoice {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Whether the person blocked it.
+    pub blocked: bool,
+}
+
+/// What the dashboard shows.
+#[derive(Serialize)]
+pub struct DashboardView {
+    /// The person's given name, to greet them.
+    pub given_name: Option<String>,
+    /// Their history, newest first.
+    pub history: Vec<HistoryLine>,
+    /// The transfers they consented to.
+    pub consents: Vec<HistoryLine>,
+    /// The IdPs and whether they blocked each.
+    pub accounts: Vec<AccountChoice>,
+    /// The form's anti-forgery token.
+    pub csrf: String,
+}
+
+fn callback_url(state: &AppState) -> String {
+    format!("{}{DASHBOARD_CALLBACK_PATH}", state.endpoints.issuer)
+}
+
+/// Sends the person to sign in to the dashboard through the hub; the URL to go to.
+pub async fn start_sign_in(state: &AppState, browser: &Browser) -> Result<String, AppError> {
+    let (login_state, nonce, verifier) = (random_token(), random_token(), random_token());
+    let login = DashboardLogin { nonce: nonce.clone(), verifier: verifier.clone(), browser: browser.binding.clone() };
+    state.records.put(Namespace::DashboardLogin, &login_state, &login, state.settings.pending_lifetime).await?;
+    let mut url = Url::parse(&state.endpoints.authorization).map_err(|_| AppError::Page(ErrorPage::BadRequest))?;
+    url.query_pairs_mut()
+        .append_pair("client_id", DASHBOARD_CLIENT_ID)
+        .append_pair("redirect_uri", &callback_url(state))
+        .append_pair("response_type", "code")
+        .append_pair("scope", "openid given_name")
+        .append_pair("state", &login_state)
+        .append_pair("nonce", &nonce)
+        .append_pair("code_challenge", &s256_challenge(&verifier))
+        .append_pair("code_challenge_method", "S256")
+        .append_pair("prompt", "login");
+    Ok(url.to_string())
+}
+
+/// The hub's answer to the dashboard's sign-in.
+#[derive(Debug, Default, Deserialize)]
+pub struct DashboardCallback {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct DashboardIdToken {
+    aud: String,
+    sub: String,
+    nonce: String,
+    given_name: Option<String>,
+}
+
+/// Completes the dashboard's sign-in (the code exchanged inside the hub, the ID token checked
+/// as any SP would); the new dashboard session id.
+pub async fn callback(state: &AppState, callback: &DashboardCallback, browser: &Browser) -> Result<String, AppError> {
+    let login: DashboardLogin = match callback.state.as_deref() {
+        Some(value) => state.records.take(Namespace::DashboardLogin, value).await?,
+        None => None,
+    }
+    .filter(|login: &DashboardLogin| login.browser == browser.binding)
+    .ok_or(AppError::Page(ErrorPage::SessionExpired))?;
+    if callback.error.is_some() {
+        return Err(AppError::Page(ErrorPage::SessionExpired));
+    }
+    let code = callback.code.clone().ok_or(AppError::Page(ErrorPage::BadRequest))?;
+    let form = RawTokenRequest {
+        grant_type: Some("authorization_code".into()),
+        code: Some(code),
+        redirect_uri: Some(callback_url(state)),
+        code_verifier: Some(login.verifier),
+        client_id: Some(DASHBOARD_CLIENT_ID.into()),
+        ..Default::default()
+    };
+    let tokens = token(state, None, &form).await.map_err(|_| AppError::Page(ErrorPage::IdentityRejected))?;
+    let id_token = tokens["id_token"].as_str().ok_or(AppError::Page(ErrorPage::IdentityRejected))?;
+    let claims: DashboardIdToken = state
+        .keys()
+        .verify_own(id_token, &state.endpoints.issuer)
+        .map_err(|_| AppError::Page(ErrorPage::IdentityRejected))?;
+    if claims.aud != DASHBOARD_CLIENT_ID || claims.nonce != login.nonce {
+        return Err(AppError::Page(ErrorPage::IdentityRejected));
+    }
+    let session_id = random_token();
+    let session = DashboardSession {
+        person: claims.sub,
+        given_name: claims.given_name,
+        csrf: random_token(),
+        browser: browser.binding.clone(),
+    };
+    state.records.put(Namespace::DashboardSession, &digest(&session_id), &session, DASHBOARD_SESSION_LIFETIME).await?;
+    Ok(session_id)
+}
+
+async fn session(
+    state: &AppState,
+    session_id: Option<&str>,
+    browser: &Browser,
+) -> Result<Option<DashboardSession>, AppError> {
+    let Some(id) = session_id else { return Ok(None) };
+    let session: Option<DashboardSession> = state.records.get(Namespace::DashboardSession, &digest(id)).await?;
+    Ok(session.filter(|s| s.browser == browser.binding))
+}
+
+fn event_label(record: &TraceRecord) -> &'static str {
+    match (record.event.kind, record.event.outcome.as_str()) {
+        (TraceKind::SignIn, _) => "Connexion",
+        (TraceKind::ConsentGiven, _) => "Accord pour transmettre des données",
+        (TraceKind::ConsentRefused, _) => "Refus de transmettre des données",
+        (TraceKind::Checktoken, "active") => "Données transmises",
+        (TraceKind::Checktoken, _) => "Demande de données refusée",
+        (TraceKind::Logout, _) => "Déconnexion",
+    }
+}
+
+/// The dashboard of the signed-in person; `None` when they must sign in first.
+pub async fn view(
+    state: &AppState,
+    session_id: Option<&str>,
+    browser: &Browser,
+) -> Result<Option<DashboardView>, AppError> {
+    let Some(session) = session(state, session_id, browser).await? else { return Ok(None) };
+    let records = state.traces.for_person(&session.person, HISTORY_LENGTH).await?;
+    let idps = state.registry.identity_providers().await?;
+    let providers = state.registry.data_providers().await?;
+    let mut service_names: HashMap<String, String> = HashMap::new();
+    for sp in records.iter().filter_map(|r| r.event.sp.clone()) {
+        if let std::collections::hash_map::Entry::Vacant(entry) = service_names.entry(sp) {
+            let id = relais_domain::SpId::new(entry.key().clone());
+            let name = state.registry.service_provider(&id).await?.map_or_else(|| id.to_string(), |s| s.name);
+            entry.insert(name);
+        }
+    }
+    let idp_name = |id: &Option<String>| {
+        id.as_ref()
+            .map(|id| idps.iter().find(|i| i.id.as_str() == id).map_or(id.clone(), |i| i.display_name.clone()))
+            .unwrap_or_default()
+    };
+    let line = |record: &TraceRecord| {
+        let provider = record.event.dp.as_ref().and_then(|dp| providers.iter().find(|p| p.id.as_str() == dp));
+        let data = record
+            .event
+            .scopes
+            .iter()
+            .filter_map(|scope| provider.and_then(|p| p.scope(scope)).map(|s| s.label.clone()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        HistoryLine {
+            date: crate::pages::format_date(record.event.at.0),
+            event: event_label(record),
+            service: record.event.sp.as_ref().and_then(|sp| service_names.get(sp).cloned()).unwrap_or_default(),
+            account: idp_name(&record.event.idp),
+            provider: provider.map(|p| p.name.clone()).unwrap_or_default(),
+            data,
+        }
+    };
+    let history = records.iter().filter(|r| r.event.sp.as_deref() != Some(DASHBOARD_CLIENT_ID)).map(line).collect();
+    let consents = records.iter().filter(|r| r.event.kind == TraceKind::ConsentGiven).map(line).collect();
+    let blocked = state.preferences.blocked_idps(&session.person).await?;
+    let accounts = idps
+        .iter()
+        .filter(|idp| idp.enabled)
+        .map(|idp| AccountChoice {
+            id: idp.id.to_string(),
+            name: idp.display_name.clone(),
+            blocked: blocked.contains(&idp.id),
+        })
+        .collect();
+    Ok(Some(DashboardView { given_name: session.given_name, history, consents, accounts, csrf: session.csrf }))
+}
+
+/// Records the IdPs the person blocks for their account.
+pub async fn set_blocked(
+    state: &AppState,
+    session_id: Option<&str>,
+    browser: &Browser,
+    csrf: &str,
+    blocked: &[String],
+) -> Result<(), AppError> {
+    let session = session(state, session_id, browser).await?.ok_or(AppError::Page(ErrorPage::SessionExpired))?;
+    if !relais_domain::Secret::new(session.csrf).matches(csrf) {
+        return Err(AppError::Page(ErrorPage::BadRequest));
+    }
+    let known = state.registry.identity_providers().await?;
+    let blocked: Vec<IdpId> =
+        known.into_iter().map(|idp| idp.id).filter(|id| blocked.iter().any(|b| b == id.as_str())).collect();
+    state.preferences.set_blocked_idps(&session.person, &blocked, state.clock.now().0).await?;
+    tracing::info!(target: "relais::trace", step = "preferences", blocked = blocked.len(), outcome = "ok", "identity provider preferences saved");
+    Ok(())
+}
+
+/// Ends the dashboard session.
+pub async fn sign_out(state: &AppState, session_id: Option<&str>) -> Result<(), AppError> {
+    if let Some(id) = session_id {
+        state.records.delete(Namespace::DashboardSession, &digest(id)).await?;
+    }
+    Ok(())
+}

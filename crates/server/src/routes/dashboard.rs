@@ -1,0 +1,74 @@
+//! The person's dashboard pages.
+
+use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use super::{browser, form_pairs};
+use crate::cookies;
+use crate::engine::dashboard::{
+    self, DashboardCallback, DASHBOARD_CALLBACK_PATH, DASHBOARD_PATH, DASHBOARD_SESSION_LIFETIME,
+};
+use crate::error::{no_store, see_other, AppError, ErrorPage};
+use crate::state::AppState;
+
+pub fn router() -> axum::Router<AppState> {
+    Router::new()
+        .route(DASHBOARD_PATH, get(page))
+        .route(DASHBOARD_CALLBACK_PATH, get(callback))
+        .route("/tableau-de-bord/comptes", post(accounts))
+        .route("/tableau-de-bord/deconnexion", post(sign_out))
+}
+
+fn session_id(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    cookies::read(headers, cookies::DASHBOARD, state.settings.is_https())
+}
+
+async fn page(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+    let (browser, binding_cookie) = browser(&state, &headers);
+    let mut response = match dashboard::view(&state, session_id(&state, &headers).as_deref(), &browser).await? {
+        Some(view) => (no_store(), state.pages.dashboard(&view)).into_response(),
+        None => see_other(&dashboard::start_sign_in(&state, &browser).await?),
+    };
+    if let Some(cookie) = binding_cookie {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
+async fn callback(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<DashboardCallback>, QueryRejection>,
+) -> Result<Response, AppError> {
+    let Query(callback) = query.map_err(|_| AppError::Page(ErrorPage::BadRequest))?;
+    let (browser, _) = browser(&state, &headers);
+    let session_id = dashboard::callback(&state, &callback, &browser).await?;
+    let mut response = see_other(DASHBOARD_PATH);
+    let cookie =
+        cookies::set(cookies::DASHBOARD, &session_id, Some(DASHBOARD_SESSION_LIFETIME), state.settings.is_https());
+    response.headers_mut().append(header::SET_COOKIE, cookie);
+    Ok(response)
+}
+
+async fn accounts(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, AppError> {
+    let (browser, _) = browser(&state, &headers);
+    let pairs = form_pairs(&body);
+    let csrf = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or_default();
+    let blocked: Vec<String> = pairs.iter().filter(|(k, _)| k == "bloquer").map(|(_, v)| v.clone()).collect();
+    dashboard::set_blocked(&state, session_id(&state, &headers).as_deref(), &browser, csrf, &blocked).await?;
+    Ok(see_other(DASHBOARD_PATH))
+}
+
+async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+    dashboard::sign_out(&state, session_id(&state, &headers).as_deref()).await?;
+    let mut response = state.pages.logged_out().into_response();
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, cookies::set(cookies::DASHBOARD, "", Some(0), state.settings.is_https()));
+    Ok(response)
+}

@@ -1,0 +1,163 @@
+//! Traces and the person's preferences: the traits, and their SQL implementation (append-only
+//! records chained by hashes; preferences keyed by the person's keyed hash).
+
+use async_trait::async_trait;
+use relais_domain::trace::{chain_hash, TraceEvent, TraceKind, TraceRecord, GENESIS_HASH};
+use relais_domain::{IdpId, UnixTime};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use crate::sql::SqlStore;
+use crate::StoreError;
+
+/// Where traces are recorded.
+#[async_trait]
+pub trait TraceStore: Send + Sync + 'static {
+    /// Appends an event at the end of the chain.
+    async fn append(&self, event: &TraceEvent) -> Result<TraceRecord, StoreError>;
+    /// The most recent records of one person, newest first.
+    async fn for_person(&self, person: &str, limit: u32) -> Result<Vec<TraceRecord>, StoreError>;
+    /// Every record, in order (for verification).
+    async fn all(&self) -> Result<Vec<TraceRecord>, StoreError>;
+}
+
+/// Where each person's preferences are kept.
+#[async_trait]
+pub trait PreferenceStore: Send + Sync + 'static {
+    /// The IdPs the person blocked for their account.
+    async fn blocked_idps(&self, person: &str) -> Result<Vec<IdpId>, StoreError>;
+    /// Replaces the IdPs the person blocked.
+    async fn set_blocked_idps(&self, person: &str, idps: &[IdpId], now: u64) -> Result<(), StoreError>;
+}
+
+fn unavailable(error: sqlx::Error) -> StoreError {
+    StoreError::Unavailable(format!("database: {error}"))
+}
+
+fn record(row: &AnyRow) -> Result<TraceRecord, StoreError> {
+    let text = |name: &str| -> Result<Option<String>, StoreError> {
+        row.try_get::<Option<String>, _>(name).map_err(unavailable)
+    };
+    let kind: String = row.try_get("kind").map_err(unavailable)?;
+    let scopes: String = row.try_get("scopes").map_err(unavailable)?;
+    Ok(TraceRecord {
+        seq: row.try_get::<i64, _>("seq").map_err(unavailable)?.max(0) as u64,
+        event: TraceEvent {
+            at: UnixTime(row.try_get::<i64, _>("at").map_err(unavailable)?.max(0) as u64),
+            kind: TraceKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("trace kind `{kind}`")))?,
+            person: text("person")?,
+            sub: text("sub")?,
+            sp: text("sp")?,
+            idp: text("idp")?,
+            dp: text("dp")?,
+            scopes: serde_json::from_str(&scopes).map_err(|e| StoreError::Corrupt(format!("trace scopes: {e}")))?,
+            outcome: row.try_get("outcome").map_err(unavailable)?,
+        },
+        hash: row.try_get("hash").map_err(unavailable)?,
+    })
+}
+
+const COLUMNS: &str = "seq, at, kind, person, sub, sp, idp, dp, scopes, outcome, hash";
+
+/// How many times an append retries when another node took the same place in the chain.
+const APPEND_ATTEMPTS: usize = 20;
+
+#[async_trait]
+impl TraceStore for SqlStore {
+    async fn append(&self, event: &TraceEvent) -> Result<TraceRecord, StoreError> {
+        let scopes = serde_json::to_string(&event.scopes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut last_error = None;
+        for _ in 0..APPEND_ATTEMPTS {
+            let mut transaction = self.pool().begin().await.map_err(unavailable)?;
+            let last = sqlx::query("SELECT seq, hash FROM traces ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(&mut *transaction)
+                .await
+                .map_err(unavailable)?;
+            let (previous_seq, previous_hash) = match &last {
+                Some(row) => (
+                    row.try_get::<i64, _>("seq").map_err(unavailable)?.max(0) as u64,
+                    row.try_get::<String, _>("hash").map_err(unavailable)?,
+                ),
+                None => (0, GENESIS_HASH.to_owned()),
+            };
+            let seq = previous_seq + 1;
+            let hash = chain_hash(&previous_hash, seq, event);
+            let inserted = sqlx::query(&format!(
+                "INSERT INTO traces ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+            ))
+            .bind(seq as i64)
+            .bind(event.at.0 as i64)
+            .bind(event.kind.as_str())
+            .bind(event.person.clone())
+            .bind(event.sub.clone())
+            .bind(event.sp.clone())
+            .bind(event.idp.clone())
+            .bind(event.dp.clone())
+            .bind(scopes.clone())
+            .bind(event.outcome.clone())
+            .bind(hash.clone())
+            .execute(&mut *transaction)
+            .await;
+            match inserted {
+                Ok(_) => match transaction.commit().await {
+                    Ok(()) => return Ok(TraceRecord { seq, event: event.clone(), hash }),
+                    Err(error) => last_error = Some(error),
+                },
+                // Another node appended at the same place first: read the new end and retry.
+                Err(error) => last_error = Some(error),
+            }
+        }
+        Err(last_error.map_or_else(|| StoreError::Unavailable("trace append".into()), unavailable))
+    }
+
+    async fn for_person(&self, person: &str, limit: u32) -> Result<Vec<TraceRecord>, StoreError> {
+        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM traces WHERE person = $1 ORDER BY seq DESC LIMIT $2"))
+            .bind(person)
+            .bind(i64::from(limit))
+            .fetch_all(self.pool())
+            .await
+            .map_err(unavailable)?;
+        rows.iter().map(record).collect()
+    }
+
+    async fn all(&self) -> Result<Vec<TraceRecord>, StoreError> {
+        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM traces ORDER BY seq"))
+            .fetch_all(self.pool())
+            .await
+            .map_err(unavailable)?;
+        rows.iter().map(record).collect()
+    }
+}
+
+#[async_trait]
+impl PreferenceStore for SqlStore {
+    async fn blocked_idps(&self, person: &str) -> Result<Vec<IdpId>, StoreError> {
+        let row = sqlx::query("SELECT blocked_idps FROM person_preferences WHERE person = $1")
+            .bind(person)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(unavailable)?;
+        match row {
+            None => Ok(Vec::new()),
+            Some(row) => {
+                let text: String = row.try_get("blocked_idps").map_err(unavailable)?;
+                serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("preferences: {e}")))
+            }
+        }
+    }
+
+    async fn set_blocked_idps(&self, person: &str, idps: &[IdpId], now: u64) -> Result<(), StoreError> {
+        let text = serde_json::to_string(idps).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO person_preferences (person, blocked_idps, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (person) DO UPDATE SET blocked_idps = excluded.blocked_idps, updated_at = excluded.updated_at",
+        )
+        .bind(person)
+        .bind(text)
+        .bind(now as i64)
+        .execute(self.pool())
+        .await
+        .map_err(unavailable)?;
+        Ok(())
+    }
+}
