@@ -17,6 +17,14 @@ use relais_server::HubSettings;
 use serde::Deserialize;
 use url::Url;
 
+mod data;
+mod storage;
+
+use data::data_providers;
+pub use data::{DataProviderSection, DataScopeSection};
+use storage::storage;
+pub use storage::{EphemeralBackend, StorageConfig, StorageSection};
+
 /// A configuration error, naming the field.
 #[derive(Debug, thiserror::Error)]
 #[error("configuration: {field}: {message}")]
@@ -51,86 +59,7 @@ pub struct ConfigFile {
     pub data_providers: Vec<DataProviderSection>,
 }
 
-/// `[[data_providers]]`
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DataProviderSection {
-    /// Its id (its login at checktoken).
-    pub id: String,
-    /// Its name, shown to the person.
-    pub name: String,
-    /// Its secret at checktoken.
-    pub client_secret: Option<String>,
-    /// File holding it.
-    pub client_secret_file: Option<PathBuf>,
-    /// `json` (RFC 7662) or `jwt` (RFC 9701).
-    #[serde(default = "default_checktoken_format")]
-    pub checktoken_format: String,
-    /// The data it serves.
-    pub scopes: Vec<DataScopeSection>,
-    /// SP client id → the scopes it may ask for.
-    #[serde(default)]
-    pub allowed_service_providers: std::collections::BTreeMap<String, Vec<String>>,
-}
-
-/// `[[data_providers.scopes]]`
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DataScopeSection {
-    /// The scope.
-    pub name: String,
-    /// French label for the consent page.
-    pub label: String,
-    /// French description of the data.
-    #[serde(default)]
-    pub description: String,
-}
-
-fn default_checktoken_format() -> String {
-    "json".into()
-}
-
 pub use relais_server::DASHBOARD_CLIENT_ID;
-
-/// `[storage]`
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StorageSection {
-    /// `sqlite://…` or `postgres://…`; default: `sqlite://<data_dir>/relais.db`.
-    pub database_url: Option<String>,
-    /// `memory` or `redis://…`.
-    pub ephemeral_url: Option<String>,
-    /// `id:base64` keys encrypting ephemeral entries; the first encrypts.
-    #[serde(default)]
-    pub ephemeral_encryption_keys: Vec<String>,
-    /// Prefix of every Redis key.
-    pub redis_key_prefix: Option<String>,
-}
-
-/// Where the ephemeral state lives.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum EphemeralBackend {
-    /// In the process.
-    Memory,
-    /// In Redis.
-    Redis {
-        /// `redis://…`
-        url: String,
-        /// Prefix of every key.
-        prefix: String,
-    },
-}
-
-/// The storage configuration, checked.
-#[derive(Clone, Debug)]
-pub struct StorageConfig {
-    /// The registry database.
-    pub database_url: String,
-    /// The ephemeral store.
-    pub ephemeral: EphemeralBackend,
-    /// The encryption keys of ephemeral entries (required with Redis).
-    pub ephemeral_keys: Vec<relais_store::EphemeralKey>,
-}
 
 /// `[hub]`
 #[derive(Debug, Deserialize)]
@@ -609,115 +538,6 @@ impl Config {
     }
 }
 
-fn data_providers(
-    sections: Vec<DataProviderSection>,
-    sp_ids: &HashSet<String>,
-    env: Env,
-) -> Result<Vec<relais_domain::DataProvider>, ConfigError> {
-    let mut ids = HashSet::new();
-    let mut scope_names = HashSet::new();
-    let mut providers = Vec::new();
-    for (index, dp) in sections.into_iter().enumerate() {
-        let at = |name: &str| format!("data_providers[{index}].{name}");
-        if dp.id.is_empty() || !ids.insert(dp.id.clone()) {
-            return Err(error(at("id"), format!("`{}` is empty or not unique", dp.id)));
-        }
-        let secret =
-            secret(&at("client_secret"), &dp.client_secret, &dp.client_secret_file, &env_name("DP", &dp.id), env)?
-                .ok_or_else(|| error(at("client_secret"), "is required"))?;
-        if secret.expose().len() < MINIMUM_SP_SECRET_LENGTH {
-            return Err(error(at("client_secret"), format!("must be at least {MINIMUM_SP_SECRET_LENGTH} characters")));
-        }
-        let signed_checktoken = match dp.checktoken_format.as_str() {
-            "json" => false,
-            "jwt" => true,
-            other => return Err(error(at("checktoken_format"), format!("`{other}` is not json or jwt"))),
-        };
-        let mut scopes = Vec::new();
-        for (scope_index, scope) in dp.scopes.into_iter().enumerate() {
-            let field = at(&format!("scopes[{scope_index}].name"));
-            if Scope::parse(&scope.name).is_some() || scope.name.is_empty() || scope.name.contains(char::is_whitespace)
-            {
-                return Err(error(
-                    field,
-                    format!("`{}` is not a valid data scope (identity scopes are the hub's)", scope.name),
-                ));
-            }
-            if !scope_names.insert(scope.name.clone()) {
-                return Err(error(field, format!("`{}` is already served by another data provider", scope.name)));
-            }
-            scopes.push(relais_domain::DataScope {
-                name: scope.name,
-                label: scope.label,
-                description: scope.description,
-            });
-        }
-        let mut allowed = std::collections::BTreeMap::new();
-        for (sp, granted) in dp.allowed_service_providers {
-            if !sp_ids.contains(&sp) {
-                return Err(error(at("allowed_service_providers"), format!("unknown service provider `{sp}`")));
-            }
-            if let Some(unknown) = granted.iter().find(|g| !scopes.iter().any(|s| &s.name == *g)) {
-                return Err(error(
-                    at("allowed_service_providers"),
-                    format!("`{unknown}` is not a scope of this provider"),
-                ));
-            }
-            allowed.insert(SpId::new(sp), granted);
-        }
-        providers.push(relais_domain::DataProvider {
-            id: relais_domain::DpId::new(dp.id),
-            name: dp.name,
-            scopes,
-            secret,
-            signed_checktoken,
-            allowed,
-        });
-    }
-    Ok(providers)
-}
-
-fn storage(section: StorageSection, data_dir: &std::path::Path, env: Env) -> Result<StorageConfig, ConfigError> {
-    let database_url = env("RELAIS_DATABASE_URL")
-        .or(section.database_url)
-        .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("relais.db").display()));
-    if !(database_url.starts_with("sqlite:")
-        || database_url.starts_with("postgres://")
-        || database_url.starts_with("postgresql://"))
-    {
-        return Err(error("storage.database_url", "must start with sqlite: or postgres://"));
-    }
-    let ephemeral_url = env("RELAIS_EPHEMERAL_URL").or(section.ephemeral_url).unwrap_or_else(|| "memory".into());
-    let ephemeral = match ephemeral_url.as_str() {
-        "memory" => EphemeralBackend::Memory,
-        url if url.starts_with("redis://") || url.starts_with("rediss://") => EphemeralBackend::Redis {
-            url: url.to_owned(),
-            prefix: section.redis_key_prefix.unwrap_or_else(|| "relais:".into()),
-        },
-        _ => return Err(error("storage.ephemeral_url", "must be `memory` or a redis:// URL")),
-    };
-    let key_texts = match env("RELAIS_EPHEMERAL_ENCRYPTION_KEYS") {
-        Some(list) => list.split(',').map(|k| k.trim().to_owned()).filter(|k| !k.is_empty()).collect(),
-        None => section.ephemeral_encryption_keys,
-    };
-    let ephemeral_keys = key_texts
-        .iter()
-        .enumerate()
-        .map(|(index, text)| {
-            relais_store::EphemeralKey::parse(text)
-                .map_err(|message| error(format!("storage.ephemeral_encryption_keys[{index}]"), message))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    if matches!(ephemeral, EphemeralBackend::Redis { .. }) && ephemeral_keys.is_empty() {
-        return Err(error(
-            "storage.ephemeral_encryption_keys",
-            "is required with Redis: sessions hold identities and are encrypted before they leave the hub \
-             (generate one with `relais keys ephemeral-key`)",
-        ));
-    }
-    Ok(StorageConfig { database_url, ephemeral, ephemeral_keys })
-}
-
 fn known_idps(field: &str, list: Vec<String>, known: &HashSet<String>) -> Result<Vec<IdpId>, ConfigError> {
     list.into_iter()
         .map(|id| {
@@ -731,5 +551,4 @@ fn known_idps(field: &str, list: Vec<String>, known: &HashSet<String>) -> Result
 }
 
 #[cfg(test)]
-#[path = "config_tests.rs"]
 mod tests;
