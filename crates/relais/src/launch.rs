@@ -9,7 +9,9 @@ use anyhow::Context;
 use relais_domain::providers::IdTokenAlgorithm;
 use relais_domain::{Clock, UnixTime};
 use relais_server::{AppState, HubParts};
-use relais_store::{EncryptingStore, EphemeralStore, MemoryEphemeralStore, RedisEphemeralStore, Source, SqlStore};
+use relais_store::{
+    CachedRegistry, EncryptingStore, EphemeralStore, MemoryEphemeralStore, RedisEphemeralStore, Source, SqlStore,
+};
 
 use crate::config::{Config, EphemeralBackend, DASHBOARD_CLIENT_ID};
 use relais_domain::providers::ClientAuthentication;
@@ -27,6 +29,10 @@ impl Clock for SystemClock {
 /// The algorithms the hub holds a key for: both, always. RS256 must be in discovery
 /// (OpenID Connect Discovery 1.0, section 3); ES256 is the smaller and faster choice.
 pub const SIGNING_ALGORITHMS: [IdTokenAlgorithm; 2] = [IdTokenAlgorithm::RS256, IdTokenAlgorithm::ES256];
+
+/// How long a node reuses what it read of the registry (a registration change reaches every
+/// node within it).
+pub const REGISTRY_CACHE_LIFETIME: Duration = Duration::from_secs(5);
 
 /// How often every node reloads the signing keys (a rotation reaches all nodes within it).
 pub const KEY_RELOAD_INTERVAL: Duration = Duration::from_secs(30);
@@ -98,7 +104,7 @@ pub async fn assemble_with(
     let keys = relais_server::keys::load_or_generate(&sql, &SIGNING_ALGORITHMS, now).await?;
     let parts = HubParts {
         settings: config.settings.clone(),
-        registry: Arc::new(sql.clone()),
+        registry: Arc::new(CachedRegistry::new(Arc::new(sql.clone()), REGISTRY_CACHE_LIFETIME)),
         ephemeral,
         keys,
         key_store: Arc::new(sql.clone()),

@@ -3,6 +3,7 @@
 //! chosen by configuration: SQLite or PostgreSQL for the registry and keys; memory or Redis
 //! (encrypted) for the ephemeral state.
 
+pub mod cached;
 pub mod encrypted;
 pub mod ephemeral;
 pub mod keys;
@@ -12,6 +13,7 @@ pub mod registry;
 pub mod sql;
 pub mod traces;
 
+pub use cached::CachedRegistry;
 pub use encrypted::{EncryptingStore, EphemeralKey};
 pub use ephemeral::{EphemeralRecords, EphemeralStore, Namespace};
 pub use keys::{KeyStore, StoredSigningKey};

@@ -46,6 +46,9 @@ impl Source {
 #[derive(Clone)]
 pub struct SqlStore {
     pool: AnyPool,
+    /// Trace appends of this node one at a time: concurrent SQLite writers would fail to
+    /// upgrade their transactions; other nodes' appends are handled by retrying.
+    pub(crate) append_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl SqlStore {
@@ -54,13 +57,29 @@ impl SqlStore {
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
         let url = sqlite_creating(url)?;
+        let sqlite = url.starts_with("sqlite:");
         let pool = AnyPoolOptions::new()
-            .max_connections(if url.starts_with("sqlite:") { 4 } else { 16 })
+            .max_connections(if sqlite { 4 } else { 16 })
+            // SQLite: write-ahead log, synced at checkpoints rather than at every commit (durable
+            // against a crash of the hub, not of the machine: the usual choice for WAL), so that
+            // a trace per sign-in does not cost an fsync.
+            .after_connect(move |connection, _| {
+                Box::pin(async move {
+                    if sqlite {
+                        sqlx::Executor::execute(
+                            &mut *connection,
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
             .acquire_timeout(Duration::from_secs(3))
             .connect(&url)
             .await
             .map_err(unavailable)?;
-        Ok(Self { pool })
+        Ok(Self { pool, append_lock: Default::default() })
     }
 
     /// Applies the migrations not applied yet.

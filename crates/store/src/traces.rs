@@ -66,6 +66,7 @@ const APPEND_ATTEMPTS: usize = 20;
 impl TraceStore for SqlStore {
     async fn append(&self, event: &TraceEvent) -> Result<TraceRecord, StoreError> {
         let scopes = serde_json::to_string(&event.scopes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let _one_at_a_time = self.append_lock.lock().await;
         let mut last_error = None;
         for _ in 0..APPEND_ATTEMPTS {
             let mut transaction = self.pool().begin().await.map_err(unavailable)?;

@@ -1,0 +1,523 @@
+//! `relais-bench compare`: Relais and the reference OpenID provider (`oidc-provider`, npm) side
+//! by side in one run, each server pinned to core 0 and this load generator to core 1
+//! (`bench/run` does the pinning), alternately, after a warm-up, each figure the median of
+//! several rounds. Writes a Markdown and a JSON report.
+
+mod flows;
+mod load;
+mod process;
+mod vu;
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicUsize;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+use flows::{establish_session, FederatedFlow, IntrospectionFlow, Provider, SsoFlow, TrivialFlow};
+use load::{closed_loop, fixed_rate, Flow, RunResult};
+use relais_mocks::idp::{default_identities, MockIdp, MockIdpSettings};
+use serde_json::{json, Value};
+use url::Url;
+use vu::VirtualUser;
+
+#[derive(Parser)]
+#[command(name = "relais-bench", about = "Relais against oidc-provider, side by side")]
+struct Cli {
+    /// A few seconds in all, both systems: for CI, so the benchmark cannot rot.
+    #[arg(long)]
+    smoke: bool,
+    /// The relais binary (release build).
+    #[arg(long, default_value = "target/release/relais")]
+    relais: String,
+    /// The folder of the peer (`npm ci` done).
+    #[arg(long, default_value = "bench/peer")]
+    peer: PathBuf,
+    /// Where to write the report.
+    #[arg(long, default_value = "bench/results")]
+    out: PathBuf,
+    /// Redis for the per-session memory in Redis (skipped when absent).
+    #[arg(long, env = "RELAIS_BENCH_REDIS_URL")]
+    redis: Option<String>,
+}
+
+struct Settings {
+    users: usize,
+    duration: Duration,
+    rounds: usize,
+    sessions: usize,
+}
+
+fn http() -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .resolve("localhost", "127.0.0.1:0".parse()?)
+        .pool_max_idle_per_host(4)
+        .build()?)
+}
+
+fn users(count: usize) -> anyhow::Result<Vec<VirtualUser>> {
+    (0..count).map(|_| Ok(VirtualUser::new(http()?))).collect()
+}
+
+async fn discover(issuer: &str, client_id: &str, secret: &str) -> anyhow::Result<(Provider, Value)> {
+    let metadata: Value =
+        http()?.get(format!("{issuer}/.well-known/openid-configuration")).send().await?.json().await?;
+    let endpoint =
+        |name: &str| -> anyhow::Result<Url> { Ok(Url::parse(metadata[name].as_str().context(name.to_owned())?)?) };
+    Ok((
+        Provider {
+            authorize: endpoint("authorization_endpoint")?,
+            token: endpoint("token_endpoint")?,
+            userinfo: endpoint("userinfo_endpoint")?,
+            client_id: client_id.into(),
+            secret: secret.into(),
+            redirect_uri: "https://sp.example/callback".into(),
+        },
+        metadata,
+    ))
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+const SP_SECRET: &str = "bench-sp-secret-0123456789abcdef0123";
+const DP_SECRET: &str = "bench-dp-secret-0123456789abcdef0123";
+
+fn hub_config(port: u16, idp_issuer: &str, data_dir: &std::path::Path, storage: &str) -> String {
+    format!(
+        r#"[hub]
+issuer = "http://localhost:{port}"
+listen = "127.0.0.1:{port}"
+data_dir = "{dir}"
+pairwise_secret = "bench-pairwise-secret-0123456789abcdef"
+access_token_lifetime = 3600
+log_format = "json"
+
+{storage}
+
+[[identity_providers]]
+id = "mock"
+display_name = "Mock IdP"
+issuer = "{idp_issuer}"
+client_id = "relais"
+client_secret = "bench-idp-secret"
+eidas_level = "eidas2"
+
+[[service_providers]]
+client_id = "bench-sp"
+name = "Bench SP"
+client_secret = "{SP_SECRET}"
+redirect_uris = ["https://sp.example/callback"]
+scopes = ["openid", "profile"]
+id_token_signed_response_alg = "ES256"
+
+[[data_providers]]
+id = "bench-dp"
+name = "Bench DP"
+client_secret = "{DP_SECRET}"
+allowed_service_providers = {{ "bench-sp" = ["quotient_familial"] }}
+[[data_providers.scopes]]
+name = "quotient_familial"
+label = "Quotient familial"
+"#,
+        dir = data_dir.display()
+    )
+}
+
+/// A hub process on core 0 with a mock IdP (in this process) registered for it.
+async fn start_hub(cli: &Cli, storage: &str) -> anyhow::Result<(process::Server, String, MockIdp, PathBuf)> {
+    let port = free_port()?;
+    let issuer = format!("http://localhost:{port}");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let idp_issuer = format!("http://127.0.0.1:{}", listener.local_addr()?.port());
+    let idp = MockIdp::serve(
+        listener,
+        MockIdpSettings {
+            id: "mock".into(),
+            display_name: "Mock IdP".into(),
+            issuer: Url::parse(&idp_issuer)?,
+            client_id: "relais".into(),
+            client_secret: "bench-idp-secret".into(),
+            redirect_uris: vec![format!("{issuer}/idp/mock/callback")],
+            post_logout_redirect_uris: vec![],
+            acr: "eidas2".into(),
+            identities: default_identities("mock", 0),
+        },
+    )
+    .await?;
+    let dir = std::env::temp_dir().join(format!("relais-bench-{port}"));
+    std::fs::create_dir_all(&dir)?;
+    let config = dir.join("relais.toml");
+    std::fs::write(&config, hub_config(port, &idp_issuer, &dir, storage))?;
+    let config_text = config.display().to_string();
+    let (server, _) = process::start(
+        &cli.relais,
+        &["serve", "--config", &config_text],
+        0,
+        &[("RELAIS_LOG", "warn".into())],
+        "relais hub listening on",
+    )
+    .await?;
+    Ok((server, issuer, idp, dir))
+}
+
+/// One measurement: the flow's run and the server's CPU during it.
+#[derive(Clone, Debug, serde::Serialize)]
+struct Measured {
+    run: RunResult,
+    cpu_seconds: f64,
+    cpu_ms_per_flow: f64,
+}
+
+async fn measure(
+    flow: Arc<dyn Flow>,
+    users: Vec<VirtualUser>,
+    pid: u32,
+    duration: Duration,
+    rate: Option<f64>,
+) -> (Measured, Vec<VirtualUser>) {
+    let before = process::cpu_seconds(pid);
+    let (run, users) = match rate {
+        Some(rate) => fixed_rate(flow, users, rate, duration).await,
+        None => closed_loop(flow, users, duration).await,
+    };
+    let cpu_seconds = process::cpu_seconds(pid) - before;
+    let cpu_ms_per_flow = if run.flows > 0 { cpu_seconds * 1000.0 / run.flows as f64 } else { 0.0 };
+    (Measured { run, cpu_seconds, cpu_ms_per_flow }, users)
+}
+
+fn median(mut rounds: Vec<Measured>) -> Measured {
+    rounds.sort_by(|a, b| a.run.flows_per_second.total_cmp(&b.run.flows_per_second));
+    rounds[rounds.len() / 2].clone()
+}
+
+struct System {
+    name: &'static str,
+    pid: u32,
+    flow: Arc<dyn Flow>,
+    users: Vec<VirtualUser>,
+}
+
+/// Saturation (closed loop, median of rounds, the systems alternately) then latency at a fixed
+/// rate both can hold (half the slower one's saturation).
+async fn compare(systems: &mut [System], settings: &Settings) -> anyhow::Result<Value> {
+    for system in systems.iter_mut() {
+        let (_, users) =
+            measure(system.flow.clone(), std::mem::take(&mut system.users), system.pid, settings.duration / 2, None)
+                .await;
+        system.users = users;
+    }
+    let mut rounds: Vec<Vec<Measured>> = vec![Vec::new(); systems.len()];
+    for _ in 0..settings.rounds {
+        for (index, system) in systems.iter_mut().enumerate() {
+            let (measured, users) =
+                measure(system.flow.clone(), std::mem::take(&mut system.users), system.pid, settings.duration, None)
+                    .await;
+            system.users = users;
+            rounds[index].push(measured);
+        }
+    }
+    let saturation: Vec<Measured> = rounds.into_iter().map(median).collect();
+    let rate = (saturation.iter().map(|m| m.run.flows_per_second).fold(f64::MAX, f64::min) * 0.5).max(1.0).floor();
+    let mut results = serde_json::Map::new();
+    for (index, system) in systems.iter_mut().enumerate() {
+        let (fixed, users) =
+            measure(system.flow.clone(), std::mem::take(&mut system.users), system.pid, settings.duration, Some(rate))
+                .await;
+        system.users = users;
+        results.insert(system.name.into(), json!({ "saturation": saturation[index], "fixed_rate": fixed }));
+    }
+    results.insert("fixed_rate_per_second".into(), json!(rate));
+    Ok(Value::Object(results))
+}
+
+/// Memory held per live session: `sessions` full sign-ins, each leaving a session (and its
+/// access token), and the growth of `probe` (RSS, or Redis `used_memory`) divided by them.
+async fn memory_per_session<F, Fut>(flow: Arc<FederatedFlow>, sessions: usize, probe: F) -> anyhow::Result<Value>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = u64>,
+{
+    let before = probe().await;
+    let per_user = sessions / 16;
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let flow = flow.clone();
+            tokio::spawn(async move {
+                let mut vu = VirtualUser::new(http()?);
+                let mut done = 0usize;
+                for _ in 0..per_user {
+                    if flow.run(&mut vu).await.is_ok() {
+                        done += 1;
+                    }
+                }
+                anyhow::Ok(done)
+            })
+        })
+        .collect();
+    let mut done = 0;
+    for task in tasks {
+        done += task.await??;
+    }
+    let after = probe().await;
+    let growth = after.saturating_sub(before);
+    Ok(
+        json!({ "sessions": done, "before_bytes": before, "after_bytes": after, "bytes_per_session": growth as f64 / done.max(1) as f64 }),
+    )
+}
+
+async fn redis_used_memory(url: &str) -> u64 {
+    let Ok(client) = redis::Client::open(url) else { return 0 };
+    let Ok(mut connection) = client.get_multiplexed_async_connection().await else { return 0 };
+    let info: String = redis::cmd("INFO").arg("memory").query_async(&mut connection).await.unwrap_or_default();
+    info.lines().find_map(|l| l.strip_prefix("used_memory:")).and_then(|v| v.trim().parse().ok()).unwrap_or(0)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let settings = if cli.smoke {
+        Settings { users: 4, duration: Duration::from_millis(800), rounds: 1, sessions: 160 }
+    } else {
+        Settings { users: 32, duration: Duration::from_secs(5), rounds: 3, sessions: 20_000 }
+    };
+    let machine = process::describe_machine();
+    eprintln!("machine: {machine}");
+
+    // The servers.
+    let (hub, hub_issuer, _idp, _dir) = start_hub(&cli, "").await?;
+    let peer_script = cli.peer.join("server.mjs").display().to_string();
+    let (peer, peer_address) =
+        process::start("node", &[&peer_script], 0, &[("PORT", "0".into())], "peer listening on").await?;
+    let peer_port = peer_address.rsplit(':').next().unwrap_or_default().to_owned();
+    let peer_issuer = format!("http://localhost:{peer_port}");
+    let (relais_sp, _) = discover(&hub_issuer, "bench-sp", SP_SECRET).await?;
+    let (peer_sp, peer_metadata) = discover(&peer_issuer, "bench-sp", SP_SECRET).await?;
+    let hub_url = Url::parse(&hub_issuer)?;
+
+    // The load generator's own ceiling.
+    let trivial: Arc<dyn Flow> = Arc::new(TrivialFlow { url: hub_url.join("/healthz")? });
+    let (baseline, _) = measure(trivial, users(settings.users)?, hub.pid, settings.duration, None).await;
+    eprintln!("trivial endpoint: {:.0} requests/s", baseline.run.flows_per_second);
+
+    // 1. SSO sign-in: sessions established first, then authorization → code → token → userinfo.
+    let federated = |scope: &str,
+                     transfer: Option<&str>,
+                     tokens: Option<Arc<Mutex<Vec<String>>>>,
+                     keep_session: bool| FederatedFlow {
+        provider: relais_sp.clone(),
+        hub: hub_url.clone(),
+        idp: "mock".into(),
+        scope: scope.into(),
+        transfer: transfer.map(str::to_owned),
+        tokens,
+        keep_session,
+    };
+    let mut relais_users = users(settings.users)?;
+    let setup = federated("openid profile", None, None, true);
+    for vu in relais_users.iter_mut() {
+        setup.run(vu).await.context("Relais session setup")?;
+    }
+    let mut peer_users = users(settings.users)?;
+    for vu in peer_users.iter_mut() {
+        establish_session(&peer_sp, "openid profile", vu).await.context("peer session setup")?;
+    }
+    let peer_tokens = Arc::new(Mutex::new(Vec::new()));
+    let mut sso = vec![
+        System {
+            name: "relais",
+            pid: hub.pid,
+            flow: Arc::new(SsoFlow { provider: relais_sp.clone(), scope: "openid profile".into(), tokens: None }),
+            users: relais_users,
+        },
+        System {
+            name: "peer",
+            pid: peer.pid,
+            flow: Arc::new(SsoFlow {
+                provider: peer_sp.clone(),
+                scope: "openid profile".into(),
+                tokens: Some(peer_tokens.clone()),
+            }),
+            users: peer_users,
+        },
+    ];
+    let sso_results = compare(&mut sso, &settings).await?;
+    eprintln!("sso: {sso_results}");
+
+    // 2. Full federated sign-in (Relais), with consent to one data transfer.
+    let relais_tokens = Arc::new(Mutex::new(Vec::new()));
+    let mut full = vec![System {
+        name: "relais",
+        pid: hub.pid,
+        flow: Arc::new(federated(
+            "openid profile quotient_familial",
+            Some("bench-dp:quotient_familial"),
+            Some(relais_tokens.clone()),
+            false,
+        )),
+        users: users(settings.users)?,
+    }];
+    let full_results = compare(&mut full, &settings).await?;
+    eprintln!("full: {full_results}");
+
+    // 3. Checktoken (Relais) and token introspection (peer), over tokens made above.
+    let tokens_of = |tokens: &Arc<Mutex<Vec<String>>>| {
+        tokens.lock().map(|t| t.iter().rev().take(5_000).cloned().collect::<Vec<_>>()).unwrap_or_default()
+    };
+    let introspection_url =
+        Url::parse(peer_metadata["introspection_endpoint"].as_str().context("peer introspection endpoint")?)?;
+    let mut introspection = vec![
+        System {
+            name: "relais",
+            pid: hub.pid,
+            flow: Arc::new(IntrospectionFlow {
+                url: hub_url.join("/checktoken")?,
+                client_id: "bench-dp".into(),
+                secret: DP_SECRET.into(),
+                tokens: tokens_of(&relais_tokens),
+                next: AtomicUsize::new(0),
+            }),
+            users: users(settings.users)?,
+        },
+        System {
+            name: "peer",
+            pid: peer.pid,
+            flow: Arc::new(IntrospectionFlow {
+                url: introspection_url,
+                client_id: "bench-dp".into(),
+                secret: DP_SECRET.into(),
+                tokens: tokens_of(&peer_tokens),
+                next: AtomicUsize::new(0),
+            }),
+            users: users(settings.users)?,
+        },
+    ];
+    let introspection_results = compare(&mut introspection, &settings).await?;
+    eprintln!("checktoken: {introspection_results}");
+    drop(hub);
+    drop(peer);
+
+    // 4. Memory per live session: a fresh hub, memory backend; then Redis, if given.
+    let (hub, issuer, _idp, _dir) = start_hub(&cli, "").await?;
+    let (sp, _) = discover(&issuer, "bench-sp", SP_SECRET).await?;
+    let flow = |sp: Provider, issuer: &str| -> anyhow::Result<Arc<FederatedFlow>> {
+        Ok(Arc::new(FederatedFlow {
+            provider: sp,
+            hub: Url::parse(issuer)?,
+            idp: "mock".into(),
+            scope: "openid profile".into(),
+            transfer: None,
+            tokens: None,
+            keep_session: false,
+        }))
+    };
+    let pid = hub.pid;
+    let memory =
+        memory_per_session(flow(sp, &issuer)?, settings.sessions, || async move { process::rss_bytes(pid) }).await?;
+    drop(hub);
+    let redis_memory = match &cli.redis {
+        Some(url) => {
+            let storage = format!(
+                "[storage]\nephemeral_url = \"{url}\"\nredis_key_prefix = \"relais-bench-{}:\"\nephemeral_encryption_keys = [\"k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\"]",
+                free_port()?
+            );
+            let (hub, issuer, _idp, _dir) = start_hub(&cli, &storage).await?;
+            let (sp, _) = discover(&issuer, "bench-sp", SP_SECRET).await?;
+            let url = url.clone();
+            let result = memory_per_session(flow(sp, &issuer)?, settings.sessions, || redis_used_memory(&url)).await?;
+            drop(hub);
+            result
+        }
+        None => json!(null),
+    };
+
+    let report = json!({
+        "machine": machine,
+        "mode": if cli.smoke { "smoke" } else { "full" },
+        "settings": { "virtual_users": settings.users, "seconds_per_round": settings.duration.as_secs_f64(), "rounds": settings.rounds, "sessions": settings.sessions },
+        "load_generator_ceiling": baseline,
+        "sso_sign_in": sso_results,
+        "full_federated_sign_in": full_results,
+        "checktoken": introspection_results,
+        "memory_per_session": { "memory_backend_rss": memory, "redis_used_memory": redis_memory },
+    });
+    std::fs::create_dir_all(&cli.out)?;
+    let name = if cli.smoke { "smoke" } else { "latest" };
+    std::fs::write(cli.out.join(format!("{name}.json")), serde_json::to_string_pretty(&report)?)?;
+    std::fs::write(cli.out.join(format!("{name}.md")), markdown(&report))?;
+    println!("{}", markdown(&report));
+    Ok(())
+}
+
+fn number(value: &Value) -> f64 {
+    value.as_f64().unwrap_or_default()
+}
+
+fn markdown(report: &Value) -> String {
+    let mut text = format!(
+        "# Relais benchmark ({})\n\nMachine: {}. Servers pinned to core 0, load generator to core 1 (`taskset`); \
+         each saturation figure is the median of {} rounds of {} s with {} virtual users, after a warm-up; latency at a \
+         fixed rate (half the slower system's saturation), measured from each flow's scheduled start.\n\n\
+         Load generator ceiling (GET /healthz): {:.0} requests/s.\n\n",
+        report["mode"].as_str().unwrap_or_default(),
+        report["machine"].as_str().unwrap_or_default(),
+        report["settings"]["rounds"],
+        report["settings"]["seconds_per_round"],
+        report["settings"]["virtual_users"],
+        number(&report["load_generator_ceiling"]["run"]["flows_per_second"]),
+    );
+    for (title, key) in [
+        ("SSO sign-in (authorization → code → token → userinfo)", "sso_sign_in"),
+        (
+            "Full federated sign-in (Relais: choice, mock IdP, callback, consent, token, userinfo)",
+            "full_federated_sign_in",
+        ),
+        ("Checktoken (Relais) / token introspection (peer)", "checktoken"),
+    ] {
+        let workload = &report[key];
+        text.push_str(&format!(
+            "## {title}\n\nFixed rate: {} flows/s.\n\n| system | flows/s at saturation | CPU ms per flow | CPU s per 1000 flows | p50 ms | p99 ms | p99.9 ms (fixed rate) | errors |\n|---|---|---|---|---|---|---|---|\n",
+            workload["fixed_rate_per_second"]
+        ));
+        for system in ["relais", "peer"] {
+            let data = &workload[system];
+            if data.is_null() {
+                continue;
+            }
+            let saturation = &data["saturation"];
+            let fixed = &data["fixed_rate"]["run"];
+            text.push_str(&format!(
+                "| {system} | {:.0} | {:.3} | {:.3} | {:.2} | {:.2} | {:.2} | {} |\n",
+                number(&saturation["run"]["flows_per_second"]),
+                number(&saturation["cpu_ms_per_flow"]),
+                number(&saturation["cpu_ms_per_flow"]),
+                number(&fixed["p50_ms"]),
+                number(&fixed["p99_ms"]),
+                number(&fixed["p999_ms"]),
+                number(&saturation["run"]["errors"]) + number(&fixed["errors"]),
+            ));
+        }
+        if !workload["peer"].is_null() {
+            let ratio = number(&workload["relais"]["saturation"]["run"]["flows_per_second"])
+                / number(&workload["peer"]["saturation"]["run"]["flows_per_second"]).max(1e-9);
+            text.push_str(&format!("\nRelais / peer, flows per second on one core: **{ratio:.1}x**.\n"));
+        }
+        text.push('\n');
+    }
+    let memory = &report["memory_per_session"];
+    text.push_str(&format!(
+        "## Memory per live session\n\nEach session left by a full sign-in (with its access token, redeemed-code record and \
+         the ephemeral entries of the flow):\n\n- memory backend, hub RSS growth: {:.0} bytes per session ({} sessions)\n- Redis `used_memory` growth: {}\n",
+        number(&memory["memory_backend_rss"]["bytes_per_session"]),
+        memory["memory_backend_rss"]["sessions"],
+        if memory["redis_used_memory"].is_null() {
+            "not measured (no Redis given)".to_owned()
+        } else {
+            format!("{:.0} bytes per session ({} sessions)", number(&memory["redis_used_memory"]["bytes_per_session"]), memory["redis_used_memory"]["sessions"])
+        }
+    ));
+    text
+}
