@@ -1,84 +1,51 @@
 // A person signs in to the demo service through a mock identity provider, in a real browser
-// (Debian's Chromium driven by playwright-core), then signs out. Starts `relais demo` itself
-// on free ports and waits for its "running" line: no fixed ports, no sleeps.
+// (Debian's Chromium driven by playwright-core), consents, sees the dashboard, signs out. Every
+// page on the way is checked with axe-core (zero violations) and must load without a
+// Content-Security-Policy violation. Starts `relais demo` itself on free ports.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import net from 'node:net';
-import { chromium } from 'playwright-core';
-
-const RELAIS_BIN = process.env.RELAIS_BIN ?? '../../target/debug/relais';
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-
-function portIsFree(port) {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-// Eight consecutive free ports: the hub, the demo SP, three mock IdPs, three mock data providers.
-async function freePortRange() {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * 40000);
-    let free = true;
-    for (let port = base; port < base + 8 && free; port++) free = await portIsFree(port);
-    if (free) return base;
-  }
-  throw new Error('no free port range');
-}
+import { startDemo, newPage, expectAccessible } from './lib/demo.mjs';
 
 let demo;
-let browser;
 let base;
 
 before(async () => {
-  base = await freePortRange();
-  demo = spawn(RELAIS_BIN, ['demo', '--port', String(base)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise((resolve, reject) => {
-    let output = '';
-    demo.stdout.on('data', (chunk) => {
-      output += chunk;
-      if (output.includes('Relais demo is running.')) resolve();
-    });
-    demo.once('exit', (code) => reject(new Error(`relais demo exited with ${code}: ${output}`)));
-  });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  demo = await startDemo();
+  base = demo.base;
 });
 
 after(async () => {
-  await browser?.close();
-  demo?.kill();
+  await demo?.stop();
 });
 
 test('a person signs in to the demo service through a mock IdP and signs out', async () => {
-  const page = await browser.newPage();
+  const page = await newPage(demo.browser);
   await page.goto(`http://localhost:${base + 1}/`);
+  await expectAccessible(page, 'demo SP home');
   await page.getByLabel('Niveau de garantie demandé').selectOption('eidas2');
   await page.getByRole('button', { name: "S'identifier avec Relais" }).click();
 
   // The hub's choice page: only the IdPs reaching eidas2.
   await page.waitForURL(`http://localhost:${base}/**`);
   assert.equal(await page.getByRole('heading', { level: 1 }).count(), 1);
+  assert.match(await page.locator('main').innerText(), /Relais vous permet d'accéder à Mairie de Démoville/);
   const offered = await page.getByRole('button', { name: /Se connecter avec/ }).allTextContents();
   assert.deepEqual(offered.map((s) => s.trim()), [
     'Se connecter avec Assurance maladie (démo)',
     'Se connecter avec Identité numérique (démo)',
   ]);
+  await expectAccessible(page, 'choice page');
   await page.getByRole('button', { name: 'Se connecter avec Assurance maladie (démo)' }).click();
 
   // The mock IdP's own sign-in page.
   await page.waitForURL(`http://localhost:${base + 3}/**`);
+  await expectAccessible(page, 'mock IdP sign-in page');
   await page.getByRole('button', { name: /Se connecter en tant que .*Dubois/i }).click();
 
   // Back at the demo service, signed in.
   await page.waitForURL(`http://localhost:${base + 1}/`);
   await page.getByRole('heading', { name: 'Vous êtes identifié' }).waitFor();
+  await expectAccessible(page, 'demo SP signed in');
   const body = await page.locator('main').innerText();
   assert.match(body, /eidas2/);
   assert.match(body, /1962-08-24/);
@@ -87,17 +54,31 @@ test('a person signs in to the demo service through a mock IdP and signs out', a
   await page.getByRole('button', { name: 'Se déconnecter' }).click();
   await page.waitForURL(`http://localhost:${base + 1}/deconnecte**`);
   await page.getByRole('heading', { level: 1 }).waitFor();
+  await expectAccessible(page, 'demo SP signed out');
 
-  // The hub session is over: signing in again shows the choice page.
+  // The hub session is over: signing in again shows the choice page, the account used last
+  // time on this browser first and marked.
   await page.goto(`http://localhost:${base + 1}/`);
   await page.getByRole('button', { name: "S'identifier avec Relais" }).click();
   await page.waitForURL(`http://localhost:${base}/**`);
-  assert.equal(await page.getByRole('button', { name: /Se connecter avec/ }).count(), 3);
+  const again = await page.getByRole('button', { name: /Se connecter avec/ }).allTextContents();
+  assert.deepEqual(again.map((s) => s.trim()), [
+    'Se connecter avec Assurance maladie (démo)',
+    'Se connecter avec Impôts (démo)',
+    'Se connecter avec Identité numérique (démo)',
+  ]);
+  assert.match(await page.locator('main').innerText(), /Compte utilisé la dernière fois sur cet appareil/i);
+  await expectAccessible(page, 'choice page with the last account used');
+  const cookies = await page.context().cookies(`http://localhost:${base}`);
+  const last = cookies.find((c) => c.name === 'relais_dernier_compte');
+  assert.equal(last.value, 'ameli', 'the cookie holds the IdP id, no identity');
+  assert.equal(last.httpOnly, true);
+  assert.equal(last.sameSite, 'Lax');
+  await page.context().close();
 });
 
 test('the family quotient procedure: consent clicked through, the price band shown, no document uploaded', async () => {
-  const context = await browser.newContext();
-  const page = await context.newPage();
+  const page = await newPage(demo.browser);
   await page.goto(`http://localhost:${base + 1}/`);
   await page.getByRole('button', { name: 'Calculer mon tarif avec Relais' }).click();
   await page.waitForURL(`http://localhost:${base}/**`);
@@ -105,27 +86,29 @@ test('the family quotient procedure: consent clicked through, the price band sho
   await page.waitForURL(`http://localhost:${base + 2}/**`);
   await page.getByRole('button', { name: /Se connecter en tant que .*DUBOIS/i }).click();
 
-  // The consent page: which data, from whom, to whom.
+  // The consent page: which data, from whom, to whom, and what refusing means.
   await page.waitForURL(`http://localhost:${base}/consentement/**`);
   const consent = await page.locator('main').innerText();
   assert.match(consent, /Mairie de Démoville/);
   assert.match(consent, /Quotient familial/);
   assert.match(consent, /Caisse d'allocations familiales/);
+  assert.match(consent, /Si vous refusez/);
   assert.equal(await page.getByRole('checkbox', { name: 'Quotient familial' }).isChecked(), true);
+  await expectAccessible(page, 'consent page');
   await page.getByRole('button', { name: 'Transmettre les données cochées' }).click();
 
   await page.waitForURL(`http://localhost:${base + 1}/`);
   await page.getByRole('heading', { name: 'Votre tarif' }).waitFor();
+  await expectAccessible(page, 'demo SP with the price band');
   const result = await page.locator('main').innerText();
   assert.match(result, /742/);
   assert.match(result, /Tranche B/);
   assert.match(result, /Aucun justificatif/);
-  await context.close();
+  await page.context().close();
 });
 
 test('refusing the transfer still signs the person in, without the data', async () => {
-  const context = await browser.newContext();
-  const page = await context.newPage();
+  const page = await newPage(demo.browser);
   await page.goto(`http://localhost:${base + 1}/`);
   await page.getByRole('button', { name: 'Calculer mon tarif avec Relais' }).click();
   await page.getByRole('button', { name: 'Se connecter avec Impôts (démo)' }).click();
@@ -135,20 +118,25 @@ test('refusing the transfer still signs the person in, without the data', async 
   await page.waitForURL(`http://localhost:${base + 1}/`);
   await page.getByRole('heading', { name: 'Vous êtes identifié' }).waitFor();
   assert.match(await page.locator('main').innerText(), /Vous n'avez pas autorisé la transmission/);
-  await context.close();
+  await expectAccessible(page, 'demo SP after a refused consent');
+  await page.context().close();
 });
 
-test('the person sees their history on their dashboard', async () => {
-  const context = await browser.newContext();
-  const page = await context.newPage();
+test('the person sees their history on their dashboard, then leaves it', async () => {
+  const page = await newPage(demo.browser);
   await page.goto(`http://localhost:${base}/tableau-de-bord`);
+  await expectAccessible(page, 'choice page of the dashboard');
   await page.getByRole('button', { name: 'Se connecter avec Impôts (démo)' }).click();
   await page.getByRole('button', { name: /Se connecter en tant que .*DUBOIS/i }).click();
   await page.waitForURL(`http://localhost:${base}/tableau-de-bord`);
   await page.getByRole('heading', { name: 'Mon tableau de bord', level: 1 }).waitFor();
-  const history = await page.getByRole('table').innerText();
+  const history = await page.getByRole('table').first().innerText();
   assert.match(history, /Mairie de Démoville/);
   assert.match(history, /Données transmises/);
   assert.match(history, /Quotient familial/);
-  await context.close();
+  await expectAccessible(page, 'dashboard');
+  await page.getByRole('button', { name: 'Quitter mon tableau de bord' }).click();
+  await page.getByRole('heading', { name: 'Vous êtes déconnecté' }).waitFor();
+  await expectAccessible(page, 'dashboard signed out');
+  await page.context().close();
 });

@@ -52,6 +52,10 @@ pub struct AuthorizationRequest {
     /// The data the SP asks for, each needing the person's consent.
     #[serde(default)]
     pub transfers: Vec<DataTransfer>,
+    /// The languages the SP asks the pages to be shown in (`ui_locales`, BCP 47 tags in order
+    /// of preference), as sent; the pages pick the first one they speak.
+    #[serde(default)]
+    pub ui_locales: Option<String>,
 }
 
 /// A sign-in waiting for the person's consent to data transfers.

@@ -76,6 +76,35 @@ pub(crate) fn form_decode(input: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// Where the mocks serve the vendored State design system (the hub's files, `assets/dsfr/`).
+pub(crate) const DSFR_PREFIX: &str = "/static/dsfr-1.15.3";
+
+/// The DSFR files, embedded from the repository's `assets/dsfr/` (the same as the hub's).
+const DSFR_FILES: &[(&str, &[u8])] = include!("../../../assets/dsfr/files.rs");
+
+/// `GET /static/dsfr-<version>/{*path}`: a DSFR file, cached for a year.
+pub(crate) async fn dsfr_asset(axum::extract::Path(path): axum::extract::Path<String>) -> Response {
+    let Some((name, bytes)) = DSFR_FILES.iter().find(|(name, _)| *name == path) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let content_type = match name.rsplit_once('.').map(|(_, ext)| ext) {
+        Some("css") => "text/css; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("woff2") => "font/woff2",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("ico") => "image/x-icon",
+        _ => "application/octet-stream",
+    };
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=31536000, immutable")], *bytes)
+        .into_response()
+}
+
+/// Adds the DSFR files to a mock's router.
+pub(crate) fn with_dsfr<S: Clone + Send + Sync + 'static>(router: axum::Router<S>) -> axum::Router<S> {
+    router.route(&format!("{DSFR_PREFIX}/{{*path}}"), axum::routing::get(dsfr_asset))
+}
+
 /// The templates of one server, HTML-escaped.
 pub(crate) struct Templates {
     env: minijinja::Environment<'static>,
@@ -86,6 +115,7 @@ impl Templates {
     pub(crate) fn new(templates: &[(&'static str, &'static str)]) -> Result<Self, minijinja::Error> {
         let mut env = minijinja::Environment::new();
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+        env.add_global("dsfr", DSFR_PREFIX);
         env.add_template("layout.html", include_str!("../templates/layout.html"))?;
         for (name, source) in templates {
             env.add_template(name, source)?;
@@ -109,6 +139,11 @@ impl Templates {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_dsfr_files_are_embedded() {
+        assert!(DSFR_FILES.iter().any(|(name, bytes)| *name == "dsfr.min.css" && !bytes.is_empty()));
+    }
 
     #[test]
     fn form_decode_handles_escapes() {

@@ -460,7 +460,7 @@ async fn demo_sp_signs_in_and_out() {
 
     let home = http.get(&sp_base).send().await.unwrap().text().await.unwrap();
     assert!(home.contains("S&#x27;identifier avec Relais") || home.contains("S'identifier avec Relais"));
-    assert!(home.contains("<label for=\"acr\">Niveau de garantie demandé</label>"));
+    assert!(home.contains("for=\"acr\">Niveau de garantie demandé</label>"));
 
     let to_idp = location(&http.get(format!("{sp_base}/connexion?acr=eidas2&idp_hint=impots")).send().await.unwrap());
     assert_eq!(param(&to_idp, "acr_values").as_deref(), Some("eidas2"));

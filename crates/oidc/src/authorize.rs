@@ -180,6 +180,12 @@ pub fn validate(
         max_age,
         expected_sub: None,
         transfers: Vec::new(),
+        ui_locales: raw
+            .ui_locales
+            .as_deref()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && l.len() <= 200)
+            .map(str::to_owned),
     })
 }
 

@@ -11,6 +11,16 @@ pub const SESSION: &str = "relais_session";
 /// The cookie holding the person's dashboard session id.
 pub const DASHBOARD: &str = "relais_dashboard";
 
+/// The cookie remembering the IdP last chosen in this browser: its id only, no identity.
+pub const LAST_IDP: &str = "relais_dernier_compte";
+/// A year, seconds: how long the preference cookies (language, last IdP) live.
+pub const YEAR: u64 = 31_536_000;
+
+/// Whether `value` may be a cookie value as is (letters, digits, `-`, `_`, `.`).
+pub fn is_token(value: &str) -> bool {
+    !value.is_empty() && value.len() <= 100 && value.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+}
+
 /// The name a cookie is sent under.
 pub fn name(base: &str, https: bool) -> String {
     if https {

@@ -1,4 +1,4 @@
-//! The one place where errors become HTTP responses: a French page for the person (rendered
+//! The one place where errors become HTTP responses: a page for the person (French or English) (rendered
 //! with the request id by the request context), an OAuth JSON error for the clients' direct
 //! calls, an OAuth redirect when the client and its redirect URI are trusted. Internals go to
 //! the log, never to the response.
@@ -31,6 +31,8 @@ pub enum ErrorPage {
     TemporarilyUnavailable,
     /// The person blocked this identity provider for their account.
     IdpBlocked,
+    /// No page at this address.
+    NotFound,
 }
 
 impl ErrorPage {
@@ -46,6 +48,7 @@ impl ErrorPage {
             Self::BadRequest => "bad_request",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
             Self::IdpBlocked => "idp_blocked",
+            Self::NotFound => "not_found",
         }
     }
 
@@ -54,6 +57,7 @@ impl ErrorPage {
             Self::UnknownService | Self::UnregisteredRedirect | Self::BadRequest => StatusCode::BAD_REQUEST,
             Self::SessionExpired => StatusCode::BAD_REQUEST,
             Self::IdpBlocked => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
             Self::IdpUnavailable | Self::IdentityRejected | Self::IdentityIncomplete => StatusCode::BAD_GATEWAY,
             Self::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         }

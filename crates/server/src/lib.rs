@@ -2,10 +2,12 @@
 //! endpoints, the identity providers' callbacks, the person's pages), the flow engine that
 //! chains the steps of a sign-in, and the one place where errors become responses.
 
+mod assets;
 mod context;
 mod cookies;
 pub mod engine;
 mod error;
+mod i18n;
 pub mod keys;
 mod pages;
 mod routes;
@@ -14,7 +16,7 @@ mod state;
 
 pub use engine::dashboard::{DASHBOARD_CALLBACK_PATH, DASHBOARD_CLIENT_ID};
 pub use error::AppError;
-pub use settings::HubSettings;
+pub use settings::{Brand, HubSettings};
 pub use state::{AppState, HubParts};
 
 /// Serves the hub on `listener` until the process ends.

@@ -1,11 +1,15 @@
 //! The person's pages, rendered from templates (minijinja, auto-escaped) kept apart from the
-//! handlers. French only for now; the design system and English come with the pages issue.
+//! handlers, in the State design system (DSFR, served from [`crate::assets`]), in French or
+//! English: every text comes from the message catalogues of [`crate::i18n`].
 
 use axum::response::Html;
-use minijinja::{context, Environment};
+use minijinja::{context, Environment, Value};
 use serde::Serialize;
 
+use crate::assets::DSFR_PREFIX;
 use crate::error::ErrorPage;
+use crate::i18n::{Catalogues, Locale};
+use crate::settings::Brand;
 
 /// One IdP on the choice page.
 #[derive(Serialize)]
@@ -14,78 +18,72 @@ pub struct IdpChoice {
     pub id: String,
     /// Its display name.
     pub name: String,
+    /// Whether it is the one last used in this browser (shown first).
+    pub last_used: bool,
 }
 
-/// The templates.
+/// The templates, the catalogues and the brand block.
 pub struct Pages {
     env: Environment<'static>,
+    catalogues: Catalogues,
+    brand: Brand,
 }
 
-const TEMPLATES: [(&str, &str); 7] = [
+const TEMPLATES: [(&str, &str); 8] = [
     ("consent.html", include_str!("../templates/consent.html")),
     ("dashboard.html", include_str!("../templates/dashboard.html")),
     ("base.html", include_str!("../templates/base.html")),
     ("choice.html", include_str!("../templates/choice.html")),
     ("error.html", include_str!("../templates/error.html")),
+    ("home.html", include_str!("../templates/home.html")),
     ("logout_confirm.html", include_str!("../templates/logout_confirm.html")),
     ("logged_out.html", include_str!("../templates/logged_out.html")),
 ];
 
-/// Title and advice of each error page.
-fn error_text(page: ErrorPage) -> (&'static str, &'static str) {
-    match page {
-        ErrorPage::UnknownService => (
-            "Service inconnu",
-            "Le site qui vous a envoyé ici n'est pas reconnu par Relais. Retournez sur le site du service et réessayez ; si le problème persiste, contactez ce service.",
-        ),
-        ErrorPage::UnregisteredRedirect => (
-            "Adresse de retour non reconnue",
-            "Le site qui vous a envoyé ici a demandé à vous renvoyer vers une adresse qu'il n'a pas déclarée. Par sécurité, la connexion est arrêtée. Contactez ce service.",
-        ),
-        ErrorPage::SessionExpired => (
-            "Votre session a expiré",
-            "La connexion a pris trop de temps ou a été commencée dans un autre navigateur. Retournez sur le site du service et cliquez à nouveau sur le bouton de connexion.",
-        ),
-        ErrorPage::IdpUnavailable => (
-            "Compte indisponible pour le moment",
-            "Le compte que vous avez choisi ne répond pas. Réessayez dans quelques minutes ou choisissez un autre compte.",
-        ),
-        ErrorPage::IdentityRejected => (
-            "La connexion n'a pas pu être vérifiée",
-            "La réponse du compte que vous avez choisi n'a pas pu être vérifiée. Par sécurité, vous n'êtes pas connecté. Réessayez ou choisissez un autre compte.",
-        ),
-        ErrorPage::IdentityIncomplete => (
-            "Identité incomplète",
-            "Le compte que vous avez choisi n'a pas transmis toutes les informations d'identité nécessaires. Choisissez un autre compte ou contactez le fournisseur de ce compte.",
-        ),
-        ErrorPage::BadRequest => (
-            "Demande incorrecte",
-            "La demande reçue est incomplète ou incorrecte. Retournez sur le site du service et réessayez.",
-        ),
-        ErrorPage::IdpBlocked => (
-            "Compte bloqué par vous",
-            "Vous avez bloqué ce compte pour vos connexions depuis votre tableau de bord Relais. Choisissez un autre compte, ou débloquez celui-ci depuis votre tableau de bord.",
-        ),
-        ErrorPage::TemporarilyUnavailable => (
-            "Service temporairement indisponible",
-            "Relais rencontre une difficulté technique. Aucune information n'a été transmise. Réessayez dans quelques minutes.",
-        ),
+/// `{{ text|fill(name=value, …) }}`: replaces each `{name}` of a catalogue text.
+fn fill(text: String, values: minijinja::value::Kwargs) -> Result<String, minijinja::Error> {
+    let mut out = text;
+    for name in values.args() {
+        let value: Value = values.get(name)?;
+        out = out.replace(&format!("{{{name}}}"), &value.to_string());
     }
+    Ok(out)
+}
+
+/// `{{ seconds|date(at) }}`: a date for people, `23/11/2026 à 09:40 (UTC)`.
+fn date_filter(seconds: u64, at: String) -> String {
+    format_date(seconds, &at)
 }
 
 impl Pages {
-    /// Loads the embedded templates.
-    pub fn new() -> Self {
+    /// Loads the embedded templates and catalogues.
+    pub fn new(brand: Brand) -> Self {
         let mut env = Environment::new();
+        env.add_filter("fill", fill);
+        env.add_filter("date", date_filter);
         for (name, source) in TEMPLATES {
             if let Err(error) = env.add_template(name, source) {
                 tracing::error!(template = name, %error, "template does not compile");
             }
         }
-        Self { env }
+        Self { env, catalogues: Catalogues::load(), brand }
     }
 
-    fn render<S: Serialize>(&self, name: &str, ctx: S) -> Html<String> {
+    fn render<S: Serialize>(&self, name: &str, locale: &Locale, ctx: S) -> Html<String> {
+        let switch_to = if locale.lang == crate::i18n::Lang::Fr { "en" } else { "fr" };
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("lang", switch_to)
+            .append_pair("retour", &locale.here)
+            .finish();
+        let ctx = context! {
+            lang => locale.lang.code(),
+            t => self.catalogues.of(locale.lang),
+            brand => &self.brand,
+            operator => &self.brand.operator_name,
+            dsfr => DSFR_PREFIX,
+            switch_href => format!("/langue?{query}"),
+            ..Value::from_serialize(&ctx)
+        };
         match self.env.get_template(name).and_then(|template| template.render(ctx)) {
             Ok(html) => Html(html),
             Err(error) => {
@@ -95,46 +93,44 @@ impl Pages {
         }
     }
 
+    /// The hub's home page: what it is, and the way to the dashboard.
+    pub fn home(&self, locale: &Locale) -> Html<String> {
+        self.render("home.html", locale, context! {})
+    }
+
     /// The choice page: the eligible IdPs for one pending authorization.
-    pub fn choice(&self, flow: &str, service: &str, idps: &[IdpChoice]) -> Html<String> {
-        self.render("choice.html", context! { flow, service, idps })
+    pub fn choice(&self, locale: &Locale, flow: &str, service: &str, idps: &[IdpChoice]) -> Html<String> {
+        self.render("choice.html", locale, context! { flow, service, idps })
     }
 
     /// An error page with the request id to quote.
-    pub fn error(&self, page: &ErrorPage, request_id: &str) -> Html<String> {
-        let (title, advice) = error_text(*page);
-        self.render("error.html", context! { title, advice, request_id, key => page.key() })
+    pub fn error(&self, locale: &Locale, page: &ErrorPage, request_id: &str) -> Html<String> {
+        self.render("error.html", locale, context! { request_id, key => page.key() })
     }
 
     /// The logout confirmation page (a logout request without a valid `id_token_hint`).
-    pub fn logout_confirm<S: Serialize>(&self, fields: S) -> Html<String> {
-        self.render("logout_confirm.html", context! { fields })
+    pub fn logout_confirm<S: Serialize>(&self, locale: &Locale, fields: S) -> Html<String> {
+        self.render("logout_confirm.html", locale, context! { fields })
     }
 
     /// The consent page.
-    pub fn consent(&self, view: &crate::engine::ConsentView) -> Html<String> {
-        self.render("consent.html", context! { view })
+    pub fn consent(&self, locale: &Locale, view: &crate::engine::ConsentView) -> Html<String> {
+        self.render("consent.html", locale, context! { view })
     }
 
     /// The person's dashboard.
-    pub fn dashboard(&self, view: &crate::engine::dashboard::DashboardView) -> Html<String> {
-        self.render("dashboard.html", context! { view })
+    pub fn dashboard(&self, locale: &Locale, view: &crate::engine::dashboard::DashboardView) -> Html<String> {
+        self.render("dashboard.html", locale, context! { view })
     }
 
     /// The page after a logout with nowhere to return.
-    pub fn logged_out(&self) -> Html<String> {
-        self.render("logged_out.html", context! {})
+    pub fn logged_out(&self, locale: &Locale) -> Html<String> {
+        self.render("logged_out.html", locale, context! {})
     }
 }
 
-impl Default for Pages {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// A date for people: `23/11/2026 à 09:40 (UTC)`.
-pub fn format_date(seconds: u64) -> String {
+/// A date for people: `23/11/2026 à 09:40 (UTC)`, `at` being the catalogue's word for "at".
+pub fn format_date(seconds: u64, at: &str) -> String {
     let days = (seconds / 86_400) as i64;
     let minutes_of_day = (seconds % 86_400) / 60;
     // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
@@ -147,17 +143,9 @@ pub fn format_date(seconds: u64) -> String {
     let day = day_of_year - (153 * month_index + 2) / 5 + 1;
     let month = if month_index < 10 { month_index + 3 } else { month_index - 9 };
     let year = year_of_era + era * 400 + i64::from(month <= 2);
-    format!("{day:02}/{month:02}/{year} à {:02}:{:02} (UTC)", minutes_of_day / 60, minutes_of_day % 60)
+    format!("{day:02}/{month:02}/{year} {at} {:02}:{:02} (UTC)", minutes_of_day / 60, minutes_of_day % 60)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates_are_civil_dates() {
-        assert_eq!(format_date(0), "01/01/1970 à 00:00 (UTC)");
-        assert_eq!(format_date(1_795_338_000), "22/11/2026 à 09:00 (UTC)");
-        assert_eq!(format_date(951_782_400), "29/02/2000 à 00:00 (UTC)");
-    }
-}
+#[path = "pages_tests.rs"]
+mod tests;

@@ -20,6 +20,24 @@ pub struct HubSettings {
     pub pending_lifetime: u64,
     /// The secret the pairwise `sub` is derived with.
     pub pairwise_secret: PairwiseSecret,
+    /// The brand block of the pages.
+    pub brand: Brand,
+}
+
+/// The brand block of the pages: configuration, since the State's Marianne block is reserved
+/// to State websites.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Brand {
+    /// The operator's name, in the header and the footer.
+    pub operator_name: String,
+    /// Whether the header and footer show the Marianne block ("République française").
+    pub state_brand: bool,
+}
+
+impl Default for Brand {
+    fn default() -> Self {
+        Self { operator_name: "Relais".to_owned(), state_brand: false }
+    }
 }
 
 impl HubSettings {

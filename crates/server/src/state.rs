@@ -53,6 +53,7 @@ impl AppState {
     pub fn new(parts: HubParts) -> Result<Self, UpstreamError> {
         let endpoints = Endpoints::new(&parts.settings.issuer);
         let upstream = UpstreamClient::new(&endpoints.issuer, &endpoints.idp_logout_callback)?;
+        let pages = Pages::new(parts.settings.brand.clone());
         Ok(Self {
             settings: Arc::new(parts.settings),
             endpoints: Arc::new(endpoints),
@@ -64,7 +65,7 @@ impl AppState {
             preferences: parts.preferences,
             upstream: Arc::new(upstream),
             clock: parts.clock,
-            pages: Arc::new(Pages::new()),
+            pages: Arc::new(pages),
         })
     }
 

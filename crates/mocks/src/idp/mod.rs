@@ -242,7 +242,7 @@ impl IdpState {
 }
 
 fn router(state: Arc<IdpState>) -> Router {
-    Router::new()
+    let recorded = Router::new()
         .route("/.well-known/openid-configuration", get(discovery))
         .route("/jwks", get(jwks))
         .route("/authorize", get(authorize::authorize))
@@ -252,8 +252,9 @@ fn router(state: Arc<IdpState>) -> Router {
         .route("/logout", get(logout::logout))
         .route("/session", get(logout::session))
         .fallback(not_found)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), record))
-        .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), record));
+    // The design system's files are not recorded: tests look at what the hub sent.
+    crate::web::with_dsfr(recorded).with_state(state)
 }
 
 /// Records the request (method, path, query, body, headers) before handling it.

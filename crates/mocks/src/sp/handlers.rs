@@ -54,7 +54,7 @@ pub(super) async fn home(State(state): State<Arc<SpState>>, headers: HeaderMap) 
     )
 }
 
-/// `GET /connexion?acr=eidas1[&idp_hint=..][&prompt=..]`: sends the browser to the hub.
+/// `GET /connexion?acr=eidas1[&idp_hint=..][&prompt=..][&ui_locales=..]`: sends the browser to the hub.
 pub(super) async fn connexion(
     State(state): State<Arc<SpState>>,
     headers: HeaderMap,
@@ -75,6 +75,7 @@ pub(super) async fn connexion(
         acr,
         idp_hint: params.remove("idp_hint").filter(|v| !v.is_empty()),
         prompt: params.remove("prompt").filter(|v| !v.is_empty()),
+        ui_locales: params.remove("ui_locales").filter(|v| !v.is_empty()),
     };
     let (url, pending) = match state.begin_login(request).await {
         Ok(started) => started,

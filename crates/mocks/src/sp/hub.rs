@@ -56,6 +56,8 @@ pub(super) struct LoginRequest {
     pub(super) acr: String,
     pub(super) idp_hint: Option<String>,
     pub(super) prompt: Option<String>,
+    /// `ui_locales` for the hub's pages (e.g. `en`).
+    pub(super) ui_locales: Option<String>,
 }
 
 impl SpState {
@@ -108,6 +110,9 @@ impl SpState {
         }
         if let Some(hint) = request.idp_hint {
             authorization = authorization.add_extra_param("idp_hint", hint);
+        }
+        if let Some(ui_locales) = request.ui_locales {
+            authorization = authorization.add_extra_param("ui_locales", ui_locales);
         }
         if let Some(prompt) = request.prompt {
             authorization = authorization.add_extra_param("prompt", prompt);

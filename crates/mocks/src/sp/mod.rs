@@ -66,8 +66,8 @@ pub async fn serve_demo_sp(listener: tokio::net::TcpListener, settings: DemoSpSe
         .route("/connexion", get(handlers::connexion))
         .route("/callback", get(handlers::callback))
         .route("/deconnexion", get(handlers::deconnexion))
-        .route("/deconnecte", get(handlers::deconnecte))
-        .with_state(state);
+        .route("/deconnecte", get(handlers::deconnecte));
+    let app = crate::web::with_dsfr(app).with_state(state);
     tokio::spawn(async move {
         if let Err(error) = axum::serve(listener, app).await {
             tracing::error!(%error, "demo SP server stopped");

@@ -95,6 +95,17 @@ pub struct HubSection {
     /// `text` or `json` logs.
     #[serde(default)]
     pub log_format: LogFormat,
+    /// Name of the operator shown in the pages' header and footer.
+    #[serde(default = "default_operator_name")]
+    pub operator_name: String,
+    /// Whether the pages show the State's Marianne block ("République française"): reserved
+    /// to State websites.
+    #[serde(default)]
+    pub state_brand: bool,
+}
+
+fn default_operator_name() -> String {
+    "Relais".to_owned()
 }
 
 /// Log output format.
@@ -528,6 +539,7 @@ impl Config {
                 session_lifetime: hub.session_lifetime,
                 pending_lifetime: hub.pending_lifetime,
                 pairwise_secret: PairwiseSecret::new(pairwise),
+                brand: relais_server::Brand { operator_name: hub.operator_name, state_brand: hub.state_brand },
             },
             listen: hub.listen,
             data_dir: hub.data_dir,

@@ -8,5 +8,6 @@ mod harness;
 mod keys;
 mod negative;
 mod nodes;
+mod pages;
 mod servers;
 mod sign_in;

@@ -43,6 +43,9 @@ pub struct ConsentView {
     pub service: String,
     /// The data asked for, by provider.
     pub providers: Vec<ConsentProvider>,
+    /// The SP's `ui_locales`, for the page's language.
+    #[serde(skip)]
+    pub ui_locales: Option<String>,
 }
 
 fn transfer_id(transfer: &DataTransfer) -> String {
@@ -82,7 +85,12 @@ pub async fn consent_page(state: &AppState, flow: &str, browser: &Browser) -> Re
     let request = pending.request;
     let sp = state.registry.service_provider(&request.sp).await?.ok_or(AppError::Page(ErrorPage::UnknownService))?;
     let providers = state.registry.data_providers().await?;
-    let mut view = ConsentView { flow: flow.to_owned(), service: sp.name.clone(), providers: Vec::new() };
+    let mut view = ConsentView {
+        flow: flow.to_owned(),
+        service: sp.name.clone(),
+        providers: Vec::new(),
+        ui_locales: request.ui_locales.clone(),
+    };
     for provider in providers.iter().filter(|p| request.transfers.iter().any(|t| t.dp == p.id)) {
         let items = request
             .transfers

@@ -49,9 +49,9 @@ struct DashboardSession {
 /// One line of the history.
 #[derive(Serialize)]
 pub struct HistoryLine {
-    /// When (UTC).
-    pub date: String,
-    /// What happened (French).
+    /// When (seconds since the epoch; the page formats it).
+    pub at: u64,
+    /// What happened: a key of the catalogues' `dashboard.events`.
     pub event: &'static str,
     /// The service.
     pub service: String,
@@ -181,12 +181,12 @@ async fn session(
 
 fn event_label(record: &TraceRecord) -> &'static str {
     match (record.event.kind, record.event.outcome.as_str()) {
-        (TraceKind::SignIn, _) => "Connexion",
-        (TraceKind::ConsentGiven, _) => "Accord pour transmettre des données",
-        (TraceKind::ConsentRefused, _) => "Refus de transmettre des données",
-        (TraceKind::Checktoken, "active") => "Données transmises",
-        (TraceKind::Checktoken, _) => "Demande de données refusée",
-        (TraceKind::Logout, _) => "Déconnexion",
+        (TraceKind::SignIn, _) => "sign_in",
+        (TraceKind::ConsentGiven, _) => "consent_given",
+        (TraceKind::ConsentRefused, _) => "consent_refused",
+        (TraceKind::Checktoken, "active") => "data_sent",
+        (TraceKind::Checktoken, _) => "data_refused",
+        (TraceKind::Logout, _) => "logout",
     }
 }
 
@@ -223,7 +223,7 @@ pub async fn view(
             .collect::<Vec<_>>()
             .join(", ");
         HistoryLine {
-            date: crate::pages::format_date(record.event.at.0),
+            at: record.event.at.0,
             event: event_label(record),
             service: record.event.sp.as_ref().and_then(|sp| service_names.get(sp).cloned()).unwrap_or_default(),
             account: idp_name(&record.event.idp),

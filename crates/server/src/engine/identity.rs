@@ -9,20 +9,17 @@ use relais_oidc::upstream::UpstreamError;
 use relais_oidc::{ErrorCode, OAuthError};
 use relais_store::Namespace;
 
-use super::{consent, error_redirect, load_session, offered_idps, save_session, Browser, Next, Outcome};
+use super::{consent, error_redirect, idp_choices, load_session, offered_idps, save_session, Browser, Next, Outcome};
 use crate::error::{AppError, ErrorPage};
-use crate::pages::IdpChoice;
 use crate::state::AppState;
 
 /// The choice page of a pending authorization (shown again when the person reloads it).
 pub async fn choice_page(state: &AppState, flow: &str, browser: &Browser) -> Result<Next, AppError> {
     let (pending, sp) = pending_for(state, flow, browser).await?;
     let idps = offered_idps(state, load_session(state, browser).await?.as_ref()).await?;
-    let choices = eligible_idps(&idps, &sp, pending.request.required_level)
-        .into_iter()
-        .map(|idp| IdpChoice { id: idp.id.to_string(), name: idp.display_name.clone() })
-        .collect();
-    Ok(Next::Choice { flow: flow.to_owned(), service: sp.name, idps: choices })
+    let choices = idp_choices(&eligible_idps(&idps, &sp, pending.request.required_level), browser.last_idp.as_deref());
+    let ui_locales = pending.request.ui_locales;
+    Ok(Next::Choice { flow: flow.to_owned(), service: sp.name, idps: choices, ui_locales })
 }
 
 async fn pending_for(
@@ -51,7 +48,7 @@ pub async fn choose(state: &AppState, flow: &str, idp_id: &IdpId, browser: &Brow
         .find(|idp| &idp.id == idp_id)
         .cloned()
         .ok_or(AppError::Page(ErrorPage::BadRequest))?;
-    Ok(Next::Redirect(start_upstream(state, flow, &pending, &idp).await?))
+    Ok(Next::ToIdp { url: start_upstream(state, flow, &pending, &idp).await?, idp: idp.id.to_string() })
 }
 
 /// Sends the person to `idp` with the hub's own request: nothing in it names the SP.

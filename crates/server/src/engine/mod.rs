@@ -12,7 +12,7 @@ mod token;
 mod identity;
 
 pub use checktoken::checktoken;
-pub use consent::{consent_page, decide_consent, ConsentView, CONSENT_PATH};
+pub use consent::{consent_page, decide_consent, ConsentItem, ConsentProvider, ConsentView, CONSENT_PATH};
 use identity::start_upstream;
 pub use identity::{choice_page, choose, idp_callback, IdpCallback};
 pub use logout::{logout, logout_callback, LogoutOutcome, LogoutParams};
@@ -41,6 +41,8 @@ pub struct Browser {
     pub binding: String,
     /// The hub session id from its cookie, if any.
     pub session_id: Option<String>,
+    /// The IdP last chosen in this browser (its id only, from a cookie), shown first.
+    pub last_idp: Option<String>,
 }
 
 /// Where the person goes next.
@@ -55,6 +57,15 @@ pub enum Next {
         service: String,
         /// The eligible IdPs.
         idps: Vec<IdpChoice>,
+        /// The SP's `ui_locales`.
+        ui_locales: Option<String>,
+    },
+    /// A redirect to an IdP the person chose, remembered in the browser as the last one used.
+    ToIdp {
+        /// The IdP's authorization URL.
+        url: String,
+        /// The IdP's id.
+        idp: String,
     },
 }
 
@@ -217,8 +228,7 @@ pub async fn authorize(
     }
     let hinted =
         request.idp_hint.as_ref().and_then(|hint| eligible.iter().find(|idp| &idp.id == hint)).copied().cloned();
-    let choices: Vec<IdpChoice> =
-        eligible.iter().map(|idp| IdpChoice { id: idp.id.to_string(), name: idp.display_name.clone() }).collect();
+    let choices = idp_choices(&eligible, browser.last_idp.as_deref());
 
     let flow = random_token();
     let pending = PendingAuthorization { request, browser: browser.binding.clone() };
@@ -226,7 +236,23 @@ pub async fn authorize(
     if let Some(idp) = hinted {
         return Ok(Next::Redirect(start_upstream(state, &flow, &pending, &idp).await?).into());
     }
-    Ok(Next::Choice { flow, service: sp.name, idps: choices }.into())
+    let ui_locales = pending.request.ui_locales.clone();
+    Ok(Next::Choice { flow, service: sp.name, idps: choices, ui_locales }.into())
+}
+
+/// The IdPs of the choice page, the one last used in this browser first.
+fn idp_choices(eligible: &[&IdentityProvider], last_idp: Option<&str>) -> Vec<IdpChoice> {
+    let mut choices: Vec<IdpChoice> = eligible
+        .iter()
+        .map(|idp| IdpChoice {
+            id: idp.id.to_string(),
+            name: idp.display_name.clone(),
+            last_used: last_idp == Some(idp.id.as_str()),
+        })
+        .collect();
+    // A stable sort: the others keep the configured order.
+    choices.sort_by_key(|choice| !choice.last_used);
+    choices
 }
 
 /// The identity providers that may be offered in this browser: all, but those the person of the

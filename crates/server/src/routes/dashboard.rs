@@ -6,7 +6,7 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
+use axum::{Extension, Router};
 
 use super::{browser, form_pairs};
 use crate::cookies;
@@ -14,6 +14,7 @@ use crate::engine::dashboard::{
     self, DashboardCallback, DASHBOARD_CALLBACK_PATH, DASHBOARD_PATH, DASHBOARD_SESSION_LIFETIME,
 };
 use crate::error::{no_store, see_other, AppError, ErrorPage};
+use crate::i18n::Locale;
 use crate::state::AppState;
 
 pub fn router() -> axum::Router<AppState> {
@@ -28,10 +29,14 @@ fn session_id(state: &AppState, headers: &HeaderMap) -> Option<String> {
     cookies::read(headers, cookies::DASHBOARD, state.settings.is_https())
 }
 
-async fn page(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+async fn page(
+    State(state): State<AppState>,
+    Extension(locale): Extension<Locale>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
     let (browser, binding_cookie) = browser(&state, &headers);
     let mut response = match dashboard::view(&state, session_id(&state, &headers).as_deref(), &browser).await? {
-        Some(view) => (no_store(), state.pages.dashboard(&view)).into_response(),
+        Some(view) => (no_store(), state.pages.dashboard(&locale, &view)).into_response(),
         None => see_other(&dashboard::start_sign_in(&state, &browser).await?),
     };
     if let Some(cookie) = binding_cookie {
@@ -64,9 +69,13 @@ async fn accounts(State(state): State<AppState>, headers: HeaderMap, body: Bytes
     Ok(see_other(DASHBOARD_PATH))
 }
 
-async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+async fn sign_out(
+    State(state): State<AppState>,
+    Extension(locale): Extension<Locale>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
     dashboard::sign_out(&state, session_id(&state, &headers).as_deref()).await?;
-    let mut response = state.pages.logged_out().into_response();
+    let mut response = state.pages.logged_out(&locale).into_response();
     response
         .headers_mut()
         .append(header::SET_COOKIE, cookies::set(cookies::DASHBOARD, "", Some(0), state.settings.is_https()));

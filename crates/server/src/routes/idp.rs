@@ -5,13 +5,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
-use axum::Router;
+use axum::{Extension, Router};
 use relais_domain::IdpId;
 
 use super::sp::logout_response;
 use super::{browser, respond};
 use crate::engine::{self, IdpCallback};
 use crate::error::{AppError, ErrorPage};
+use crate::i18n::Locale;
 use crate::state::AppState;
 
 pub fn router() -> axum::Router<AppState> {
@@ -20,6 +21,7 @@ pub fn router() -> axum::Router<AppState> {
 
 async fn callback(
     State(state): State<AppState>,
+    Extension(locale): Extension<Locale>,
     Path(idp): Path<String>,
     headers: HeaderMap,
     query: Result<Query<IdpCallback>, QueryRejection>,
@@ -27,7 +29,7 @@ async fn callback(
     let Query(callback) = query.map_err(|_| AppError::Page(ErrorPage::BadRequest))?;
     let (browser, _) = browser(&state, &headers);
     let outcome = engine::idp_callback(&state, &IdpId::new(idp), &callback, &browser).await?;
-    Ok(respond(&state, outcome, None))
+    Ok(respond(&state, locale, outcome, None))
 }
 
 #[derive(serde::Deserialize)]
@@ -37,9 +39,10 @@ struct LogoutCallback {
 
 async fn logout_callback(
     State(state): State<AppState>,
+    Extension(locale): Extension<Locale>,
     query: Result<Query<LogoutCallback>, QueryRejection>,
 ) -> Result<Response, AppError> {
     let logout_state = query.ok().and_then(|Query(q)| q.state);
     let outcome = engine::logout_callback(&state, logout_state.as_deref()).await?;
-    Ok(logout_response(&state, outcome))
+    Ok(logout_response(&state, &locale, outcome))
 }

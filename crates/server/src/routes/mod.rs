@@ -17,6 +17,7 @@ use crate::context::request_context;
 use crate::cookies;
 use crate::engine::{Browser, Next, Outcome};
 use crate::error::{no_store, see_other};
+use crate::i18n::Locale;
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
@@ -26,6 +27,10 @@ pub fn router(state: AppState) -> Router {
         .merge(person::router())
         .merge(dp::router())
         .merge(dashboard::router())
+        .route("/", get(home))
+        .route("/langue", get(switch_language))
+        .route(&format!("{}/{{*path}}", crate::assets::DSFR_PREFIX), get(crate::assets::dsfr))
+        .fallback(|| async { crate::error::AppError::Page(crate::error::ErrorPage::NotFound) })
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .layer(middleware::from_fn_with_state(state.clone(), request_context))
@@ -44,6 +49,40 @@ async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> 
     }
 }
 
+/// The hub's home page.
+async fn home(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    axum::Extension(locale): axum::Extension<Locale>,
+) -> Response {
+    state.pages.home(&locale).into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct Switch {
+    lang: Option<String>,
+    retour: Option<String>,
+}
+
+/// The language switch of every page: a plain link (works without JavaScript) that keeps the
+/// chosen language in a cookie and goes back to the page it was on.
+async fn switch_language(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    query: Result<axum::extract::Query<Switch>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let switch = query.map(|q| q.0).unwrap_or(Switch { lang: None, retour: None });
+    let target = switch.retour.filter(|r| crate::i18n::is_local_path(r)).unwrap_or_else(|| "/".to_owned());
+    let mut response = see_other(&target);
+    if let Some(lang) = switch.lang.as_deref().and_then(crate::i18n::Lang::from_tag) {
+        let cookie =
+            cookies::set(crate::i18n::LANG_COOKIE, lang.code(), Some(cookies::YEAR), state.settings.is_https());
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    for (name, value) in no_store() {
+        response.headers_mut().insert(name, value);
+    }
+    response
+}
+
 /// The pairs of a form body, repeated names kept (checkbox lists).
 fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
     url::form_urlencoded::parse(body).into_owned().collect()
@@ -53,24 +92,37 @@ fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
 fn browser(state: &AppState, headers: &HeaderMap) -> (Browser, Option<HeaderValue>) {
     let https = state.settings.is_https();
     let session_id = cookies::read(headers, cookies::SESSION, https);
+    let last_idp = cookies::read(headers, cookies::LAST_IDP, https);
     match cookies::read(headers, cookies::BROWSER, https) {
-        Some(binding) => (Browser { binding: digest(&binding), session_id }, None),
+        Some(binding) => (Browser { binding: digest(&binding), session_id, last_idp }, None),
         None => {
             let binding = random_token();
             let cookie = cookies::set(cookies::BROWSER, &binding, None, https);
-            (Browser { binding: digest(&binding), session_id }, Some(cookie))
+            (Browser { binding: digest(&binding), session_id, last_idp }, Some(cookie))
         }
     }
 }
 
 /// The response to a step of the flow.
-fn respond(state: &AppState, outcome: Outcome, binding_cookie: Option<HeaderValue>) -> Response {
+fn respond(state: &AppState, locale: Locale, outcome: Outcome, binding_cookie: Option<HeaderValue>) -> Response {
+    let https = state.settings.is_https();
+    let mut last_idp = None;
     let mut response = match outcome.next {
         Next::Redirect(url) => see_other(&url),
-        Next::Choice { flow, service, idps } => state.pages.choice(&flow, &service, &idps).into_response(),
+        Next::ToIdp { url, idp } => {
+            last_idp =
+                cookies::is_token(&idp).then(|| cookies::set(cookies::LAST_IDP, &idp, Some(cookies::YEAR), https));
+            see_other(&url)
+        }
+        Next::Choice { flow, service, idps, ui_locales } => {
+            let locale = locale.with_ui_locales(ui_locales.as_deref());
+            state.pages.choice(&locale, &flow, &service, &idps).into_response()
+        }
     };
-    let https = state.settings.is_https();
     let headers = response.headers_mut();
+    if let Some(cookie) = last_idp {
+        headers.append(header::SET_COOKIE, cookie);
+    }
     if let Some(cookie) = binding_cookie {
         headers.append(header::SET_COOKIE, cookie);
     }

@@ -5,12 +5,13 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Form, Router};
+use axum::{Extension, Form, Router};
 use relais_domain::IdpId;
 
 use super::{browser, respond};
 use crate::engine::{self, Outcome};
 use crate::error::{AppError, ErrorPage};
+use crate::i18n::Locale;
 use crate::state::AppState;
 
 pub fn router() -> axum::Router<AppState> {
@@ -22,18 +23,21 @@ pub fn router() -> axum::Router<AppState> {
 
 async fn consent_page(
     State(state): State<AppState>,
+    Extension(locale): Extension<Locale>,
     headers: HeaderMap,
     Path(flow): Path<String>,
 ) -> Result<Response, AppError> {
     let (browser, _) = browser(&state, &headers);
     let view = engine::consent_page(&state, &flow, &browser).await?;
-    Ok((crate::error::no_store(), state.pages.consent(&view)).into_response())
+    let locale = locale.with_ui_locales(view.ui_locales.as_deref());
+    Ok((crate::error::no_store(), state.pages.consent(&locale, &view)).into_response())
 }
 
 /// The consent form: `decision` is `accepter` or `refuser`; each ticked `transfert` is a
 /// transfer the person accepts.
 async fn consent(
     State(state): State<AppState>,
+    Extension(locale): Extension<Locale>,
     headers: HeaderMap,
     Path(flow): Path<String>,
     body: axum::body::Bytes,
@@ -46,17 +50,18 @@ async fn consent(
         _ => return Err(AppError::Page(ErrorPage::BadRequest)),
     };
     let outcome = engine::decide_consent(&state, &flow, accepted, &browser).await?;
-    Ok(respond(&state, outcome, None))
+    Ok(respond(&state, locale, outcome, None))
 }
 
 async fn choice_page(
     State(state): State<AppState>,
+    Extension(locale): Extension<Locale>,
     headers: HeaderMap,
     Path(flow): Path<String>,
 ) -> Result<Response, AppError> {
     let (browser, _) = browser(&state, &headers);
     let next = engine::choice_page(&state, &flow, &browser).await?;
-    Ok(respond(&state, Outcome::from(next), None))
+    Ok(respond(&state, locale, Outcome::from(next), None))
 }
 
 #[derive(serde::Deserialize)]
@@ -66,6 +71,7 @@ struct Choice {
 
 async fn choose(
     State(state): State<AppState>,
+    Extension(locale): Extension<Locale>,
     headers: HeaderMap,
     Path(flow): Path<String>,
     form: Result<Form<Choice>, FormRejection>,
@@ -73,5 +79,5 @@ async fn choose(
     let Form(choice) = form.map_err(|_| AppError::Page(ErrorPage::BadRequest))?;
     let (browser, _) = browser(&state, &headers);
     let next = engine::choose(&state, &flow, &IdpId::new(choice.idp), &browser).await?;
-    Ok(respond(&state, Outcome::from(next), None))
+    Ok(respond(&state, locale, Outcome::from(next), None))
 }

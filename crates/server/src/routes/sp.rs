@@ -6,7 +6,7 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Json, Router};
+use axum::{Extension, Form, Json, Router};
 use relais_oidc::authorize::RawAuthorizationRequest;
 use relais_oidc::discovery::discovery_document;
 use relais_oidc::token::RawTokenRequest;
@@ -16,6 +16,7 @@ use super::{browser, respond};
 use crate::cookies;
 use crate::engine::{self, LogoutOutcome, LogoutParams};
 use crate::error::{no_store, see_other, AppError, ErrorPage};
+use crate::i18n::Locale;
 use crate::state::AppState;
 
 pub fn router() -> axum::Router<AppState> {
@@ -46,19 +47,25 @@ async fn jwks(State(state): State<AppState>) -> Response {
     ([(header::CACHE_CONTROL, "public, max-age=300")], Json(state.keys().jwks(state.clock.now().0))).into_response()
 }
 
-async fn authorize(state: AppState, headers: HeaderMap, raw: RawAuthorizationRequest) -> Result<Response, AppError> {
+async fn authorize(
+    state: AppState,
+    locale: Locale,
+    headers: HeaderMap,
+    raw: RawAuthorizationRequest,
+) -> Result<Response, AppError> {
     let (browser, binding_cookie) = browser(&state, &headers);
     let outcome = engine::authorize(&state, &raw, &browser).await?;
-    Ok(respond(&state, outcome, binding_cookie))
+    Ok(respond(&state, locale, outcome, binding_cookie))
 }
 
 async fn authorize_get(
     State(state): State<AppState>,
+    Extension(locale): Extension<Locale>,
     headers: HeaderMap,
     query: Result<Query<RawAuthorizationRequest>, QueryRejection>,
 ) -> Result<Response, AppError> {
     let Query(raw) = query.map_err(|_| AppError::Page(ErrorPage::BadRequest))?;
-    authorize(state, headers, raw).await
+    authorize(state, locale, headers, raw).await
 }
 
 /// A POSTed authorization request is answered with a 303 to the same request as a GET: a
@@ -101,6 +108,7 @@ async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Result<R
 
 async fn logout(
     state: AppState,
+    locale: Locale,
     method: Method,
     headers: HeaderMap,
     params: LogoutParams,
@@ -108,34 +116,38 @@ async fn logout(
     let (browser, _) = browser(&state, &headers);
     let confirmed = method == Method::POST && params.confirm.is_some();
     let outcome = engine::logout(&state, params, &browser, confirmed).await?;
-    Ok(logout_response(&state, outcome))
+    Ok(logout_response(&state, &locale, outcome))
 }
 
 async fn logout_get(
     State(state): State<AppState>,
+    Extension(locale): Extension<Locale>,
     headers: HeaderMap,
     query: Result<Query<LogoutParams>, QueryRejection>,
 ) -> Result<Response, AppError> {
     let Query(params) = query.map_err(|_| AppError::Page(ErrorPage::BadRequest))?;
-    logout(state, Method::GET, headers, params).await
+    logout(state, locale, Method::GET, headers, params).await
 }
 
 async fn logout_post(
     State(state): State<AppState>,
+    Extension(locale): Extension<Locale>,
     headers: HeaderMap,
     form: Result<Form<LogoutParams>, FormRejection>,
 ) -> Result<Response, AppError> {
     let Form(params) = form.map_err(|_| AppError::Page(ErrorPage::BadRequest))?;
-    logout(state, Method::POST, headers, params).await
+    logout(state, locale, Method::POST, headers, params).await
 }
 
 /// The response to a logout step: the session cookie is cleared whenever the session ended.
-pub(super) fn logout_response(state: &AppState, outcome: LogoutOutcome) -> Response {
+pub(super) fn logout_response(state: &AppState, locale: &Locale, outcome: LogoutOutcome) -> Response {
     let https = state.settings.is_https();
     let mut response = match outcome {
-        LogoutOutcome::Confirm(params) => return (no_store(), state.pages.logout_confirm(&params)).into_response(),
+        LogoutOutcome::Confirm(params) => {
+            return (no_store(), state.pages.logout_confirm(locale, &params)).into_response()
+        }
         LogoutOutcome::Redirect(url) => see_other(&url),
-        LogoutOutcome::LoggedOut => state.pages.logged_out().into_response(),
+        LogoutOutcome::LoggedOut => state.pages.logged_out(locale).into_response(),
     };
     response.headers_mut().append(header::SET_COOKIE, cookies::set(cookies::SESSION, "", Some(0), https));
     for (name, value) in no_store() {

@@ -1,0 +1,99 @@
+use super::*;
+use crate::engine::dashboard::{AccountChoice, DashboardView, HistoryLine};
+use crate::engine::{ConsentItem, ConsentProvider, ConsentView};
+use crate::i18n::Lang;
+
+fn locale(lang: Lang) -> Locale {
+    Locale { lang, chosen: false, here: "/interaction/abc".into() }
+}
+
+#[test]
+fn dates_are_civil_dates() {
+    assert_eq!(format_date(0, "à"), "01/01/1970 à 00:00 (UTC)");
+    assert_eq!(format_date(1_795_338_000, "at"), "22/11/2026 at 09:00 (UTC)");
+    assert_eq!(format_date(951_782_400, "à"), "29/02/2000 à 00:00 (UTC)");
+}
+
+fn every_page(pages: &Pages, lang: Lang) -> Vec<String> {
+    let locale = locale(lang);
+    let idps = [
+        IdpChoice { id: "a".into(), name: "Impôts".into(), last_used: true },
+        IdpChoice { id: "b".into(), name: "Ameli".into(), last_used: false },
+    ];
+    let consent = ConsentView {
+        flow: "f".into(),
+        service: "Mairie".into(),
+        providers: vec![ConsentProvider {
+            name: "CAF".into(),
+            items: vec![ConsentItem {
+                id: "caf:qf".into(),
+                label: "Quotient familial".into(),
+                description: "d".into(),
+            }],
+        }],
+        ui_locales: None,
+    };
+    let line = HistoryLine {
+        at: 0,
+        event: "sign_in",
+        service: "Mairie".into(),
+        account: "Impôts".into(),
+        provider: String::new(),
+        data: String::new(),
+    };
+    let dashboard = DashboardView {
+        given_name: Some("Angela".into()),
+        history: vec![line],
+        consents: vec![],
+        accounts: vec![AccountChoice { id: "a".into(), name: "Impôts".into(), blocked: false }],
+        csrf: "c".into(),
+    };
+    let mut out = vec![
+        pages.home(&locale).0,
+        pages.choice(&locale, "f", "Mairie <b>", &idps).0,
+        pages.consent(&locale, &consent).0,
+        pages.dashboard(&locale, &dashboard).0,
+        pages.logout_confirm(&locale, std::collections::BTreeMap::from([("state", "s")])).0,
+        pages.logged_out(&locale).0,
+    ];
+    for page in [
+        ErrorPage::UnknownService,
+        ErrorPage::UnregisteredRedirect,
+        ErrorPage::SessionExpired,
+        ErrorPage::IdpUnavailable,
+        ErrorPage::IdentityRejected,
+        ErrorPage::IdentityIncomplete,
+        ErrorPage::BadRequest,
+        ErrorPage::TemporarilyUnavailable,
+        ErrorPage::IdpBlocked,
+        ErrorPage::NotFound,
+    ] {
+        out.push(pages.error(&locale, &page, "ref123").0);
+    }
+    out
+}
+
+#[test]
+fn every_page_renders_in_both_languages_with_its_texts() {
+    let pages = Pages::new(Brand::default());
+    for lang in [Lang::Fr, Lang::En] {
+        for html in every_page(&pages, lang) {
+            assert!(html.contains(&format!("<html lang=\"{}\">", lang.code())), "{html}");
+            assert!(!html.contains("Une erreur est survenue"), "{html}");
+            assert_eq!(html.matches("<h1").count(), 1, "{html}");
+            assert!(!html.contains("{operator}") && !html.contains("{service}") && !html.contains("{name}"), "{html}");
+            assert!(!html.contains("<script>") && !html.contains("style="), "{html}");
+            assert!(html.contains("dsfr-1.15.3"));
+            assert!(html.contains("langue?lang="), "{html}");
+        }
+    }
+    let fr = every_page(&pages, Lang::Fr);
+    assert!(fr[1].contains("Se connecter avec Impôts") && fr[1].contains("Mairie &lt;b&gt;"));
+    assert!(fr[6].contains("Service inconnu") && fr[6].contains("id=\"reference\">ref123<"));
+    let en = every_page(&pages, Lang::En);
+    assert!(en[1].contains("Sign in with Impôts"));
+    assert!(en[3].contains("1970 at 00:00 (UTC)") && en[3].contains("Sign-in"));
+    assert!(!fr[0].contains("fr-logo"), "no Marianne block unless configured");
+    let state = Pages::new(Brand { operator_name: "FranceConnect".into(), state_brand: true });
+    assert!(state.home(&locale(Lang::Fr)).0.contains("fr-logo"));
+}
