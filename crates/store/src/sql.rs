@@ -49,6 +49,8 @@ pub struct SqlStore {
     /// Trace appends of this node one at a time: concurrent SQLite writers would fail to
     /// upgrade their transactions; other nodes' appends are handled by retrying.
     pub(crate) append_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Trace events waiting for the next group commit.
+    pub(crate) trace_queue: std::sync::Arc<std::sync::Mutex<Vec<crate::traces::QueuedTrace>>>,
 }
 
 impl SqlStore {
@@ -79,7 +81,7 @@ impl SqlStore {
             .connect(&url)
             .await
             .map_err(unavailable)?;
-        Ok(Self { pool, append_lock: Default::default() })
+        Ok(Self { pool, append_lock: Default::default(), trace_queue: Default::default() })
     }
 
     /// Applies the migrations not applied yet.

@@ -62,28 +62,38 @@ const COLUMNS: &str = "seq, at, kind, person, sub, sp, idp, dp, scopes, outcome,
 /// How many times an append retries when another node took the same place in the chain.
 const APPEND_ATTEMPTS: usize = 20;
 
-#[async_trait]
-impl TraceStore for SqlStore {
-    async fn append(&self, event: &TraceEvent) -> Result<TraceRecord, StoreError> {
-        let scopes = serde_json::to_string(&event.scopes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let _one_at_a_time = self.append_lock.lock().await;
+/// One event waiting to be appended, and where to send its record.
+pub(crate) type QueuedTrace = (TraceEvent, tokio::sync::oneshot::Sender<Result<TraceRecord, StoreError>>);
+
+impl SqlStore {
+    /// Appends `events` in order, in one transaction (group commit): a failure appends none.
+    async fn append_batch(&self, events: &[TraceEvent]) -> Result<Vec<TraceRecord>, StoreError> {
         let mut last_error = None;
         for _ in 0..APPEND_ATTEMPTS {
-            let mut transaction = self.pool().begin().await.map_err(unavailable)?;
-            let last = sqlx::query("SELECT seq, hash FROM traces ORDER BY seq DESC LIMIT 1")
-                .fetch_optional(&mut *transaction)
-                .await
-                .map_err(unavailable)?;
-            let (previous_seq, previous_hash) = match &last {
-                Some(row) => (
-                    row.try_get::<i64, _>("seq").map_err(unavailable)?.max(0) as u64,
-                    row.try_get::<String, _>("hash").map_err(unavailable)?,
-                ),
-                None => (0, GENESIS_HASH.to_owned()),
-            };
-            let seq = previous_seq + 1;
+            match self.try_append_batch(events).await {
+                Ok(records) => return Ok(records),
+                // Another node appended at the same place first: read the new end and retry.
+                Err(error) => last_error = Some(error),
+            }
+        }
+        Err(last_error.map_or_else(|| StoreError::Unavailable("trace append".into()), unavailable))
+    }
+
+    async fn try_append_batch(&self, events: &[TraceEvent]) -> Result<Vec<TraceRecord>, sqlx::Error> {
+        let mut transaction = self.pool().begin().await?;
+        let last = sqlx::query("SELECT seq, hash FROM traces ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *transaction)
+            .await?;
+        let (mut seq, mut previous_hash) = match &last {
+            Some(row) => (row.try_get::<i64, _>("seq")?.max(0) as u64, row.try_get::<String, _>("hash")?),
+            None => (0, GENESIS_HASH.to_owned()),
+        };
+        let mut records = Vec::with_capacity(events.len());
+        for event in events {
+            seq += 1;
             let hash = chain_hash(&previous_hash, seq, event);
-            let inserted = sqlx::query(&format!(
+            let scopes = serde_json::to_string(&event.scopes).unwrap_or_else(|_| "[]".into());
+            sqlx::query(&format!(
                 "INSERT INTO traces ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
             ))
             .bind(seq as i64)
@@ -94,21 +104,49 @@ impl TraceStore for SqlStore {
             .bind(event.sp.clone())
             .bind(event.idp.clone())
             .bind(event.dp.clone())
-            .bind(scopes.clone())
+            .bind(scopes)
             .bind(event.outcome.clone())
             .bind(hash.clone())
             .execute(&mut *transaction)
-            .await;
-            match inserted {
-                Ok(_) => match transaction.commit().await {
-                    Ok(()) => return Ok(TraceRecord { seq, event: event.clone(), hash }),
-                    Err(error) => last_error = Some(error),
-                },
-                // Another node appended at the same place first: read the new end and retry.
-                Err(error) => last_error = Some(error),
+            .await?;
+            previous_hash = hash.clone();
+            records.push(TraceRecord { seq, event: event.clone(), hash });
+        }
+        transaction.commit().await?;
+        Ok(records)
+    }
+}
+
+#[async_trait]
+impl TraceStore for SqlStore {
+    /// Group commit: the event joins a queue; whoever holds the writer's turn appends the whole
+    /// queue in one transaction and hands each request its record. Every request still waits
+    /// for its own record to be committed (a flow whose trace fails, fails).
+    async fn append(&self, event: &TraceEvent) -> Result<TraceRecord, StoreError> {
+        let (sender, mut receiver) = tokio::sync::oneshot::channel();
+        if let Ok(mut queue) = self.trace_queue.lock() {
+            queue.push((event.clone(), sender));
+        }
+        let _writer = self.append_lock.lock().await;
+        if let Ok(result) = receiver.try_recv() {
+            return result;
+        }
+        let batch: Vec<QueuedTrace> =
+            self.trace_queue.lock().map(|mut queue| std::mem::take(&mut *queue)).unwrap_or_default();
+        let events: Vec<TraceEvent> = batch.iter().map(|(event, _)| event.clone()).collect();
+        match self.append_batch(&events).await {
+            Ok(records) => {
+                for ((_, sender), record) in batch.into_iter().zip(records) {
+                    let _ = sender.send(Ok(record));
+                }
+            }
+            Err(error) => {
+                for (_, sender) in batch {
+                    let _ = sender.send(Err(StoreError::Unavailable(error.to_string())));
+                }
             }
         }
-        Err(last_error.map_or_else(|| StoreError::Unavailable("trace append".into()), unavailable))
+        receiver.try_recv().unwrap_or_else(|_| Err(StoreError::Unavailable("trace not appended".into())))
     }
 
     async fn for_person(&self, person: &str, limit: u32) -> Result<Vec<TraceRecord>, StoreError> {

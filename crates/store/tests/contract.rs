@@ -7,13 +7,14 @@
 use std::sync::Arc;
 
 use relais_domain::providers::{ClientAuthentication, IdTokenAlgorithm};
+use relais_domain::trace::{verify_chain, TraceEvent, TraceKind};
 use relais_domain::{
     EidasLevel, IdentityProvider, IdpId, IdpPolicy, ManualClock, Scope, ScopeSet, Secret, Sector, ServiceProvider,
     SpId, UnixTime,
 };
 use relais_store::{
     EncryptingStore, EphemeralKey, EphemeralStore, KeyStore, MemoryEphemeralStore, RedisEphemeralStore, Registry,
-    Source, SqlStore, StoredSigningKey,
+    Source, SqlStore, StoredSigningKey, TraceStore,
 };
 
 fn unique(prefix: &str) -> String {
@@ -204,6 +205,37 @@ async fn sql_contract(sql: SqlStore) {
     assert_eq!(sql.remove_retired(100).await.unwrap(), 0);
     assert_eq!(sql.remove_retired(101).await.unwrap(), 1);
     assert_eq!(sql.load().await.unwrap().len(), 1);
+
+    // Traces appended from 50 tasks at once (group commit): one chain, every record, intact.
+    let appends: Vec<_> = (0..50)
+        .map(|i| {
+            let sql = sql.clone();
+            tokio::spawn(async move {
+                let event = TraceEvent {
+                    at: UnixTime(i),
+                    kind: TraceKind::SignIn,
+                    person: Some(format!("person-{}", i % 3)),
+                    sub: None,
+                    sp: Some("mairie".into()),
+                    idp: None,
+                    dp: None,
+                    scopes: vec!["openid".into()],
+                    outcome: "ok".into(),
+                };
+                sql.append(&event).await.unwrap().seq
+            })
+        })
+        .collect();
+    let mut seqs = Vec::new();
+    for append in appends {
+        seqs.push(append.await.unwrap());
+    }
+    seqs.sort();
+    assert_eq!(seqs, (1..=50).collect::<Vec<u64>>(), "each append got its own place");
+    let all = sql.all().await.unwrap();
+    assert_eq!(all.len(), 50);
+    assert!(verify_chain(&all).is_empty());
+    assert_eq!(sql.for_person("person-1", 100).await.unwrap().len(), 17);
 }
 
 #[tokio::test]
