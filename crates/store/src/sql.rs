@@ -96,20 +96,10 @@ impl SqlStore {
         source: Source,
         now: u64,
     ) -> Result<(), StoreError> {
-        let registration = serde_json::to_string(sp).map_err(corrupt)?;
-        sqlx::query(
-            "INSERT INTO service_providers (client_id, registration, source, updated_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (client_id) DO UPDATE SET registration = excluded.registration, source = excluded.source, \
-             updated_at = excluded.updated_at",
-        )
-        .bind(sp.id.as_str())
-        .bind(registration)
-        .bind(source.as_str())
-        .bind(now as i64)
-        .execute(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        Ok(())
+        const UPSERT: &str = "INSERT INTO service_providers (client_id, registration, source, updated_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (client_id) DO UPDATE SET registration = excluded.registration, \
+             source = excluded.source, updated_at = excluded.updated_at";
+        self.upsert_registration(UPSERT, sp.id.as_str(), None, sp, source, now).await
     }
 
     /// Adds or replaces an identity provider, at `position` on the choice page.
@@ -120,38 +110,43 @@ impl SqlStore {
         source: Source,
         now: u64,
     ) -> Result<(), StoreError> {
-        let registration = serde_json::to_string(idp).map_err(corrupt)?;
-        sqlx::query(
-            "INSERT INTO identity_providers (id, position, registration, source, updated_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (id) DO UPDATE SET position = excluded.position, registration = excluded.registration, \
-             source = excluded.source, updated_at = excluded.updated_at",
-        )
-        .bind(idp.id.as_str())
-        .bind(position)
-        .bind(registration)
-        .bind(source.as_str())
-        .bind(now as i64)
-        .execute(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        Ok(())
+        const UPSERT: &str = "INSERT INTO identity_providers (id, position, registration, source, updated_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET position = excluded.position, \
+             registration = excluded.registration, source = excluded.source, updated_at = excluded.updated_at";
+        self.upsert_registration(UPSERT, idp.id.as_str(), Some(position), idp, source, now).await
     }
 
     /// Adds or replaces a data provider.
     pub async fn upsert_data_provider(&self, dp: &DataProvider, source: Source, now: u64) -> Result<(), StoreError> {
-        let registration = serde_json::to_string(dp).map_err(corrupt)?;
-        sqlx::query(
-            "INSERT INTO data_providers (id, registration, source, updated_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (id) DO UPDATE SET registration = excluded.registration, source = excluded.source, \
-             updated_at = excluded.updated_at",
-        )
-        .bind(dp.id.as_str())
-        .bind(registration)
-        .bind(source.as_str())
-        .bind(now as i64)
-        .execute(&self.pool)
-        .await
-        .map_err(unavailable)?;
+        const UPSERT: &str = "INSERT INTO data_providers (id, registration, source, updated_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET registration = excluded.registration, \
+             source = excluded.source, updated_at = excluded.updated_at";
+        self.upsert_registration(UPSERT, dp.id.as_str(), None, dp, source, now).await
+    }
+
+    /// Runs an upsert of one registration table; its parameters are, in order: the id, the
+    /// position (identity providers only), the registration as JSON, the source, the time.
+    async fn upsert_registration<T: serde::Serialize>(
+        &self,
+        upsert: &str,
+        id: &str,
+        position: Option<i64>,
+        registration: &T,
+        source: Source,
+        now: u64,
+    ) -> Result<(), StoreError> {
+        let registration = serde_json::to_string(registration).map_err(corrupt)?;
+        let mut query = sqlx::query(upsert).bind(id);
+        if let Some(position) = position {
+            query = query.bind(position);
+        }
+        query
+            .bind(registration)
+            .bind(source.as_str())
+            .bind(now as i64)
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
         Ok(())
     }
 

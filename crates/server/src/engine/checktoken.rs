@@ -7,7 +7,7 @@
 use relais_domain::flow::AccessGrant;
 use relais_domain::providers::IdTokenAlgorithm;
 use relais_domain::trace::{TraceEvent, TraceKind};
-use relais_domain::{Claim, DataProvider, DpId, PairwiseSub, Sector};
+use relais_domain::{DataProvider, DpId, PairwiseSub, Scope, Sector};
 use relais_oidc::random::digest;
 use relais_oidc::token::{presented_credentials, PresentedCredentials, RawTokenRequest};
 use relais_oidc::{ErrorCode, OAuthError};
@@ -117,14 +117,7 @@ pub async fn checktoken(
     let body = match (active, sub) {
         (Some((access, pivot)), Some(sub)) => {
             let mut identity = Map::new();
-            for claim in [
-                Claim::GivenName,
-                Claim::FamilyName,
-                Claim::Birthdate,
-                Claim::Gender,
-                Claim::Birthplace,
-                Claim::Birthcountry,
-            ] {
+            for claim in Scope::IdentitePivot.claims() {
                 if let Some(value) = claim.value_of(pivot) {
                     identity.insert(claim.name().to_owned(), json!(value));
                 }
