@@ -40,6 +40,26 @@ struct Cli {
     /// Redis for the per-session memory in Redis (skipped when absent).
     #[arg(long, env = "RELAIS_BENCH_REDIS_URL")]
     redis: Option<String>,
+    /// Only these workloads (for profiling one of them); the report then goes to `partial.*`.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    only: Vec<Workload>,
+    /// Seconds per measured round instead of the mode's default (e.g. long rounds under `perf`).
+    #[arg(long)]
+    seconds: Option<f64>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Workload {
+    Sso,
+    Full,
+    Checktoken,
+    Memory,
+}
+
+impl Cli {
+    fn runs(&self, workload: Workload) -> bool {
+        self.only.is_empty() || self.only.contains(&workload)
+    }
 }
 
 struct Settings {
@@ -276,6 +296,59 @@ async fn redis_used_memory(url: &str) -> u64 {
     info.lines().find_map(|l| l.strip_prefix("used_memory:")).and_then(|v| v.trim().parse().ok()).unwrap_or(0)
 }
 
+/// Memory per live session: a fresh hub, memory backend; then Redis, if given.
+async fn memory_workload(cli: &Cli, settings: &Settings) -> anyhow::Result<(Value, Value)> {
+    let (hub, issuer, _idp, _dir) = start_hub(cli, "").await?;
+    let (sp, _) = discover(&issuer, "bench-sp", SP_SECRET).await?;
+    let flow = |sp: Provider, issuer: &str| -> anyhow::Result<Arc<FederatedFlow>> {
+        Ok(Arc::new(FederatedFlow {
+            provider: sp,
+            hub: Url::parse(issuer)?,
+            idp: "mock".into(),
+            scope: "openid profile".into(),
+            transfer: None,
+            tokens: None,
+            keep_session: false,
+        }))
+    };
+    let pid = hub.pid;
+    let memory =
+        memory_per_session(flow(sp, &issuer)?, settings.sessions, || async move { process::rss_bytes(pid) }).await?;
+    drop(hub);
+    let redis_memory = match &cli.redis {
+        Some(url) => {
+            let storage = format!(
+                "[storage]\nephemeral_url = \"{url}\"\nredis_key_prefix = \"relais-bench-{}:\"\nephemeral_encryption_keys = [\"k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\"]",
+                free_port()?
+            );
+            let (hub, issuer, _idp, _dir) = start_hub(cli, &storage).await?;
+            let (sp, _) = discover(&issuer, "bench-sp", SP_SECRET).await?;
+            let url = url.clone();
+            let result = memory_per_session(flow(sp, &issuer)?, settings.sessions, || redis_used_memory(&url)).await?;
+            drop(hub);
+            result
+        }
+        None => json!(null),
+    };
+    Ok((memory, redis_memory))
+}
+
+/// A workload run and measured, or, when it is not selected but `feed` is (a later workload
+/// needs the tokens it makes), run for a second unmeasured.
+async fn workload(systems: &mut [System], settings: &Settings, run: bool, feed: bool) -> anyhow::Result<Value> {
+    if run {
+        return compare(systems, settings).await;
+    }
+    if feed {
+        for system in systems.iter_mut() {
+            let (_, users) =
+                closed_loop(system.flow.clone(), std::mem::take(&mut system.users), Duration::from_secs(1)).await;
+            system.users = users;
+        }
+    }
+    Ok(json!(null))
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -283,6 +356,10 @@ async fn main() -> anyhow::Result<()> {
         Settings { users: 4, duration: Duration::from_millis(800), rounds: 1, sessions: 160 }
     } else {
         Settings { users: 32, duration: Duration::from_secs(5), rounds: 3, sessions: 20_000 }
+    };
+    let settings = match cli.seconds {
+        Some(seconds) => Settings { duration: Duration::from_secs_f64(seconds.max(0.1)), ..settings },
+        None => settings,
     };
     let machine = process::describe_machine();
     eprintln!("machine: {machine}");
@@ -344,7 +421,8 @@ async fn main() -> anyhow::Result<()> {
             users: peer_users,
         },
     ];
-    let sso_results = compare(&mut sso, &settings).await?;
+    let feed = cli.runs(Workload::Checktoken);
+    let sso_results = workload(&mut sso, &settings, cli.runs(Workload::Sso), feed).await?;
     eprintln!("sso: {sso_results}");
 
     // 2. Full federated sign-in (Relais), with consent to one data transfer.
@@ -360,7 +438,7 @@ async fn main() -> anyhow::Result<()> {
         )),
         users: users(settings.users)?,
     }];
-    let full_results = compare(&mut full, &settings).await?;
+    let full_results = workload(&mut full, &settings, cli.runs(Workload::Full), feed).await?;
     eprintln!("full: {full_results}");
 
     // 3. Checktoken (Relais) and token introspection (peer), over tokens made above.
@@ -395,44 +473,14 @@ async fn main() -> anyhow::Result<()> {
             users: users(settings.users)?,
         },
     ];
-    let introspection_results = compare(&mut introspection, &settings).await?;
+    let introspection_results = workload(&mut introspection, &settings, feed, false).await?;
     eprintln!("checktoken: {introspection_results}");
     drop(hub);
     drop(peer);
 
     // 4. Memory per live session: a fresh hub, memory backend; then Redis, if given.
-    let (hub, issuer, _idp, _dir) = start_hub(&cli, "").await?;
-    let (sp, _) = discover(&issuer, "bench-sp", SP_SECRET).await?;
-    let flow = |sp: Provider, issuer: &str| -> anyhow::Result<Arc<FederatedFlow>> {
-        Ok(Arc::new(FederatedFlow {
-            provider: sp,
-            hub: Url::parse(issuer)?,
-            idp: "mock".into(),
-            scope: "openid profile".into(),
-            transfer: None,
-            tokens: None,
-            keep_session: false,
-        }))
-    };
-    let pid = hub.pid;
-    let memory =
-        memory_per_session(flow(sp, &issuer)?, settings.sessions, || async move { process::rss_bytes(pid) }).await?;
-    drop(hub);
-    let redis_memory = match &cli.redis {
-        Some(url) => {
-            let storage = format!(
-                "[storage]\nephemeral_url = \"{url}\"\nredis_key_prefix = \"relais-bench-{}:\"\nephemeral_encryption_keys = [\"k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\"]",
-                free_port()?
-            );
-            let (hub, issuer, _idp, _dir) = start_hub(&cli, &storage).await?;
-            let (sp, _) = discover(&issuer, "bench-sp", SP_SECRET).await?;
-            let url = url.clone();
-            let result = memory_per_session(flow(sp, &issuer)?, settings.sessions, || redis_used_memory(&url)).await?;
-            drop(hub);
-            result
-        }
-        None => json!(null),
-    };
+    let (memory, redis_memory) =
+        if cli.runs(Workload::Memory) { memory_workload(&cli, &settings).await? } else { (json!(null), json!(null)) };
 
     let report = json!({
         "machine": machine,
@@ -445,7 +493,13 @@ async fn main() -> anyhow::Result<()> {
         "memory_per_session": { "memory_backend_rss": memory, "redis_used_memory": redis_memory },
     });
     std::fs::create_dir_all(&cli.out)?;
-    let name = if cli.smoke { "smoke" } else { "latest" };
+    let name = if !cli.only.is_empty() {
+        "partial"
+    } else if cli.smoke {
+        "smoke"
+    } else {
+        "latest"
+    };
     std::fs::write(cli.out.join(format!("{name}.json")), serde_json::to_string_pretty(&report)?)?;
     std::fs::write(cli.out.join(format!("{name}.md")), markdown(&report))?;
     println!("{}", markdown(&report));
@@ -478,6 +532,9 @@ fn markdown(report: &Value) -> String {
         ("Checktoken (Relais) / token introspection (peer)", "checktoken"),
     ] {
         let workload = &report[key];
+        if workload.is_null() {
+            continue;
+        }
         text.push_str(&format!(
             "## {title}\n\nFixed rate: {} flows/s.\n\n| system | flows/s at saturation | CPU ms per flow | CPU s per 1000 flows | p50 ms | p99 ms | p99.9 ms (fixed rate) | errors |\n|---|---|---|---|---|---|---|---|\n",
             workload["fixed_rate_per_second"]
@@ -508,6 +565,9 @@ fn markdown(report: &Value) -> String {
         text.push('\n');
     }
     let memory = &report["memory_per_session"];
+    if memory["memory_backend_rss"].is_null() {
+        return text;
+    }
     text.push_str(&format!(
         "## Memory per live session\n\nEach session left by a full sign-in (with its access token, redeemed-code record and \
          the ephemeral entries of the flow):\n\n- memory backend, hub RSS growth: {:.0} bytes per session ({} sessions)\n- Redis `used_memory` growth: {}\n",

@@ -23,3 +23,14 @@ pub use pivot::{PivotError, PivotIdentity};
 pub use providers::{IdentityProvider, IdpPolicy, ServiceProvider};
 pub use scopes::{Claim, Scope, ScopeSet};
 pub use secret::Secret;
+
+/// Lower-case hexadecimal of `bytes` (the digests of `sub`s and traces).
+pub(crate) fn lower_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = String::with_capacity(bytes.len() * 2 + 2);
+    for byte in bytes {
+        hex.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        hex.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    }
+    hex
+}

@@ -51,7 +51,7 @@ impl PairwiseSub {
         mac.update(b"\x1e");
         mac.update(pivot.canonical_form().as_bytes());
         let digest = mac.finalize().into_bytes();
-        let mut hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        let mut hex = crate::lower_hex(&digest);
         hex.push_str("v1");
         Self(hex)
     }

@@ -99,7 +99,7 @@ pub fn chain_hash(previous: &str, seq: u64, event: &TraceEvent) -> String {
         .chain_update(b"\n")
         .chain_update(fields.to_string().as_bytes())
         .finalize();
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::lower_hex(&digest)
 }
 
 /// What a verification of the chain found wrong, by record.

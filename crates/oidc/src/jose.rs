@@ -1,14 +1,23 @@
 //! The hub's JOSE: its signing keys (generated, loaded, published as a JWKS), the ID tokens
 //! it signs, and the JWTs it verifies (its own `id_token_hint`, the clients' `private_key_jwt`
-//! assertions). Built on `jsonwebtoken` with its RustCrypto backend, the same `p256`/`rsa`
-//! stack as `openidconnect` uses, so one set of crypto crates serves both sides. Only
-//! asymmetric algorithms are accepted: `alg: none` cannot be parsed and HMAC is refused before
-//! a key is chosen, so a public key is never used as an HMAC secret.
+//! assertions). Verification is `jsonwebtoken` with its RustCrypto backend, the same
+//! `p256`/`rsa` stack as `openidconnect` uses. Only asymmetric algorithms are accepted:
+//! `alg: none` cannot be parsed and HMAC is refused before a key is chosen, so a public key is
+//! never used as an HMAC secret.
+//!
+//! Signing is `ring`, with each key parsed once when the keys are loaded. Why not
+//! `jsonwebtoken` here too: it parses the PKCS#8 key again on every signature, and with
+//! RustCrypto's `p256` that is two scalar multiplications (the public key, validated, then
+//! derived again) before the signature's own; a profile of the SSO flow showed 52 % of the hub's
+//! CPU in `jsonwebtoken::encode`. `ring` is already in the tree (through rustls), signs P-256
+//! with constant-time assembly, and its RSA signing is not exposed to the `rsa` crate's Marvin
+//! timing advisory (RUSTSEC-2023-0071). The compact serialisation around the signature is
+//! RFC 7515's `BASE64URL(header) '.' BASE64URL(payload) '.' BASE64URL(signature)`.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jsonwebtoken::jwk::{Jwk, JwkSet};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use p256::elliptic_curve::sec1::ToEncodedPoint;
 use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
 use relais_domain::providers::IdTokenAlgorithm;
@@ -111,10 +120,55 @@ fn jwt_algorithm(alg: IdTokenAlgorithm) -> Algorithm {
     }
 }
 
+/// A private key parsed once for `ring`.
+enum Signer {
+    Es256(ring::signature::EcdsaKeyPair),
+    Rs256(ring::signature::RsaKeyPair),
+}
+
+impl Signer {
+    fn load(alg: IdTokenAlgorithm, private_pem: &str) -> Result<Self, JoseError> {
+        let key_error = |e: &dyn std::fmt::Display| JoseError::Key(e.to_string());
+        match alg {
+            IdTokenAlgorithm::ES256 => {
+                let key = p256::SecretKey::from_pkcs8_pem(private_pem).map_err(|e| key_error(&e))?;
+                let public = key.public_key().to_encoded_point(false);
+                ring::signature::EcdsaKeyPair::from_private_key_and_public_key(
+                    &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+                    &key.to_bytes(),
+                    public.as_bytes(),
+                    &ring::rand::SystemRandom::new(),
+                )
+                .map(Signer::Es256)
+                .map_err(|e| key_error(&e))
+            }
+            IdTokenAlgorithm::RS256 => {
+                let der = rsa::RsaPrivateKey::from_pkcs8_pem(private_pem)
+                    .and_then(|key| key.to_pkcs8_der())
+                    .map_err(|e| key_error(&e))?;
+                ring::signature::RsaKeyPair::from_pkcs8(der.as_bytes()).map(Signer::Rs256).map_err(|e| key_error(&e))
+            }
+        }
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, JoseError> {
+        let rng = ring::rand::SystemRandom::new();
+        let failed = |e: ring::error::Unspecified| JoseError::Signing(e.to_string());
+        match self {
+            Signer::Es256(key) => key.sign(&rng, message).map(|signature| signature.as_ref().to_vec()).map_err(failed),
+            Signer::Rs256(key) => {
+                let mut signature = vec![0; key.public().modulus_len()];
+                key.sign(&ring::signature::RSA_PKCS1_SHA256, &rng, message, &mut signature).map_err(failed)?;
+                Ok(signature)
+            }
+        }
+    }
+}
+
 struct SigningKey {
     material: KeyMaterial,
     public: Value,
-    encoding: EncodingKey,
+    signer: Signer,
     decoding: DecodingKey,
 }
 
@@ -132,18 +186,13 @@ impl HubKeys {
             .into_iter()
             .map(|material| {
                 let public = public_jwk(material.alg, &material.private_pem)?;
-                let pem = material.private_pem.as_bytes();
-                let encoding = match material.alg {
-                    IdTokenAlgorithm::ES256 => EncodingKey::from_ec_pem(pem),
-                    IdTokenAlgorithm::RS256 => EncodingKey::from_rsa_pem(pem),
-                }
-                .map_err(|e| JoseError::Key(e.to_string()))?;
+                let signer = Signer::load(material.alg, &material.private_pem)?;
                 let decoding = match material.alg {
                     IdTokenAlgorithm::ES256 => DecodingKey::from_ec_components(text(&public["x"]), text(&public["y"])),
                     IdTokenAlgorithm::RS256 => DecodingKey::from_rsa_components(text(&public["n"]), text(&public["e"])),
                 }
                 .map_err(|e| JoseError::Key(e.to_string()))?;
-                Ok(SigningKey { material, public, encoding, decoding })
+                Ok(SigningKey { material, public, signer, decoding })
             })
             .collect::<Result<Vec<_>, JoseError>>()?;
         Ok(Self { keys })
@@ -192,10 +241,16 @@ impl HubKeys {
             .rev()
             .find(|k| k.material.alg == alg && k.material.not_before <= now)
             .ok_or(JoseError::NoKeyFor(alg))?;
-        let mut header = Header::new(jwt_algorithm(alg));
-        header.kid = Some(key.material.kid.clone());
-        header.typ = Some(typ.to_owned());
-        jsonwebtoken::encode(&header, claims, &key.encoding).map_err(|e| JoseError::Signing(e.to_string()))
+        let header = json!({ "alg": jwt_algorithm(alg), "kid": key.material.kid, "typ": typ });
+        let payload = serde_json::to_vec(claims).map_err(|e| JoseError::Signing(e.to_string()))?;
+        let mut jws = String::with_capacity(64 + payload.len() * 4 / 3 + 400);
+        URL_SAFE_NO_PAD.encode_string(header.to_string(), &mut jws);
+        jws.push('.');
+        URL_SAFE_NO_PAD.encode_string(&payload, &mut jws);
+        let signature = key.signer.sign(jws.as_bytes())?;
+        jws.push('.');
+        URL_SAFE_NO_PAD.encode_string(signature, &mut jws);
+        Ok(jws)
     }
 
     /// Verifies a JWT the hub signed itself (an `id_token_hint`), whatever its expiry (RP-

@@ -1,5 +1,6 @@
 #![allow(clippy::unwrap_used)]
 use super::*;
+use jsonwebtoken::{EncodingKey, Header};
 use std::sync::OnceLock;
 
 /// RSA generation is slow; one key per test binary.

@@ -12,6 +12,12 @@ use relais_domain::Clock;
 use relais_store::{EphemeralKey, KeyStore, TraceStore};
 use tracing_subscriber::EnvFilter;
 
+// mimalloc rather than the system allocator: each request boxes futures of a few kilobytes
+// (axum's middleware), and glibc's allocator spent a quarter of the hub's CPU on them in the
+// checktoken profile (`_int_malloc`, `malloc_consolidate`); see docs/benchmark.md.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "relais", version, about = "Relais: identity federation and data-exchange hub")]
 struct Cli {

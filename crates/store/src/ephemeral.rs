@@ -51,6 +51,9 @@ pub enum Namespace {
     DashboardLogin,
     /// A person's dashboard session, by session id digest.
     DashboardSession,
+    /// The mark that a person changed their preferences, by person key: kept as long as a
+    /// session opened before the change can live.
+    PreferencesChanged,
 }
 
 impl Namespace {
@@ -67,6 +70,7 @@ impl Namespace {
             Self::Consent => "consent",
             Self::DashboardLogin => "dashboard-login",
             Self::DashboardSession => "dashboard",
+            Self::PreferencesChanged => "preferences-changed",
         }
     }
 

@@ -51,6 +51,10 @@ pub struct SqlStore {
     pub(crate) append_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// Trace events waiting for the next group commit.
     pub(crate) trace_queue: std::sync::Arc<std::sync::Mutex<Vec<crate::traces::QueuedTrace>>>,
+    /// The `(seq, hash)` this node last appended, taken by the next append (none after a failure).
+    pub(crate) chain_head: std::sync::Arc<std::sync::Mutex<Option<(u64, String)>>>,
+    /// Whether the database is SQLite (else PostgreSQL).
+    sqlite: bool,
 }
 
 impl SqlStore {
@@ -77,11 +81,32 @@ impl SqlStore {
                     Ok(())
                 })
             })
+            // A SQLite connection is a file handle, never dropped by a server: no ping before
+            // each use (a round trip to its worker thread). PostgreSQL keeps the ping, so that
+            // a connection cut by a server restart is replaced instead of failing a request.
+            .test_before_acquire(!sqlite)
             .acquire_timeout(Duration::from_secs(3))
             .connect(&url)
             .await
             .map_err(unavailable)?;
-        Ok(Self { pool, append_lock: Default::default(), trace_queue: Default::default() })
+        Ok(Self {
+            pool,
+            append_lock: Default::default(),
+            trace_queue: Default::default(),
+            chain_head: Default::default(),
+            sqlite,
+        })
+    }
+
+    /// The `n`th bind parameter of a statement built at run time (from 1, bound in order):
+    /// anonymous `?` on SQLite, which looks a named parameter up in a list (quadratic over a
+    /// multi-row insert), `$n` on PostgreSQL.
+    pub(crate) fn placeholder(&self, n: usize) -> String {
+        if self.sqlite {
+            "?".to_owned()
+        } else {
+            format!("${n}")
+        }
     }
 
     /// Applies the migrations not applied yet.

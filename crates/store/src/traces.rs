@@ -58,6 +58,10 @@ fn record(row: &AnyRow) -> Result<TraceRecord, StoreError> {
 }
 
 const COLUMNS: &str = "seq, at, kind, person, sub, sp, idp, dp, scopes, outcome, hash";
+const COLUMN_COUNT: usize = 11;
+/// Most rows per `INSERT`: 11 parameters each, well under SQLite's 32,766 and PostgreSQL's
+/// 65,535.
+const ROWS_PER_INSERT: usize = 500;
 
 /// How many times an append retries when another node took the same place in the chain.
 const APPEND_ATTEMPTS: usize = 20;
@@ -66,7 +70,7 @@ const APPEND_ATTEMPTS: usize = 20;
 pub(crate) type QueuedTrace = (TraceEvent, tokio::sync::oneshot::Sender<Result<TraceRecord, StoreError>>);
 
 impl SqlStore {
-    /// Appends `events` in order, in one transaction (group commit): a failure appends none.
+    /// Appends `events` in order, in one statement (group commit): a failure appends none.
     async fn append_batch(&self, events: &[TraceEvent]) -> Result<Vec<TraceRecord>, StoreError> {
         let mut last_error = None;
         for _ in 0..APPEND_ATTEMPTS {
@@ -79,74 +83,114 @@ impl SqlStore {
         Err(last_error.map_or_else(|| StoreError::Unavailable("trace append".into()), unavailable))
     }
 
+    /// One multi-row `INSERT`: atomic on its own, so no transaction is needed, and one round
+    /// trip to the database per batch. The end of the chain it links to is the one this node
+    /// last wrote, else the one read; if another node has appended since, the statement collides
+    /// on `seq` (the primary key), inserts nothing, and the retry reads the real end.
     async fn try_append_batch(&self, events: &[TraceEvent]) -> Result<Vec<TraceRecord>, sqlx::Error> {
-        let mut transaction = self.pool().begin().await?;
-        let last = sqlx::query("SELECT seq, hash FROM traces ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&mut *transaction)
-            .await?;
-        let (mut seq, mut previous_hash) = match &last {
-            Some(row) => (row.try_get::<i64, _>("seq")?.max(0) as u64, row.try_get::<String, _>("hash")?),
-            None => (0, GENESIS_HASH.to_owned()),
+        let cached = self.chain_head.lock().ok().and_then(|mut head| head.take());
+        let (mut seq, mut previous_hash) = match cached {
+            Some(head) => head,
+            None => {
+                let last = sqlx::query("SELECT seq, hash FROM traces ORDER BY seq DESC LIMIT 1")
+                    .fetch_optional(self.pool())
+                    .await?;
+                match &last {
+                    Some(row) => (row.try_get::<i64, _>("seq")?.max(0) as u64, row.try_get::<String, _>("hash")?),
+                    None => (0, GENESIS_HASH.to_owned()),
+                }
+            }
         };
         let mut records = Vec::with_capacity(events.len());
         for event in events {
             seq += 1;
             let hash = chain_hash(&previous_hash, seq, event);
-            let scopes = serde_json::to_string(&event.scopes).unwrap_or_else(|_| "[]".into());
-            sqlx::query(&format!(
-                "INSERT INTO traces ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-            ))
-            .bind(seq as i64)
-            .bind(event.at.0 as i64)
-            .bind(event.kind.as_str())
-            .bind(event.person.clone())
-            .bind(event.sub.clone())
-            .bind(event.sp.clone())
-            .bind(event.idp.clone())
-            .bind(event.dp.clone())
-            .bind(scopes)
-            .bind(event.outcome.clone())
-            .bind(hash.clone())
-            .execute(&mut *transaction)
-            .await?;
             previous_hash = hash.clone();
             records.push(TraceRecord { seq, event: event.clone(), hash });
         }
-        transaction.commit().await?;
+        let rows: Vec<String> = (0..records.len())
+            .map(|row| {
+                let first = row * COLUMN_COUNT + 1;
+                let placeholders: Vec<String> = (first..first + COLUMN_COUNT).map(|n| self.placeholder(n)).collect();
+                format!("({})", placeholders.join(", "))
+            })
+            .collect();
+        let statement = format!("INSERT INTO traces ({COLUMNS}) VALUES {}", rows.join(", "));
+        let mut query = sqlx::query(&statement);
+        for record in &records {
+            let event = &record.event;
+            query = query
+                .bind(record.seq as i64)
+                .bind(event.at.0 as i64)
+                .bind(event.kind.as_str())
+                .bind(event.person.clone())
+                .bind(event.sub.clone())
+                .bind(event.sp.clone())
+                .bind(event.idp.clone())
+                .bind(event.dp.clone())
+                .bind(serde_json::to_string(&event.scopes).unwrap_or_else(|_| "[]".into()))
+                .bind(event.outcome.clone())
+                .bind(record.hash.clone());
+        }
+        query.execute(self.pool()).await?;
+        if let (Some(last), Ok(mut head)) = (records.last(), self.chain_head.lock()) {
+            *head = Some((last.seq, last.hash.clone()));
+        }
         Ok(records)
     }
 }
 
 #[async_trait]
 impl TraceStore for SqlStore {
-    /// Group commit: the event joins a queue; whoever holds the writer's turn appends the whole
-    /// queue in one transaction and hands each request its record. Every request still waits
-    /// for its own record to be committed (a flow whose trace fails, fails).
+    /// Group commit: the event joins a queue; whoever holds the writer's turn appends what is
+    /// queued (up to a statement's worth) and hands each request its record. Every request still
+    /// waits for its own record to be committed (a flow whose trace fails, fails).
     async fn append(&self, event: &TraceEvent) -> Result<TraceRecord, StoreError> {
         let (sender, mut receiver) = tokio::sync::oneshot::channel();
         if let Ok(mut queue) = self.trace_queue.lock() {
             queue.push((event.clone(), sender));
         }
         let _writer = self.append_lock.lock().await;
-        if let Ok(result) = receiver.try_recv() {
-            return result;
-        }
-        let batch: Vec<QueuedTrace> =
-            self.trace_queue.lock().map(|mut queue| std::mem::take(&mut *queue)).unwrap_or_default();
-        let events: Vec<TraceEvent> = batch.iter().map(|(event, _)| event.clone()).collect();
-        match self.append_batch(&events).await {
-            Ok(records) => {
-                for ((_, sender), record) in batch.into_iter().zip(records) {
-                    let _ = sender.send(Ok(record));
+        loop {
+            if let Ok(result) = receiver.try_recv() {
+                return result;
+            }
+            // Let the requests already arrived reach the queue first (their tasks run before this
+            // one resumes): on one core, the batch would otherwise hold one or two records.
+            let mut queued = self.trace_queue.lock().map(|queue| queue.len()).unwrap_or(0);
+            for _ in 0..8 {
+                tokio::task::yield_now().await;
+                let now_queued = self.trace_queue.lock().map(|queue| queue.len()).unwrap_or(0);
+                if now_queued == queued {
+                    break;
+                }
+                queued = now_queued;
+            }
+            let batch: Vec<QueuedTrace> = self
+                .trace_queue
+                .lock()
+                .map(|mut queue| {
+                    let count = queue.len().min(ROWS_PER_INSERT);
+                    queue.drain(..count).collect()
+                })
+                .unwrap_or_default();
+            if batch.is_empty() {
+                return Err(StoreError::Unavailable("trace not appended".into()));
+            }
+            let events: Vec<TraceEvent> = batch.iter().map(|(event, _)| event.clone()).collect();
+            match self.append_batch(&events).await {
+                Ok(records) => {
+                    for ((_, sender), record) in batch.into_iter().zip(records) {
+                        let _ = sender.send(Ok(record));
+                    }
+                }
+                Err(error) => {
+                    for (_, sender) in batch {
+                        let _ = sender.send(Err(StoreError::Unavailable(error.to_string())));
+                    }
                 }
             }
-            Err(error) => {
-                for (_, sender) in batch {
-                    let _ = sender.send(Err(StoreError::Unavailable(error.to_string())));
-                }
-            }
         }
-        receiver.try_recv().unwrap_or_else(|_| Err(StoreError::Unavailable("trace not appended".into())))
     }
 
     async fn for_person(&self, person: &str, limit: u32) -> Result<Vec<TraceRecord>, StoreError> {

@@ -160,8 +160,9 @@ fn identity_provider(id: &str, level: EidasLevel) -> IdentityProvider {
     }
 }
 
-/// What every SQL backend must do for the registry and the keys.
-async fn sql_contract(sql: SqlStore) {
+/// What every SQL backend must do for the registry and the keys; `other_node` is a second
+/// connection to the same database, as another node of the hub holds.
+async fn sql_contract(sql: SqlStore, other_node: SqlStore) {
     sql.migrate().await.unwrap();
     sql.migrate().await.unwrap();
     sql.ping().await.unwrap();
@@ -236,12 +237,38 @@ async fn sql_contract(sql: SqlStore) {
     assert_eq!(all.len(), 50);
     assert!(verify_chain(&all).is_empty());
     assert_eq!(sql.for_person("person-1", 100).await.unwrap().len(), 17);
+
+    // Two nodes appending in turn: each one's idea of the chain's end is stale every time, and
+    // the chain stays one, each record in its own place.
+    let event = |i: u64| TraceEvent {
+        at: UnixTime(100 + i),
+        kind: TraceKind::SignIn,
+        person: None,
+        sub: None,
+        sp: Some("mairie".into()),
+        idp: None,
+        dp: None,
+        scopes: Vec::new(),
+        outcome: format!("node-{}", i % 2),
+    };
+    let mut seqs = Vec::new();
+    for i in 0..6 {
+        let node = if i % 2 == 0 { &other_node } else { &sql };
+        seqs.push(node.append(&event(i)).await.unwrap().seq);
+    }
+    assert_eq!(seqs, (51..=56).collect::<Vec<u64>>());
+    let all = other_node.all().await.unwrap();
+    assert_eq!(all.len(), 56);
+    assert!(verify_chain(&all).is_empty(), "{:?}", verify_chain(&all));
 }
 
 #[tokio::test]
 async fn sqlite_registry() {
     let path = std::env::temp_dir().join(format!("{}.db", unique("relais-contract-")));
-    sql_contract(SqlStore::connect(&format!("sqlite://{}", path.display())).await.unwrap()).await;
+    let url = format!("sqlite://{}", path.display());
+    let sql = SqlStore::connect(&url).await.unwrap();
+    sql.migrate().await.unwrap();
+    sql_contract(sql, SqlStore::connect(&url).await.unwrap()).await;
     std::fs::remove_file(path).unwrap();
 }
 
@@ -253,7 +280,7 @@ async fn postgres_registry() {
     let admin = SqlStore::connect(&base).await.unwrap();
     sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(admin.pool()).await.unwrap();
     let separator = if base.contains('?') { '&' } else { '?' };
-    sql_contract(SqlStore::connect(&format!("{base}{separator}options=-c%20search_path%3D{schema}")).await.unwrap())
-        .await;
+    let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
+    sql_contract(SqlStore::connect(&url).await.unwrap(), SqlStore::connect(&url).await.unwrap()).await;
     sqlx::query(&format!("DROP SCHEMA {schema} CASCADE")).execute(admin.pool()).await.unwrap();
 }

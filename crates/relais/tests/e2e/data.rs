@@ -232,6 +232,12 @@ async fn each_person_sees_only_their_own_history_and_can_block_an_identity_provi
     let page = dashboard(&platform, &Browser::new(), "impots", 1).await;
     assert!(page.contains("Caisse B") && !page.contains("Mairie A"), "{page}");
 
+    // Angela also has a live session through ameli, in another browser.
+    let via_ameli = Browser::new();
+    sign_in(&platform, &via_ameli, &sp_a, &["openid"], "ameli", 0).await;
+    let before = via_ameli.get(&sp_a.request(&["openid"], None, &[]).url).await;
+    assert_eq!(before.status(), 303, "single sign-on through ameli before the block");
+
     // Angela blocks ameli for her account.
     let browser = Browser::new();
     let page = dashboard(&platform, &browser, "impots", 0).await;
@@ -257,6 +263,16 @@ async fn each_person_sees_only_their_own_history_and_can_block_an_identity_provi
         "{}",
         &outcome[..80.min(outcome.len())]
     );
+    // …her live session through ameli (from before the block) no longer signs her in…
+    let request = sp_a.request(&["openid"], None, &[]);
+    let response = via_ameli.get(&request.url).await;
+    assert_eq!(
+        response.status(),
+        200,
+        "the choice page, not single sign-on through a blocked IdP: {:?}",
+        response.headers().get("location")
+    );
+    assert_eq!(offered_idps(&response.text().await.unwrap()), ["impots", "numerique"]);
     // …and in Angela's own browser ameli is no longer offered.
     let request = sp_a.request(&["openid"], None, &[("prompt", "login")]);
     let html = angela.get(&request.url).await.text().await.unwrap();

@@ -204,16 +204,17 @@ pub async fn authorize(
     }
     tracing::info!(target: "relais::trace", step = "authorization_asked", sp = %sp.id, level = %request.required_level, outcome = "ok", "authorization asked");
 
-    let session = load_session(state, browser).await?;
-    let idps = offered_idps(state, session.as_ref()).await?;
-    if let Some(mut session) = session {
-        if session_serves(state, &session, &request, &sp, &idps) {
+    let mut session = load_session(state, browser).await?;
+    if let Some(live) = session.as_mut() {
+        let registered = state.registry.identity_providers().await?;
+        if session_serves(state, live, &request, &sp, &registered) && session_idp_unblocked(state, live).await? {
             let session_id = browser.session_id.clone().unwrap_or_default();
-            let next = consent::complete_sign_in(state, &request, &sp, &mut session, &session_id).await?;
-            save_session(state, &session_id, &session).await?;
+            let next = consent::complete_sign_in(state, &request, &sp, live, &session_id).await?;
+            save_session(state, &session_id, live).await?;
             return Ok(next.into());
         }
     }
+    let idps = offered_idps(state, session.as_ref()).await?;
     if request.prompt == Prompt::None {
         let error = OAuthError::new(ErrorCode::LoginRequired, "no session allows signing in without interaction");
         return Ok(Next::Redirect(error_redirect(state, &request.redirect_uri, Some(&request.state), &error)?).into());
@@ -266,6 +267,18 @@ async fn offered_idps(
     let person = PersonKey::derive(&state.settings.pairwise_secret, &session.pivot);
     let blocked = state.preferences.blocked_idps(person.as_str()).await?;
     Ok(idps.into_iter().filter(|idp| !blocked.contains(&idp.id)).collect())
+}
+
+/// Whether the person still allows the IdP of their session. The session was opened only after
+/// their blocked IdPs were read (the callback refuses a blocked one), so they are read again only
+/// if the person changed them since: the dashboard leaves a mark that outlives every session
+/// opened before the change. Single sign-on thus reads no database.
+async fn session_idp_unblocked(state: &AppState, session: &AuthenticatedSession) -> Result<bool, AppError> {
+    let person = PersonKey::derive(&state.settings.pairwise_secret, &session.pivot);
+    if state.records.get::<bool>(Namespace::PreferencesChanged, person.as_str()).await?.is_none() {
+        return Ok(true);
+    }
+    Ok(!state.preferences.blocked_idps(person.as_str()).await?.contains(&session.idp))
 }
 
 async fn save_session(state: &AppState, session_id: &str, session: &AuthenticatedSession) -> Result<(), AppError> {
