@@ -3,6 +3,7 @@
 //! (`bench/run` does the pinning), alternately, after a warm-up, each figure the median of
 //! several rounds. Writes a Markdown and a JSON report.
 
+mod floor;
 mod flows;
 mod load;
 mod process;
@@ -482,8 +483,12 @@ async fn main() -> anyhow::Result<()> {
     let (memory, redis_memory) =
         if cli.runs(Workload::Memory) { memory_workload(&cli, &settings).await? } else { (json!(null), json!(null)) };
 
+    let floor = floor::measure(&std::env::temp_dir()).await?;
+    eprintln!("floor: {floor}");
+
     let report = json!({
         "machine": machine,
+        "floor": floor,
         "mode": if cli.smoke { "smoke" } else { "full" },
         "settings": { "virtual_users": settings.users, "seconds_per_round": settings.duration.as_secs_f64(), "rounds": settings.rounds, "sessions": settings.sessions },
         "load_generator_ceiling": baseline,
@@ -564,6 +569,26 @@ fn markdown(report: &Value) -> String {
         }
         text.push('\n');
     }
+    let floor = &report["floor"];
+    text.push_str(&format!(
+        "## The floor: each unavoidable step alone\n\nMeasured in the load generator's process (core 1, one thread, \
+         median of 5 rounds), except the first line (the hub's CPU during the load generator's ceiling run).\n\n\
+         | step | µs |\n|---|---|\n\
+         | hub CPU per trivial HTTP request (`GET /healthz`, keep-alive) | {:.1} |\n\
+         | ES256 signature, `ring`, key parsed once (the hub) | {:.1} |\n\
+         | ES256 signature, `jsonwebtoken` + RustCrypto, key parsed per token (the hub before) | {:.1} |\n\
+         | ES256 verification, `ring` (the hub, IdP ID tokens) | {:.1} |\n\
+         | ES256 verification, RustCrypto `p256` (`openidconnect`'s default) | {:.1} |\n\
+         | trace append on SQLite, alone (one commit) | {:.1} |\n\
+         | trace append on SQLite, in a group commit of 32 (per record) | {:.1} |\n\n",
+        number(&report["load_generator_ceiling"]["cpu_ms_per_flow"]) * 1000.0,
+        number(&floor["es256_sign_ring_us"]),
+        number(&floor["es256_sign_jsonwebtoken_rustcrypto_us"]),
+        number(&floor["es256_verify_ring_us"]),
+        number(&floor["es256_verify_rustcrypto_us"]),
+        number(&floor["trace_append_alone_us"]),
+        number(&floor["trace_append_in_group_of_32_us"]),
+    ));
     let memory = &report["memory_per_session"];
     if memory["memory_backend_rss"].is_null() {
         return text;

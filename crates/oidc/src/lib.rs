@@ -10,5 +10,6 @@ pub mod pkce;
 pub mod random;
 pub mod token;
 pub mod upstream;
+pub mod upstream_keys;
 
 pub use error::{ErrorCode, OAuthError};

@@ -7,11 +7,17 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreGenderClaim, CoreJwsSigningAlgorithm};
+use openidconnect::core::{
+    CoreAuthDisplay, CoreAuthPrompt, CoreAuthenticationFlow, CoreClaimName, CoreClaimType, CoreClientAuthMethod,
+    CoreErrorResponseType, CoreGenderClaim, CoreGrantType, CoreJweContentEncryptionAlgorithm,
+    CoreJweKeyManagementAlgorithm, CoreJwsSigningAlgorithm, CoreResponseMode, CoreResponseType, CoreRevocableToken,
+    CoreRevocationErrorResponse, CoreSubjectIdentifierType, CoreTokenIntrospectionResponse, CoreTokenResponse,
+};
 use openidconnect::{
     AccessToken, AdditionalClaims, AuthType, AuthenticationContextClass, AuthorizationCode, ClientId, ClientSecret,
-    CsrfToken, IssuerUrl, LogoutRequest, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier,
-    PostLogoutRedirectUrl, ProviderMetadataWithLogout, RedirectUrl, Scope, TokenResponse, UserInfoClaims,
+    CsrfToken, EmptyAdditionalClaims, EmptyAdditionalProviderMetadata, IssuerUrl, LogoutProviderMetadata,
+    LogoutRequest, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl, RedirectUrl,
+    Scope, StandardErrorResponse, TokenResponse, UserInfoClaims,
 };
 use relais_domain::flow::UpstreamLogin;
 use relais_domain::providers::UpstreamClientAuth;
@@ -20,6 +26,7 @@ use serde_json::{Map, Value};
 use url::Url;
 
 use crate::random::random_token;
+use crate::upstream_keys::ProviderKey;
 
 /// How long discovery metadata (and the IdP's keys) are reused before being fetched again.
 const METADATA_LIFETIME: Duration = Duration::from_secs(600);
@@ -107,7 +114,21 @@ pub struct UpstreamClient {
     http: reqwest::Client,
     issuer: String,
     post_logout_redirect_uri: String,
-    metadata: RwLock<HashMap<IdpId, (Arc<ProviderMetadataWithLogout>, Instant)>>,
+    discovered: RwLock<HashMap<IdpId, Arc<Discovered>>>,
+}
+
+/// An IdP as discovered, and the client made once for it (not for every request: the metadata
+/// holds the IdP's keys and lists, and building a client copies them).
+struct Discovered {
+    metadata: ProviderMetadataWithLogout,
+    client: CoreClientFromMetadata,
+    /// The registration the client was made with: a changed one makes a new client.
+    registration: (String, String, UpstreamClientAuth),
+    fetched: Instant,
+}
+
+fn registration_of(idp: &IdentityProvider) -> (String, String, UpstreamClientAuth) {
+    (idp.client_id.clone(), idp.client_secret.expose().to_owned(), idp.token_auth)
 }
 
 impl UpstreamClient {
@@ -125,20 +146,19 @@ impl UpstreamClient {
             http,
             issuer: issuer.trim_end_matches('/').to_owned(),
             post_logout_redirect_uri: post_logout_redirect_uri.to_owned(),
-            metadata: RwLock::new(HashMap::new()),
+            discovered: RwLock::new(HashMap::new()),
         })
     }
 
-    async fn metadata(
-        &self,
-        idp: &IdentityProvider,
-        refresh: bool,
-    ) -> Result<Arc<ProviderMetadataWithLogout>, UpstreamError> {
+    /// The IdP's metadata and client, discovered again after `METADATA_LIFETIME`, when
+    /// `refresh` asks (a key rotation at the IdP) or when its registration changed.
+    async fn discovered(&self, idp: &IdentityProvider, refresh: bool) -> Result<Arc<Discovered>, UpstreamError> {
+        let registration = registration_of(idp);
         if !refresh {
-            if let Ok(cache) = self.metadata.read() {
-                if let Some((metadata, fetched)) = cache.get(&idp.id) {
-                    if fetched.elapsed() < METADATA_LIFETIME {
-                        return Ok(metadata.clone());
+            if let Ok(cache) = self.discovered.read() {
+                if let Some(discovered) = cache.get(&idp.id) {
+                    if discovered.fetched.elapsed() < METADATA_LIFETIME && discovered.registration == registration {
+                        return Ok(discovered.clone());
                     }
                 }
             }
@@ -148,11 +168,12 @@ impl UpstreamClient {
         let metadata = ProviderMetadataWithLogout::discover_async(issuer, &self.http)
             .await
             .map_err(|e| UpstreamError::Unavailable(error_chain(&e)))?;
-        let metadata = Arc::new(metadata);
-        if let Ok(mut cache) = self.metadata.write() {
-            cache.insert(idp.id.clone(), (metadata.clone(), Instant::now()));
+        let client = self.client(idp, &metadata)?;
+        let discovered = Arc::new(Discovered { metadata, client, registration, fetched: Instant::now() });
+        if let Ok(mut cache) = self.discovered.write() {
+            cache.insert(idp.id.clone(), discovered.clone());
         }
-        Ok(metadata)
+        Ok(discovered)
     }
 
     /// The hub's redirect URI at `idp`.
@@ -167,7 +188,7 @@ impl UpstreamClient {
     ) -> Result<CoreClientFromMetadata, UpstreamError> {
         let redirect_uri =
             RedirectUrl::new(self.redirect_uri(&idp.id)).map_err(|e| UpstreamError::Unavailable(e.to_string()))?;
-        Ok(CoreClient::from_provider_metadata(
+        Ok(CoreClientFromMetadata::from_provider_metadata(
             metadata.clone(),
             ClientId::new(idp.client_id.clone()),
             Some(ClientSecret::new(idp.client_secret.expose().to_owned())),
@@ -185,8 +206,7 @@ impl UpstreamClient {
     /// could single out an SP with an unusual minimum): eligibility already ensures the IdP's
     /// level reaches it, and the callback checks the level reached.
     pub async fn authorization_url(&self, idp: &IdentityProvider) -> Result<UpstreamAuthorization, UpstreamError> {
-        let metadata = self.metadata(idp, false).await?;
-        let client = self.client(idp, &metadata)?;
+        let client = &self.discovered(idp, false).await?.client;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let (state, nonce) = (random_token(), random_token());
         let (state_for_url, nonce_for_url) = (state.clone(), nonce.clone());
@@ -215,8 +235,8 @@ impl UpstreamClient {
         code: &str,
         login: &UpstreamLogin,
     ) -> Result<UpstreamIdentity, UpstreamError> {
-        let metadata = self.metadata(idp, false).await?;
-        let client = self.client(idp, &metadata)?;
+        let discovered = self.discovered(idp, false).await?;
+        let client = &discovered.client;
         let token_response = client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
             .map_err(|e| UpstreamError::Unavailable(e.to_string()))?
@@ -235,9 +255,8 @@ impl UpstreamClient {
         let claims = match verified {
             Ok(claims) => claims,
             Err(first) => {
-                let fresh = self.metadata(idp, true).await?;
-                let client = self.client(idp, &fresh)?;
-                let verifier = client.id_token_verifier().set_allowed_algs(ACCEPTED_ALGORITHMS);
+                let fresh = self.discovered(idp, true).await?;
+                let verifier = fresh.client.id_token_verifier().set_allowed_algs(ACCEPTED_ALGORITHMS);
                 id_token
                     .claims(&verifier, &nonce)
                     .cloned()
@@ -276,8 +295,8 @@ impl UpstreamClient {
         id_token: &str,
         state: &str,
     ) -> Result<Option<Url>, UpstreamError> {
-        let metadata = self.metadata(idp, false).await?;
-        let Some(endpoint) = metadata.additional_metadata().end_session_endpoint.clone() else {
+        let discovered = self.discovered(idp, false).await?;
+        let Some(endpoint) = discovered.metadata.additional_metadata().end_session_endpoint.clone() else {
             return Ok(None);
         };
         let post_logout = PostLogoutRedirectUrl::new(self.post_logout_redirect_uri.clone())
@@ -294,7 +313,37 @@ impl UpstreamClient {
     }
 }
 
-type CoreClientFromMetadata = CoreClient<
+/// `openidconnect`'s core provider metadata (with RP-initiated logout), its keys checked by
+/// [`ProviderKey`].
+type ProviderMetadataWithLogout = openidconnect::ProviderMetadata<
+    LogoutProviderMetadata<EmptyAdditionalProviderMetadata>,
+    CoreAuthDisplay,
+    CoreClientAuthMethod,
+    CoreClaimName,
+    CoreClaimType,
+    CoreGrantType,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJweKeyManagementAlgorithm,
+    ProviderKey,
+    CoreResponseMode,
+    CoreResponseType,
+    CoreSubjectIdentifierType,
+>;
+
+/// `openidconnect`'s core client made from discovered metadata, its keys checked by
+/// [`ProviderKey`].
+type CoreClientFromMetadata = openidconnect::Client<
+    EmptyAdditionalClaims,
+    CoreAuthDisplay,
+    CoreGenderClaim,
+    CoreJweContentEncryptionAlgorithm,
+    ProviderKey,
+    CoreAuthPrompt,
+    StandardErrorResponse<CoreErrorResponseType>,
+    CoreTokenResponse,
+    CoreTokenIntrospectionResponse,
+    CoreRevocableToken,
+    CoreRevocationErrorResponse,
     openidconnect::EndpointSet,
     openidconnect::EndpointNotSet,
     openidconnect::EndpointNotSet,

@@ -1,11 +1,15 @@
 //! The provider's ES256 key pair, its JWKS, and the signing of (possibly faulty) ID tokens.
+//! Signing is `ring`'s, on keys parsed once: `jsonwebtoken` parses the key again for every
+//! token, which made this mock, not the hub, the slow side of the benchmark's federated flow.
 
 use super::Fault;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation};
 use p256::elliptic_curve::sec1::ToEncodedPoint as _;
-use p256::pkcs8::{EncodePrivateKey as _, LineEnding};
+use p256::pkcs8::EncodePrivateKey as _;
+use ring::rand::SystemRandom;
+use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use serde_json::{json, Map, Value};
 
 /// Why the keys could not be made.
@@ -22,8 +26,8 @@ pub(crate) enum KeyError {
 /// The published key and an unpublished one (for [`Fault::BadSignature`]).
 pub(crate) struct SigningKeys {
     kid: String,
-    signing: EncodingKey,
-    rogue: EncodingKey,
+    signing: EcdsaKeyPair,
+    rogue: EcdsaKeyPair,
     verifying: DecodingKey,
     jwk: Value,
 }
@@ -57,8 +61,8 @@ impl SigningKeys {
                 let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims)?);
                 Ok([header, payload, String::new()].join("."))
             }
-            Fault::BadSignature => Ok(jsonwebtoken::encode(&header, claims, &self.rogue)?),
-            _ => Ok(jsonwebtoken::encode(&header, claims, &self.signing)?),
+            Fault::BadSignature => sign(&header, claims, &self.rogue),
+            _ => sign(&header, claims, &self.signing),
         }
     }
 
@@ -74,11 +78,23 @@ impl SigningKeys {
     }
 }
 
+/// A compact JWS (RFC 7515) of `claims` under `header`.
+fn sign(header: &Header, claims: &Map<String, Value>, key: &EcdsaKeyPair) -> Result<String, KeyError> {
+    let mut jws = URL_SAFE_NO_PAD.encode(serde_json::to_vec(header)?);
+    jws.push('.');
+    jws.push_str(&URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims)?));
+    let signature = key.sign(&SystemRandom::new(), jws.as_bytes()).map_err(|e| KeyError::Pkcs8(e.to_string()))?;
+    jws.push('.');
+    jws.push_str(&URL_SAFE_NO_PAD.encode(signature.as_ref()));
+    Ok(jws)
+}
+
 /// A new P-256 key: the signing key and the public coordinates (base64url).
-fn new_key() -> Result<(EncodingKey, String, String), KeyError> {
+fn new_key() -> Result<(EcdsaKeyPair, String, String), KeyError> {
     let secret = p256::SecretKey::random(&mut rand::rngs::OsRng);
-    let pem = secret.to_pkcs8_pem(LineEnding::LF).map_err(|e| KeyError::Pkcs8(e.to_string()))?;
-    let encoding = EncodingKey::from_ec_pem(pem.as_bytes())?;
+    let der = secret.to_pkcs8_der().map_err(|e| KeyError::Pkcs8(e.to_string()))?;
+    let encoding = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der.as_bytes(), &SystemRandom::new())
+        .map_err(|e| KeyError::Pkcs8(e.to_string()))?;
     let point = secret.public_key().to_encoded_point(false);
     let (Some(x), Some(y)) = (point.x(), point.y()) else {
         return Err(KeyError::Pkcs8("public key is the identity".to_owned()));

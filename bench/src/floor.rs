@@ -1,0 +1,146 @@
+//! The floor: what the unavoidable steps of a flow cost on this machine, measured one at a time
+//! in this process (one thread, median of rounds), so that each workload's CPU per flow can be
+//! read against the sum of its parts. The hub's own CPU per trivial HTTP request comes from the
+//! load generator's ceiling run.
+
+use std::time::Instant;
+
+use relais_domain::providers::IdTokenAlgorithm;
+use relais_domain::trace::{TraceEvent, TraceKind};
+use relais_domain::UnixTime;
+use relais_oidc::jose::{HubKeys, KeyMaterial};
+use relais_store::{SqlStore, TraceStore};
+use serde_json::{json, Value};
+
+/// Microseconds per call of `operation`: the median of 5 rounds of `calls` calls.
+fn micros_per_call(calls: u32, mut operation: impl FnMut()) -> f64 {
+    let mut rounds: Vec<f64> = (0..5)
+        .map(|_| {
+            let start = Instant::now();
+            for _ in 0..calls {
+                operation();
+            }
+            start.elapsed().as_secs_f64() * 1e6 / f64::from(calls)
+        })
+        .collect();
+    rounds.sort_by(f64::total_cmp);
+    rounds[2]
+}
+
+fn id_token_claims() -> Value {
+    json!({
+        "iss": "https://relais.example", "sub": "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdefv1",
+        "aud": "bench-sp", "exp": 1_900_000_000u64, "iat": 1_800_000_000u64, "auth_time": 1_800_000_000u64,
+        "nonce": "n-0S6_WzA2Mj", "acr": "eidas2", "at_hash": "77QmUPtjPfzWtF2AnpK9RQ",
+        "given_name": "Angela Claire Louise", "family_name": "DUBOIS", "birthdate": "1962-08-24",
+    })
+}
+
+/// One ES256 signature as the hub makes it (`ring`, key parsed once) and as `jsonwebtoken`
+/// with RustCrypto makes it (the key parsed for every token: the hub's way before), and one
+/// ES256 verification with `ring` and with RustCrypto's `p256` (what `openidconnect` uses).
+fn crypto() -> anyhow::Result<Value> {
+    use p256::ecdsa::signature::Verifier;
+    use p256::pkcs8::EncodePrivateKey;
+
+    let material = KeyMaterial::generate(IdTokenAlgorithm::ES256)?;
+    let keys = HubKeys::from_material(vec![material.clone()])?;
+    let claims = id_token_claims();
+    let ring_sign = micros_per_call(500, || {
+        let _ = keys.sign(IdTokenAlgorithm::ES256, &claims, 0);
+    });
+    let encoding = jsonwebtoken::EncodingKey::from_ec_pem(material.private_pem.as_bytes())?;
+    let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+    let rust_crypto_sign = micros_per_call(50, || {
+        let _ = jsonwebtoken::encode(&header, &claims, &encoding);
+    });
+
+    let secret = p256::SecretKey::random(&mut rand::rngs::OsRng);
+    let pkcs8 = secret.to_pkcs8_der()?;
+    let pair = ring::signature::EcdsaKeyPair::from_pkcs8(
+        &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+        pkcs8.as_bytes(),
+        &ring::rand::SystemRandom::new(),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let message = b"eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJiZW5jaCJ9";
+    let signature = pair.sign(&ring::rand::SystemRandom::new(), message).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let point = secret.public_key().to_sec1_bytes();
+    let ring_key = ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_FIXED, point.to_vec());
+    let ring_verify = micros_per_call(500, || {
+        let _ = ring_key.verify(message, signature.as_ref());
+    });
+    let verifying = p256::ecdsa::VerifyingKey::from_sec1_bytes(&point)?;
+    let parsed = p256::ecdsa::Signature::from_slice(signature.as_ref())?;
+    let rust_crypto_verify = micros_per_call(50, || {
+        let _ = verifying.verify(message, &parsed);
+    });
+    Ok(json!({
+        "es256_sign_ring_us": ring_sign,
+        "es256_sign_jsonwebtoken_rustcrypto_us": rust_crypto_sign,
+        "es256_verify_ring_us": ring_verify,
+        "es256_verify_rustcrypto_us": rust_crypto_verify,
+    }))
+}
+
+fn trace_event(i: u64) -> TraceEvent {
+    TraceEvent {
+        at: UnixTime(1_800_000_000 + i),
+        kind: TraceKind::SignIn,
+        person: Some("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdefv1".into()),
+        sub: Some("fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210v1".into()),
+        sp: Some("bench-sp".into()),
+        idp: Some("mock".into()),
+        dp: None,
+        scopes: vec!["openid".into(), "profile".into()],
+        outcome: "eidas2".into(),
+    }
+}
+
+/// Trace appends on SQLite as the hub makes them: one at a time (a commit each) and 32 at once
+/// (one group commit), wall time per record.
+async fn traces(dir: &std::path::Path) -> anyhow::Result<Value> {
+    let path = dir.join("floor-traces.db");
+    let _ = std::fs::remove_file(&path);
+    let store = SqlStore::connect(&format!("sqlite://{}", path.display())).await?;
+    store.migrate().await?;
+    let mut next = 0u64;
+    for _ in 0..200 {
+        next += 1;
+        store.append(&trace_event(next)).await?;
+    }
+    let rounds = 1000u32;
+    let start = Instant::now();
+    for _ in 0..rounds {
+        next += 1;
+        store.append(&trace_event(next)).await?;
+    }
+    let single = start.elapsed().as_secs_f64() * 1e6 / f64::from(rounds);
+    let batches = 100u32;
+    let start = Instant::now();
+    for _ in 0..batches {
+        let appends: Vec<_> = (0..32)
+            .map(|_| {
+                next += 1;
+                let (store, event) = (store.clone(), trace_event(next));
+                tokio::spawn(async move { store.append(&event).await })
+            })
+            .collect();
+        for append in appends {
+            append.await??;
+        }
+    }
+    let grouped = start.elapsed().as_secs_f64() * 1e6 / f64::from(batches * 32);
+    drop(store);
+    let _ = std::fs::remove_file(&path);
+    Ok(json!({ "trace_append_alone_us": single, "trace_append_in_group_of_32_us": grouped }))
+}
+
+/// Every floor figure.
+pub async fn measure(dir: &std::path::Path) -> anyhow::Result<Value> {
+    let mut figures = crypto()?;
+    if let (Some(figures), Value::Object(traces)) = (figures.as_object_mut(), traces(dir).await?) {
+        figures.extend(traces);
+    }
+    Ok(figures)
+}
