@@ -54,7 +54,9 @@ pub struct SqlStore {
     /// The `(seq, hash)` this node last appended, taken by the next append (none after a failure).
     pub(crate) chain_head: std::sync::Arc<std::sync::Mutex<Option<(u64, String)>>>,
     /// Whether the database is SQLite (else PostgreSQL).
-    sqlite: bool,
+    pub(crate) sqlite: bool,
+    /// Trace records appended since the last WAL checkpoint was started (SQLite).
+    pub(crate) since_checkpoint: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl SqlStore {
@@ -68,13 +70,15 @@ impl SqlStore {
             .max_connections(if sqlite { 4 } else { 16 })
             // SQLite: write-ahead log, synced at checkpoints rather than at every commit (durable
             // against a crash of the hub, not of the machine: the usual choice for WAL), so that
-            // a trace per sign-in does not cost an fsync.
+            // a trace per sign-in does not cost an fsync. Checkpoints are the trace appender's
+            // (see `traces.rs`), off the committing connection; the automatic one, which would
+            // stall a commit for its fsync, is only a safety net far behind.
             .after_connect(move |connection, _| {
                 Box::pin(async move {
                     if sqlite {
                         sqlx::Executor::execute(
                             &mut *connection,
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 10000;",
                         )
                         .await?;
                     }
@@ -95,6 +99,7 @@ impl SqlStore {
             trace_queue: Default::default(),
             chain_head: Default::default(),
             sqlite,
+            since_checkpoint: Default::default(),
         })
     }
 

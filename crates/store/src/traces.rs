@@ -63,6 +63,9 @@ const COLUMN_COUNT: usize = 11;
 /// 65,535.
 const ROWS_PER_INSERT: usize = 500;
 
+/// Trace records between two checkpoints of SQLite's write-ahead log (about 2 MB of log).
+const CHECKPOINT_EVERY: usize = 1000;
+
 /// How many times an append retries when another node took the same place in the chain.
 const APPEND_ATTEMPTS: usize = 20;
 
@@ -136,7 +139,26 @@ impl SqlStore {
         if let (Some(last), Ok(mut head)) = (records.last(), self.chain_head.lock()) {
             *head = Some((last.seq, last.hash.clone()));
         }
+        self.checkpoint_now_and_then(records.len());
         Ok(records)
+    }
+
+    /// On SQLite, every `CHECKPOINT_EVERY` records, a passive checkpoint of the write-ahead log
+    /// on a connection of its own: it copies the log into the database and syncs it while the
+    /// next appends go on, instead of stalling one of them (SQLite's automatic checkpoint runs
+    /// inside the commit that crosses its threshold).
+    fn checkpoint_now_and_then(&self, appended: usize) {
+        use std::sync::atomic::Ordering;
+        if !self.sqlite || self.since_checkpoint.fetch_add(appended, Ordering::Relaxed) + appended < CHECKPOINT_EVERY {
+            return;
+        }
+        self.since_checkpoint.store(0, Ordering::Relaxed);
+        let pool = self.pool().clone();
+        tokio::spawn(async move {
+            if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+                tracing::warn!(%error, "trace log checkpoint failed (SQLite retries at its own threshold)");
+            }
+        });
     }
 }
 

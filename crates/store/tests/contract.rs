@@ -284,3 +284,42 @@ async fn postgres_registry() {
     sql_contract(SqlStore::connect(&url).await.unwrap(), SqlStore::connect(&url).await.unwrap()).await;
     sqlx::query(&format!("DROP SCHEMA {schema} CASCADE")).execute(admin.pool()).await.unwrap();
 }
+
+/// Past a thousand records, SQLite's write-ahead log is checkpointed on a connection of its own
+/// while appends go on: the chain stays whole, and the log is copied into the database.
+#[tokio::test]
+async fn sqlite_traces_are_checkpointed_while_appends_go_on() {
+    let path = std::env::temp_dir().join(format!("{}.db", unique("relais-checkpoint-")));
+    let sql = SqlStore::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+    sql.migrate().await.unwrap();
+    let appends: Vec<_> = (0..1200u64)
+        .map(|i| {
+            let sql = sql.clone();
+            tokio::spawn(async move {
+                let event = TraceEvent {
+                    at: UnixTime(i),
+                    kind: TraceKind::Checktoken,
+                    person: None,
+                    sub: None,
+                    sp: None,
+                    idp: None,
+                    dp: Some("caf".into()),
+                    scopes: Vec::new(),
+                    outcome: "inactive".into(),
+                };
+                sql.append(&event).await.unwrap().seq
+            })
+        })
+        .collect();
+    for append in appends {
+        append.await.unwrap();
+    }
+    let all = sql.all().await.unwrap();
+    assert_eq!(all.len(), 1200);
+    assert!(verify_chain(&all).is_empty());
+    // A checkpoint of everything, as the hub's own would do: every frame of the log copied.
+    let row = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(sql.pool()).await.unwrap();
+    let (log, copied): (i64, i64) = (sqlx::Row::get(&row, 1), sqlx::Row::get(&row, 2));
+    assert_eq!(log, copied, "the whole log reaches the database");
+    std::fs::remove_file(path).unwrap();
+}
