@@ -356,7 +356,7 @@ async fn main() -> anyhow::Result<()> {
     let settings = if cli.smoke {
         Settings { users: 4, duration: Duration::from_millis(800), rounds: 1, sessions: 160 }
     } else {
-        Settings { users: 32, duration: Duration::from_secs(5), rounds: 3, sessions: 20_000 }
+        Settings { users: 32, duration: Duration::from_secs(4), rounds: 3, sessions: 20_000 }
     };
     let settings = match cli.seconds {
         Some(seconds) => Settings { duration: Duration::from_secs_f64(seconds.max(0.1)), ..settings },
