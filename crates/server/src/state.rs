@@ -32,9 +32,21 @@ pub struct HubParts {
     pub clock: Arc<dyn Clock>,
 }
 
-/// Cheap to clone: every field is shared.
+/// Cheap to clone: one shared pointer (axum clones the state for every extractor of every
+/// request, and a clone of each field was a dozen atomic operations).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Hub>);
+
+impl std::ops::Deref for AppState {
+    type Target = Hub;
+
+    fn deref(&self) -> &Hub {
+        &self.0
+    }
+}
+
+/// What the handlers share.
+pub struct Hub {
     pub(crate) settings: Arc<HubSettings>,
     pub(crate) endpoints: Arc<Endpoints>,
     pub(crate) registry: Arc<dyn Registry>,
@@ -54,7 +66,7 @@ impl AppState {
         let endpoints = Endpoints::new(&parts.settings.issuer);
         let upstream = UpstreamClient::new(&endpoints.issuer, &endpoints.idp_logout_callback)?;
         let pages = Pages::new(parts.settings.brand.clone());
-        Ok(Self {
+        Ok(Self(Arc::new(Hub {
             settings: Arc::new(parts.settings),
             endpoints: Arc::new(endpoints),
             registry: parts.registry,
@@ -66,9 +78,11 @@ impl AppState {
             upstream: Arc::new(upstream),
             clock: parts.clock,
             pages: Arc::new(pages),
-        })
+        })))
     }
+}
 
+impl Hub {
     /// The signing keys in use.
     pub(crate) fn keys(&self) -> Arc<HubKeys> {
         match self.keys.read() {
