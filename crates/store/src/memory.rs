@@ -171,10 +171,11 @@ mod tests {
         store.put("kept", b"2".to_vec(), 100).await.unwrap();
         clock.advance(10);
         store.put("trigger", b"t".to_vec(), 100).await.unwrap();
-        let entries = store.lock().unwrap();
-        assert_eq!(entries.live.len(), 2, "the 100 expired entries are gone, not only hidden");
-        assert!(entries.expiries.keys().all(|second| *second > 10));
-        drop(entries);
+        {
+            let entries = store.lock().unwrap();
+            assert_eq!(entries.live.len(), 2, "the 100 expired entries are gone, not only hidden");
+            assert!(entries.expiries.keys().all(|second| *second > 10));
+        }
         assert_eq!(store.get("kept").await.unwrap(), Some(b"2".to_vec()));
         clock.advance(90);
         assert_eq!(store.get("kept").await.unwrap(), None);
