@@ -263,7 +263,7 @@ pub async fn set_blocked(
         known.into_iter().map(|idp| idp.id).filter(|id| blocked.iter().any(|b| b == id.as_str())).collect();
     state.preferences.set_blocked_idps(&session.person, &blocked, state.clock.now().0).await?;
     // After the change is committed: sessions opened before it read the preferences again.
-    state.records.put(Namespace::PreferencesChanged, &session.person, &true, state.settings.session_lifetime).await?;
+    super::mark_preferences_changed(state, &session.person).await?;
     tracing::info!(target: "relais::trace", step = "preferences", blocked = blocked.len(), outcome = "ok", "identity provider preferences saved");
     Ok(())
 }

@@ -275,10 +275,18 @@ async fn offered_idps(
 /// opened before the change. Single sign-on thus reads no database.
 async fn session_idp_unblocked(state: &AppState, session: &AuthenticatedSession) -> Result<bool, AppError> {
     let person = PersonKey::derive(&state.settings.pairwise_secret, &session.pivot);
-    if state.records.get::<bool>(Namespace::PreferencesChanged, person.as_str()).await?.is_none() {
+    if state.records.get::<bool>(Namespace::PreferencesChanged, &digest(person.as_str())).await?.is_none() {
         return Ok(true);
     }
     Ok(!state.preferences.blocked_idps(person.as_str()).await?.contains(&session.idp))
+}
+
+/// Leaves the mark that `person` changed their preferences, once the change is committed, for
+/// as long as a session opened before it can live. Keyed by a digest, like every other entry.
+pub(crate) async fn mark_preferences_changed(state: &AppState, person: &str) -> Result<(), AppError> {
+    let lifetime = state.settings.session_lifetime;
+    state.records.put(Namespace::PreferencesChanged, &digest(person), &true, lifetime).await?;
+    Ok(())
 }
 
 async fn save_session(state: &AppState, session_id: &str, session: &AuthenticatedSession) -> Result<(), AppError> {
