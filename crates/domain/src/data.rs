@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::ids::{DpId, SpId};
-use crate::secret::Secret;
+use crate::secret::SecretDigest;
 
 /// One kind of data a provider serves, named by its scope.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -26,8 +26,8 @@ pub struct DataProvider {
     pub name: String,
     /// The data it serves.
     pub scopes: Vec<DataScope>,
-    /// Its secret at checktoken.
-    pub secret: Secret,
+    /// The digest of its secret at checktoken.
+    pub secret: SecretDigest,
     /// Whether its checktoken answers are signed JWTs (RFC 9701) rather than plain JSON.
     pub signed_checktoken: bool,
     /// Which SP may ask for which of its scopes.
@@ -53,6 +53,13 @@ pub struct DataTransfer {
     pub dp: DpId,
     /// The scope.
     pub scope: String,
+}
+
+impl DataTransfer {
+    /// The transfer's value in the consent form: `dp:scope`.
+    pub fn form_value(&self) -> String {
+        format!("{}:{}", self.dp, self.scope)
+    }
 }
 
 /// Why a request for data is refused.
@@ -97,7 +104,7 @@ mod tests {
                 },
                 DataScope { name: "enfants".into(), label: "Enfants".into(), description: String::new() },
             ],
-            secret: Secret::new("s"),
+            secret: SecretDigest::of("caf", &crate::Secret::new("s")),
             signed_checktoken: false,
             allowed: BTreeMap::from([(SpId::new("mairie"), vec!["quotient_familial".into()])]),
         }

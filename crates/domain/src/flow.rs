@@ -7,9 +7,10 @@ use std::collections::BTreeMap;
 use crate::clock::UnixTime;
 use crate::data::DataTransfer;
 use crate::eidas::EidasLevel;
-use crate::ids::{IdpId, SpId};
-use crate::pairwise::PairwiseSub;
+use crate::ids::{DpId, IdpId, SpId};
+use crate::pairwise::{PairwiseSecret, PairwiseSub, PersonKey};
 use crate::pivot::PivotIdentity;
+use crate::providers::{IdentityProvider, ServiceProvider};
 use crate::scopes::ScopeSet;
 
 /// What `prompt` asks of the hub.
@@ -56,6 +57,18 @@ pub struct AuthorizationRequest {
     /// of preference), as sent; the pages pick the first one they speak.
     #[serde(default)]
     pub ui_locales: Option<String>,
+}
+
+impl PendingConsent {
+    /// The consent to ask for `request` in the session whose id digests to `session_digest`.
+    pub fn ask(request: &AuthorizationRequest, session_digest: &str, session: &AuthenticatedSession) -> Self {
+        Self { request: request.clone(), session: session_digest.to_owned(), browser: session.browser.clone() }
+    }
+
+    /// The transfers asked that the person ticked (`accepted` holds `dp:scope` form values).
+    pub fn granted(&self, accepted: &[String]) -> Vec<DataTransfer> {
+        self.request.transfers.iter().filter(|t| accepted.contains(&t.form_value())).cloned().collect()
+    }
 }
 
 /// A sign-in waiting for the person's consent to data transfers.
@@ -115,6 +128,82 @@ pub struct AuthenticatedSession {
     pub browser: String,
 }
 
+impl UpstreamLogin {
+    /// The hub's sign-in at `idp` for the pending authorization `flow`, with the `nonce` and
+    /// PKCE verifier of its request there.
+    pub fn start(
+        flow: &str,
+        idp: &IdentityProvider,
+        nonce: String,
+        pkce_verifier: String,
+        pending: &PendingAuthorization,
+    ) -> Self {
+        Self {
+            flow: flow.to_owned(),
+            idp: idp.id.clone(),
+            nonce,
+            pkce_verifier,
+            required_level: pending.request.required_level,
+            browser: pending.browser.clone(),
+        }
+    }
+}
+
+impl AuthenticatedSession {
+    /// The session opened by `login` completed at `idp` with a verified identity at `acr`,
+    /// at `now`.
+    pub fn open(
+        pivot: PivotIdentity,
+        idp: &IdpId,
+        acr: EidasLevel,
+        now: UnixTime,
+        idp_id_token: String,
+        login: &UpstreamLogin,
+    ) -> Self {
+        Self {
+            pivot,
+            idp: idp.clone(),
+            acr,
+            auth_time: now,
+            idp_id_token,
+            sps: Vec::new(),
+            browser: login.browser.clone(),
+        }
+    }
+
+    /// Remembers that the session reached `sp` (logout reaches the services of a session).
+    pub fn record_service(&mut self, sp: &SpId) {
+        if !self.sps.contains(sp) {
+            self.sps.push(sp.clone());
+        }
+    }
+
+    /// Whether this session may sign the person in to `sp` for `request` without a new sign-in
+    /// (single sign-on): not with `prompt=login`, a level above the session's, a sign-in older
+    /// than `max_age` (`max_age=0` always asks again), an `id_token_hint` naming someone else,
+    /// or an IdP the SP does not accept, or that is no longer registered and enabled.
+    pub fn serves(
+        &self,
+        request: &AuthorizationRequest,
+        sp: &ServiceProvider,
+        idps: &[IdentityProvider],
+        now: UnixTime,
+        secret: &PairwiseSecret,
+    ) -> bool {
+        let age = now.0.saturating_sub(self.auth_time.0);
+        let same_person = request
+            .expected_sub
+            .as_ref()
+            .is_none_or(|expected| PairwiseSub::derive(secret, &sp.sector, &self.pivot).as_str() == expected);
+        request.prompt != Prompt::Login
+            && self.acr >= request.required_level
+            && request.max_age.is_none_or(|max_age| max_age > 0 && age <= max_age)
+            && same_person
+            && sp.idp_policy.allows(&self.idp)
+            && idps.iter().any(|idp| idp.id == self.idp && idp.enabled)
+    }
+}
+
 /// An authorization code, waiting for the SP's token request.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct CodeGrant {
@@ -132,6 +221,62 @@ pub struct CodeGrant {
     pub data: DataGrant,
 }
 
+impl CodeGrant {
+    /// The code of `request`, answered in `session` for the subject `sub` (`person` for the
+    /// traces), with the consented transfers `granted`: the pivot identity goes with it only
+    /// when a data provider will need it.
+    pub fn issue(
+        request: &AuthorizationRequest,
+        session: &AuthenticatedSession,
+        sub: PairwiseSub,
+        person: &PersonKey,
+        granted: &[DataTransfer],
+    ) -> Self {
+        let grant = IdentityGrant::new(sub, request.scopes.clone(), &session.pivot, session.acr, session.auth_time);
+        Self {
+            sp: request.sp.clone(),
+            redirect_uri: request.redirect_uri.clone(),
+            code_challenge: request.code_challenge.clone(),
+            nonce: request.nonce.clone(),
+            grant,
+            data: DataGrant {
+                transfers: granted.to_vec(),
+                pivot: (!granted.is_empty()).then(|| session.pivot.clone()),
+                person: person.as_str().to_owned(),
+                idp: session.idp.clone(),
+            },
+        }
+    }
+
+    /// The scopes of the sign-in's trace: the identity scopes, then the consented data scopes.
+    pub fn traced_scopes(&self) -> Vec<String> {
+        let mut scopes: Vec<String> = self.grant.scopes.iter().map(|s| s.name().to_owned()).collect();
+        scopes.extend(self.data.transfers.iter().map(|t| t.scope.clone()));
+        scopes
+    }
+
+    /// The `scope` of the token response: the identity scopes and the consented data scopes.
+    pub fn granted_scope(&self) -> String {
+        let mut scope = self.grant.scopes.to_request_value();
+        for transfer in &self.data.transfers {
+            scope.push(' ');
+            scope.push_str(&transfer.scope);
+        }
+        scope
+    }
+
+    /// The access token this code is redeemed for, at `now`, living `lifetime` seconds.
+    pub fn redeem(&self, now: UnixTime, lifetime: u64) -> AccessGrant {
+        AccessGrant {
+            sp: self.sp.clone(),
+            grant: self.grant.clone(),
+            data: self.data.clone(),
+            issued_at: now,
+            expires_at: now.plus(lifetime),
+        }
+    }
+}
+
 /// What data providers may learn through checktoken about an access token: the transfers the
 /// person consented to and, only when there is one, the pivot identity to find their record.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -144,6 +289,13 @@ pub struct DataGrant {
     pub person: String,
     /// The IdP used (for the traces).
     pub idp: IdpId,
+}
+
+impl DataGrant {
+    /// The consented scopes of data provider `dp`.
+    pub fn scopes_of<'a>(&'a self, dp: &'a DpId) -> impl Iterator<Item = String> + 'a {
+        self.transfers.iter().filter(move |t| &t.dp == dp).map(|t| t.scope.clone())
+    }
 }
 
 /// What an SP may learn about the person, from one sign-in.

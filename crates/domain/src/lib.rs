@@ -12,6 +12,7 @@ pub mod pivot;
 pub mod providers;
 pub mod scopes;
 pub mod secret;
+pub mod step;
 pub mod trace;
 
 pub use clock::{Clock, ManualClock, UnixTime};
@@ -22,7 +23,7 @@ pub use pairwise::{PairwiseSecret, PairwiseSub, PersonKey, Sector};
 pub use pivot::{PivotError, PivotIdentity};
 pub use providers::{IdentityProvider, IdpPolicy, ServiceProvider};
 pub use scopes::{Claim, Scope, ScopeSet};
-pub use secret::Secret;
+pub use secret::{Secret, SecretDigest};
 
 /// Lower-case hexadecimal of `bytes` (the digests of `sub`s and traces).
 pub(crate) fn lower_hex(bytes: &[u8]) -> String {

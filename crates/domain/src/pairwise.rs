@@ -29,6 +29,26 @@ impl Sector {
     pub fn new(value: impl Into<String>) -> Self {
         Self(value.into())
     }
+
+    /// The sector of a data provider: the `sub` it gets at checktoken is pairwise for it, in a
+    /// namespace (`relais:`) no service provider may register.
+    pub fn of_data_provider(dp: &crate::ids::DpId) -> Self {
+        Self(format!("{}dp:{dp}", Self::RESERVED_PREFIX))
+    }
+
+    /// The prefix of the hub's own sectors (the person key's, the data providers'): refused in
+    /// registrations.
+    pub const RESERVED_PREFIX: &'static str = "relais:";
+
+    /// Whether the sector is one of the hub's own.
+    pub fn is_reserved(&self) -> bool {
+        self.0.starts_with(Self::RESERVED_PREFIX)
+    }
+
+    /// The sector as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 /// A subject identifier pairwise for one sector.

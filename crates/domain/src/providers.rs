@@ -7,16 +7,16 @@ use crate::eidas::EidasLevel;
 use crate::ids::{IdpId, SpId};
 use crate::pairwise::Sector;
 use crate::scopes::ScopeSet;
-use crate::secret::Secret;
+use crate::secret::{Secret, SecretDigest};
 
 /// How a service provider authenticates at the token endpoint.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "method", content = "credential", rename_all = "snake_case")]
 pub enum ClientAuthentication {
-    /// `client_secret_basic`: HTTP Basic with the client secret.
-    SecretBasic(Secret),
-    /// `client_secret_post`: the secret in the form body.
-    SecretPost(Secret),
+    /// `client_secret_basic`: HTTP Basic with the client secret (only its digest is kept).
+    SecretBasic(SecretDigest),
+    /// `client_secret_post`: the secret in the form body (only its digest is kept).
+    SecretPost(SecretDigest),
     /// `private_key_jwt` (RFC 7523): a JWT signed with a key of this JWK Set (JSON text).
     PrivateKeyJwt {
         /// The client's public keys, a JWK Set as JSON.

@@ -50,6 +50,59 @@ impl PartialEq for Secret {
     }
 }
 
+/// What the hub keeps of a secret that a partner presents to it (a service provider's or a data
+/// provider's client secret): a digest, so the registry holds nothing that authenticates. The
+/// digest is SHA-256 over a version label, the partner's id and the secret: salted by the id,
+/// deterministic so that loading the same configuration writes the same row. A fast hash is
+/// enough because registered secrets are at least 32 characters of a generated credential (the
+/// registration rules refuse shorter ones), far beyond any guessing; a slow password hash would
+/// cost every token request without adding to that.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct SecretDigest(String);
+
+impl SecretDigest {
+    const VERSION: &'static str = "sha256v1$";
+
+    /// The digest of `secret`, presented by the partner `owner`.
+    pub fn of(owner: &str, secret: &Secret) -> Self {
+        Self(Self::compute(owner, secret.expose()))
+    }
+
+    fn compute(owner: &str, secret: &str) -> String {
+        let digest = Sha256::new()
+            .chain_update(b"relais-partner-secret-v1\x1f")
+            .chain_update(owner.as_bytes())
+            .chain_update(b"\x1e")
+            .chain_update(secret.as_bytes())
+            .finalize();
+        format!("{}{}", Self::VERSION, crate::lower_hex(&digest))
+    }
+
+    /// Wraps a digest read back from storage; `None` if it is not one.
+    pub fn from_stored(value: impl Into<String>) -> Option<Self> {
+        let value = value.into();
+        value.starts_with(Self::VERSION).then_some(Self(value))
+    }
+
+    /// The digest as stored.
+    pub fn as_stored(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether `presented` by `owner` is the secret, compared in constant time.
+    pub fn matches(&self, owner: &str, presented: &str) -> bool {
+        let given = Self::compute(owner, presented);
+        given.as_bytes().ct_eq(self.0.as_bytes()).into()
+    }
+}
+
+impl std::fmt::Debug for SecretDigest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretDigest(***)")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,5 +114,18 @@ mod tests {
         assert!(secret.matches("s3cr3t"));
         assert!(!secret.matches("s3cr3"));
         assert!(!secret.matches("s3cr3t "));
+    }
+
+    #[test]
+    fn a_digest_checks_the_secret_of_its_owner_only_and_never_holds_it() {
+        let secret = Secret::new("a-secret-of-at-least-thirty-two-chars");
+        let digest = SecretDigest::of("mairie", &secret);
+        assert!(digest.matches("mairie", secret.expose()));
+        assert!(!digest.matches("mairie", "a-secret-of-at-least-thirty-two-char"));
+        assert!(!digest.matches("other", secret.expose()));
+        assert!(!digest.as_stored().contains(secret.expose()));
+        assert_eq!(SecretDigest::from_stored(digest.as_stored()), Some(digest.clone()));
+        assert_eq!(SecretDigest::from_stored(secret.expose()), None);
+        assert_eq!(format!("{digest:?}"), "SecretDigest(***)");
     }
 }

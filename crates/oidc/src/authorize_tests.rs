@@ -19,7 +19,7 @@ fn sp(authentication: ClientAuthentication) -> ServiceProvider {
 }
 
 fn confidential() -> ServiceProvider {
-    sp(ClientAuthentication::SecretBasic(Secret::new("s")))
+    sp(ClientAuthentication::SecretBasic(relais_domain::SecretDigest::of("sp", &Secret::new("s"))))
 }
 
 fn raw() -> RawAuthorizationRequest {

@@ -24,6 +24,8 @@ pub enum ErrorCode {
     AccessDenied,
     /// `login_required`
     LoginRequired,
+    /// `consent_required` (Core 3.1.2.6: consent is needed and `prompt=none` forbids a page)
+    ConsentRequired,
     /// `request_not_supported`
     RequestNotSupported,
     /// `request_uri_not_supported`
@@ -49,6 +51,7 @@ impl ErrorCode {
             Self::InvalidScope => "invalid_scope",
             Self::AccessDenied => "access_denied",
             Self::LoginRequired => "login_required",
+            Self::ConsentRequired => "consent_required",
             Self::RequestNotSupported => "request_not_supported",
             Self::RequestUriNotSupported => "request_uri_not_supported",
             Self::InvalidToken => "invalid_token",

@@ -3,8 +3,11 @@
 //! providers. Knows nothing of HTTP servers or storage.
 
 pub mod authorize;
+pub mod code_grant;
 pub mod discovery;
 pub mod error;
+pub mod id_token;
+pub mod introspection;
 pub mod jose;
 pub mod pkce;
 pub mod random;

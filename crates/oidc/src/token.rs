@@ -165,7 +165,7 @@ pub fn authenticate(
     match (credentials, &sp.authentication) {
         (PresentedCredentials::Basic { secret, .. }, ClientAuthentication::SecretBasic(registered))
         | (PresentedCredentials::Post { secret, .. }, ClientAuthentication::SecretPost(registered)) => {
-            if registered.matches(secret) {
+            if registered.matches(sp.id.as_str(), secret) {
                 Ok(None)
             } else {
                 Err(invalid_client("client authentication failed"))

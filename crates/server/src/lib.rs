@@ -15,7 +15,7 @@ mod settings;
 mod state;
 
 pub use engine::dashboard::{DASHBOARD_CALLBACK_PATH, DASHBOARD_CLIENT_ID};
-pub use error::AppError;
+pub use error::{ApiError, PageError};
 pub use settings::{Brand, HubSettings};
 pub use state::{AppState, HubParts};
 

@@ -9,6 +9,7 @@ use relais_oidc::jose::HubKeys;
 use relais_oidc::upstream::{UpstreamClient, UpstreamError};
 use relais_store::{EphemeralRecords, EphemeralStore, KeyStore, PreferenceStore, Registry, TraceStore};
 
+use crate::engine::support::tracer::Tracer;
 use crate::pages::Pages;
 use crate::settings::HubSettings;
 
@@ -54,6 +55,7 @@ pub struct Hub {
     keys: Arc<RwLock<Arc<HubKeys>>>,
     pub(crate) key_store: Arc<dyn KeyStore>,
     pub(crate) traces: Arc<dyn TraceStore>,
+    pub(crate) tracer: Tracer,
     pub(crate) preferences: Arc<dyn PreferenceStore>,
     pub(crate) upstream: Arc<UpstreamClient>,
     pub(crate) clock: Arc<dyn Clock>,
@@ -73,6 +75,7 @@ impl AppState {
             records: EphemeralRecords::new(parts.ephemeral),
             keys: Arc::new(RwLock::new(Arc::new(parts.keys))),
             key_store: parts.key_store,
+            tracer: Tracer::new(parts.traces.clone()),
             traces: parts.traces,
             preferences: parts.preferences,
             upstream: Arc::new(upstream),
@@ -100,6 +103,12 @@ impl Hub {
             Err(poisoned) => *poisoned.into_inner() = keys,
         }
         Ok(())
+    }
+
+    /// A subscription to every step the hub traces from now on (for webhooks and logout tokens
+    /// to come, and for tests).
+    pub fn subscribe_steps(&self) -> tokio::sync::broadcast::Receiver<Arc<relais_domain::step::StepEvent>> {
+        self.tracer.subscribe()
     }
 
     /// Whether the stores answer (for `/readyz`).

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use relais_domain::providers::{ClientAuthentication, IdTokenAlgorithm};
 use relais_domain::trace::{verify_chain, TraceEvent, TraceKind};
 use relais_domain::{
-    EidasLevel, IdentityProvider, IdpId, IdpPolicy, ManualClock, Scope, ScopeSet, Secret, Sector, ServiceProvider,
-    SpId, UnixTime,
+    EidasLevel, IdentityProvider, IdpId, IdpPolicy, ManualClock, Scope, ScopeSet, Secret, SecretDigest, Sector,
+    ServiceProvider, SpId, UnixTime,
 };
 use relais_store::{
     EncryptingStore, EphemeralKey, EphemeralStore, KeyStore, MemoryEphemeralStore, RedisEphemeralStore, Registry,
@@ -134,7 +134,10 @@ fn service_provider(id: &str) -> ServiceProvider {
     ServiceProvider {
         id: SpId::new(id),
         name: format!("Service {id}"),
-        authentication: ClientAuthentication::SecretBasic(Secret::new("0123456789abcdef0123456789abcdef")),
+        authentication: ClientAuthentication::SecretBasic(SecretDigest::of(
+            id,
+            &Secret::new("0123456789abcdef0123456789abcdef"),
+        )),
         redirect_uris: vec![format!("https://{id}.example/callback")],
         post_logout_redirect_uris: vec![],
         scopes: ScopeSet::from_scopes([Scope::OpenId, Scope::IdentitePivot]),
@@ -173,7 +176,7 @@ async fn sql_contract(sql: SqlStore, other_node: SqlStore) {
     assert_eq!(back.idp_policy, IdpPolicy::Deny(vec![IdpId::new("b")]));
     assert_eq!(back.minimum_level, EidasLevel::Substantial);
     assert!(
-        matches!(&back.authentication, ClientAuthentication::SecretBasic(s) if s.matches("0123456789abcdef0123456789abcdef"))
+        matches!(&back.authentication, ClientAuthentication::SecretBasic(s) if s.matches("mairie", "0123456789abcdef0123456789abcdef"))
     );
     let mut renamed = service_provider("mairie");
     renamed.name = "Mairie renommée".into();

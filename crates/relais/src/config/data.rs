@@ -105,10 +105,10 @@ pub(super) fn data_providers(
             allowed.insert(SpId::new(sp), granted);
         }
         providers.push(relais_domain::DataProvider {
+            secret: relais_domain::SecretDigest::of(&dp.id, &secret),
             id: relais_domain::DpId::new(dp.id),
             name: dp.name,
             scopes,
-            secret,
             signed_checktoken,
             allowed,
         });

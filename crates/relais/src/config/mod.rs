@@ -10,8 +10,8 @@ use std::path::PathBuf;
 
 use relais_domain::providers::{ClientAuthentication, IdTokenAlgorithm, UpstreamClientAuth};
 use relais_domain::{
-    EidasLevel, IdentityProvider, IdpId, IdpPolicy, PairwiseSecret, Scope, ScopeSet, Secret, Sector, ServiceProvider,
-    SpId,
+    EidasLevel, IdentityProvider, IdpId, IdpPolicy, PairwiseSecret, Scope, ScopeSet, Secret, SecretDigest, Sector,
+    ServiceProvider, SpId,
 };
 use relais_server::HubSettings;
 use serde::Deserialize;
@@ -441,8 +441,12 @@ impl Config {
                 ));
             }
             let authentication = match (sp.token_endpoint_auth_method.as_str(), secret) {
-                ("client_secret_basic", Some(s)) => ClientAuthentication::SecretBasic(s),
-                ("client_secret_post", Some(s)) => ClientAuthentication::SecretPost(s),
+                ("client_secret_basic", Some(s)) => {
+                    ClientAuthentication::SecretBasic(SecretDigest::of(&sp.client_id, &s))
+                }
+                ("client_secret_post", Some(s)) => {
+                    ClientAuthentication::SecretPost(SecretDigest::of(&sp.client_id, &s))
+                }
                 ("client_secret_basic" | "client_secret_post", None) => {
                     return Err(error(at("client_secret"), "is required by this token_endpoint_auth_method"))
                 }

@@ -73,7 +73,9 @@ fn the_environment_overrides_secrets() {
     };
     let config = Config::from_toml(VALID, &env).unwrap();
     match &config.service_providers[0].authentication {
-        ClientAuthentication::SecretBasic(secret) => assert!(secret.matches("from-env-0123456789abcdef0123456789")),
+        ClientAuthentication::SecretBasic(secret) => {
+            assert!(secret.matches("mairie", "from-env-0123456789abcdef0123456789"))
+        }
         other => panic!("{other:?}"),
     }
 }

@@ -1,15 +1,17 @@
 //! RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): the hub session ends, then the
 //! IdP session (the hub's own RP-initiated logout there), then the person returns to the SP's
-//! registered post-logout address.
+//! registered post-logout address. The end of the session is traced in the person's history.
 
 use relais_domain::flow::AuthenticatedSession;
-use relais_domain::PairwiseSub;
+use relais_domain::step::StepEvent;
+use relais_domain::{PairwiseSub, ServiceProvider, SpId};
+use relais_oidc::id_token::{verify_hint, HintClaims};
 use relais_oidc::random::{digest, random_token};
 use relais_store::Namespace;
 use url::Url;
 
-use super::{load_session, Browser};
-use crate::error::{AppError, ErrorPage};
+use super::support::{session, Browser};
+use crate::error::{ErrorPage, PageError};
 use crate::state::AppState;
 
 /// The parameters of a logout request.
@@ -42,12 +44,6 @@ pub enum LogoutOutcome {
     LoggedOut,
 }
 
-#[derive(serde::Deserialize)]
-struct HintClaims {
-    aud: String,
-    sub: String,
-}
-
 #[derive(serde::Serialize, serde::Deserialize)]
 struct PendingLogout {
     return_to: Option<String>,
@@ -60,59 +56,71 @@ pub async fn logout(
     params: LogoutParams,
     browser: &Browser,
     confirmed: bool,
-) -> Result<LogoutOutcome, AppError> {
+) -> Result<LogoutOutcome, PageError> {
     let hint = params
         .id_token_hint
         .as_deref()
-        .and_then(|token| state.keys().verify_own::<HintClaims>(token, &state.endpoints.issuer).ok());
+        .and_then(|token| verify_hint(&state.keys(), &state.endpoints.issuer, token).ok());
     let client = match (&hint, params.client_id.as_deref()) {
-        (Some(hint), Some(client)) if hint.aud != client => return Err(AppError::Page(ErrorPage::BadRequest)),
+        (Some(hint), Some(client)) if hint.aud != client => return Err(PageError::Page(ErrorPage::BadRequest)),
         (Some(hint), _) => Some(hint.aud.clone()),
         (None, client) => client.map(str::to_owned),
     };
     let sp = match &client {
-        Some(id) => state.registry.service_provider(&relais_domain::SpId::new(id.clone())).await?,
+        Some(id) => state.registry.service_provider(&SpId::new(id.clone())).await?,
         None => None,
     };
     let return_to = match params.post_logout_redirect_uri.as_deref() {
         None => None,
         Some(uri) => {
-            let sp = sp.as_ref().ok_or(AppError::Page(ErrorPage::UnregisteredRedirect))?;
+            let sp = sp.as_ref().ok_or(PageError::Page(ErrorPage::UnregisteredRedirect))?;
             if !sp.has_post_logout_redirect_uri(uri) {
-                return Err(AppError::Page(ErrorPage::UnregisteredRedirect));
+                return Err(PageError::Page(ErrorPage::UnregisteredRedirect));
             }
-            let mut url = Url::parse(uri).map_err(|_| AppError::Page(ErrorPage::UnregisteredRedirect))?;
+            let mut url = Url::parse(uri).map_err(|_| PageError::Page(ErrorPage::UnregisteredRedirect))?;
             if let Some(sp_state) = &params.state {
                 url.query_pairs_mut().append_pair("state", sp_state);
             }
             Some(url.to_string())
         }
     };
-    let Some(session) = load_session(state, browser).await? else {
+    let Some(live) = session::load(state, browser).await? else {
         return Ok(return_to.map_or(LogoutOutcome::LoggedOut, LogoutOutcome::Redirect));
     };
-    let hint_is_this_person = match (&hint, &sp) {
-        (Some(hint), Some(sp)) => {
-            PairwiseSub::derive(&state.settings.pairwise_secret, &sp.sector, &session.pivot).as_str() == hint.sub
-        }
-        _ => false,
-    };
-    if !hint_is_this_person && !confirmed {
+    if !hint_names(state, hint.as_ref(), sp.as_ref(), &live) && !confirmed {
         return Ok(LogoutOutcome::Confirm(params));
     }
-    end_session(state, browser, &session, return_to).await
+    end_session(state, browser, &live, sp.as_ref(), return_to).await
+}
+
+/// Whether a verified hint names the person of `live` at `sp`.
+fn hint_names(
+    state: &AppState,
+    hint: Option<&HintClaims>,
+    sp: Option<&ServiceProvider>,
+    live: &AuthenticatedSession,
+) -> bool {
+    match (hint, sp) {
+        (Some(hint), Some(sp)) => {
+            PairwiseSub::derive(&state.settings.pairwise_secret, &sp.sector, &live.pivot).as_str() == hint.sub
+        }
+        _ => false,
+    }
 }
 
 async fn end_session(
     state: &AppState,
     browser: &Browser,
     session: &AuthenticatedSession,
+    sp: Option<&ServiceProvider>,
     return_to: Option<String>,
-) -> Result<LogoutOutcome, AppError> {
+) -> Result<LogoutOutcome, PageError> {
     if let Some(id) = &browser.session_id {
         state.records.delete(Namespace::Session, &digest(id)).await?;
     }
-    tracing::info!(target: "relais::trace", step = "logout", idp = %session.idp, sps = session.sps.len(), outcome = "ok", "hub session ended");
+    let person = session::person_of(state, session);
+    let event = StepEvent::logout(state.clock.now(), &person, &session.idp, sp.map(|sp| &sp.id), session.sps.len());
+    state.tracer.emit(event).await?;
     let idp = state.registry.identity_provider(&session.idp).await?;
     let logout_state = random_token();
     let idp_logout = match &idp {
@@ -135,7 +143,7 @@ async fn end_session(
 }
 
 /// The IdP sent the person back after its logout: on to the SP.
-pub async fn logout_callback(state: &AppState, logout_state: Option<&str>) -> Result<LogoutOutcome, AppError> {
+pub async fn logout_callback(state: &AppState, logout_state: Option<&str>) -> Result<LogoutOutcome, PageError> {
     let pending: Option<PendingLogout> = match logout_state {
         Some(value) => state.records.take(Namespace::Logout, value).await?,
         None => None,

@@ -13,7 +13,7 @@ use crate::cookies;
 use crate::engine::dashboard::{
     self, DashboardCallback, DASHBOARD_CALLBACK_PATH, DASHBOARD_PATH, DASHBOARD_SESSION_LIFETIME,
 };
-use crate::error::{no_store, see_other, AppError, ErrorPage};
+use crate::error::{no_store, see_other, ErrorPage, PageError};
 use crate::i18n::Locale;
 use crate::state::AppState;
 
@@ -33,7 +33,7 @@ async fn page(
     State(state): State<AppState>,
     Extension(locale): Extension<Locale>,
     headers: HeaderMap,
-) -> Result<Response, AppError> {
+) -> Result<Response, PageError> {
     let (browser, binding_cookie) = browser(&state, &headers);
     let mut response = match dashboard::view(&state, session_id(&state, &headers).as_deref(), &browser).await? {
         Some(view) => (no_store(), state.pages.dashboard(&locale, &view)).into_response(),
@@ -49,8 +49,8 @@ async fn callback(
     State(state): State<AppState>,
     headers: HeaderMap,
     query: Result<Query<DashboardCallback>, QueryRejection>,
-) -> Result<Response, AppError> {
-    let Query(callback) = query.map_err(|_| AppError::Page(ErrorPage::BadRequest))?;
+) -> Result<Response, PageError> {
+    let Query(callback) = query.map_err(|_| PageError::Page(ErrorPage::BadRequest))?;
     let (browser, _) = browser(&state, &headers);
     let session_id = dashboard::callback(&state, &callback, &browser).await?;
     let mut response = see_other(DASHBOARD_PATH);
@@ -60,7 +60,7 @@ async fn callback(
     Ok(response)
 }
 
-async fn accounts(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, AppError> {
+async fn accounts(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, PageError> {
     let (browser, _) = browser(&state, &headers);
     let pairs = form_pairs(&body);
     let csrf = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or_default();
@@ -73,7 +73,7 @@ async fn sign_out(
     State(state): State<AppState>,
     Extension(locale): Extension<Locale>,
     headers: HeaderMap,
-) -> Result<Response, AppError> {
+) -> Result<Response, PageError> {
     dashboard::sign_out(&state, session_id(&state, &headers).as_deref()).await?;
     let mut response = state.pages.logged_out(&locale).into_response();
     response

@@ -11,7 +11,7 @@ use relais_domain::IdpId;
 use super::sp::logout_response;
 use super::{browser, respond};
 use crate::engine::{self, IdpCallback};
-use crate::error::{AppError, ErrorPage};
+use crate::error::{ErrorPage, PageError};
 use crate::i18n::Locale;
 use crate::state::AppState;
 
@@ -25,8 +25,8 @@ async fn callback(
     Path(idp): Path<String>,
     headers: HeaderMap,
     query: Result<Query<IdpCallback>, QueryRejection>,
-) -> Result<Response, AppError> {
-    let Query(callback) = query.map_err(|_| AppError::Page(ErrorPage::BadRequest))?;
+) -> Result<Response, PageError> {
+    let Query(callback) = query.map_err(|_| PageError::Page(ErrorPage::BadRequest))?;
     let (browser, _) = browser(&state, &headers);
     let outcome = engine::idp_callback(&state, &IdpId::new(idp), &callback, &browser).await?;
     Ok(respond(&state, locale, outcome, None))
@@ -41,7 +41,7 @@ async fn logout_callback(
     State(state): State<AppState>,
     Extension(locale): Extension<Locale>,
     query: Result<Query<LogoutCallback>, QueryRejection>,
-) -> Result<Response, AppError> {
+) -> Result<Response, PageError> {
     let logout_state = query.ok().and_then(|Query(q)| q.state);
     let outcome = engine::logout_callback(&state, logout_state.as_deref()).await?;
     Ok(logout_response(&state, &locale, outcome))

@@ -30,7 +30,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(home))
         .route("/langue", get(switch_language))
         .route(&format!("{}/{{*path}}", crate::assets::DSFR_PREFIX), get(crate::assets::dsfr))
-        .fallback(|| async { crate::error::AppError::Page(crate::error::ErrorPage::NotFound) })
+        .fallback(|| async { crate::error::PageError::Page(crate::error::ErrorPage::NotFound) })
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .layer(middleware::from_fn_with_state(state.clone(), request_context))

@@ -10,7 +10,7 @@ use relais_domain::IdpId;
 
 use super::{browser, respond};
 use crate::engine::{self, Outcome};
-use crate::error::{AppError, ErrorPage};
+use crate::error::{ErrorPage, PageError};
 use crate::i18n::Locale;
 use crate::state::AppState;
 
@@ -26,7 +26,7 @@ async fn consent_page(
     Extension(locale): Extension<Locale>,
     headers: HeaderMap,
     Path(flow): Path<String>,
-) -> Result<Response, AppError> {
+) -> Result<Response, PageError> {
     let (browser, _) = browser(&state, &headers);
     let view = engine::consent_page(&state, &flow, &browser).await?;
     let locale = locale.with_ui_locales(view.ui_locales.as_deref());
@@ -41,13 +41,13 @@ async fn consent(
     headers: HeaderMap,
     Path(flow): Path<String>,
     body: axum::body::Bytes,
-) -> Result<Response, AppError> {
+) -> Result<Response, PageError> {
     let (browser, _) = browser(&state, &headers);
     let pairs = super::form_pairs(&body);
     let accepted = match pairs.iter().find(|(k, _)| k == "decision").map(|(_, v)| v.as_str()) {
         Some("accepter") => Some(pairs.iter().filter(|(k, _)| k == "transfert").map(|(_, v)| v.clone()).collect()),
         Some("refuser") => None,
-        _ => return Err(AppError::Page(ErrorPage::BadRequest)),
+        _ => return Err(PageError::Page(ErrorPage::BadRequest)),
     };
     let outcome = engine::decide_consent(&state, &flow, accepted, &browser).await?;
     Ok(respond(&state, locale, outcome, None))
@@ -58,7 +58,7 @@ async fn choice_page(
     Extension(locale): Extension<Locale>,
     headers: HeaderMap,
     Path(flow): Path<String>,
-) -> Result<Response, AppError> {
+) -> Result<Response, PageError> {
     let (browser, _) = browser(&state, &headers);
     let next = engine::choice_page(&state, &flow, &browser).await?;
     Ok(respond(&state, locale, Outcome::from(next), None))
@@ -75,8 +75,8 @@ async fn choose(
     headers: HeaderMap,
     Path(flow): Path<String>,
     form: Result<Form<Choice>, FormRejection>,
-) -> Result<Response, AppError> {
-    let Form(choice) = form.map_err(|_| AppError::Page(ErrorPage::BadRequest))?;
+) -> Result<Response, PageError> {
+    let Form(choice) = form.map_err(|_| PageError::Page(ErrorPage::BadRequest))?;
     let (browser, _) = browser(&state, &headers);
     let next = engine::choose(&state, &flow, &IdpId::new(choice.idp), &browser).await?;
     Ok(respond(&state, locale, Outcome::from(next), None))

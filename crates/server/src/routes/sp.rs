@@ -15,7 +15,7 @@ use relais_oidc::ErrorCode;
 use super::{browser, respond};
 use crate::cookies;
 use crate::engine::{self, LogoutOutcome, LogoutParams};
-use crate::error::{no_store, see_other, AppError, ErrorPage};
+use crate::error::{no_store, see_other, ApiError, ErrorPage, PageError};
 use crate::i18n::Locale;
 use crate::state::AppState;
 
@@ -52,7 +52,7 @@ async fn authorize(
     locale: Locale,
     headers: HeaderMap,
     raw: RawAuthorizationRequest,
-) -> Result<Response, AppError> {
+) -> Result<Response, PageError> {
     let (browser, binding_cookie) = browser(&state, &headers);
     let outcome = engine::authorize(&state, &raw, &browser).await?;
     Ok(respond(&state, locale, outcome, binding_cookie))
@@ -63,22 +63,22 @@ async fn authorize_get(
     Extension(locale): Extension<Locale>,
     headers: HeaderMap,
     query: Result<Query<RawAuthorizationRequest>, QueryRejection>,
-) -> Result<Response, AppError> {
-    let Query(raw) = query.map_err(|_| AppError::Page(ErrorPage::BadRequest))?;
+) -> Result<Response, PageError> {
+    let Query(raw) = query.map_err(|_| PageError::Page(ErrorPage::BadRequest))?;
     authorize(state, locale, headers, raw).await
 }
 
 /// A POSTed authorization request is answered with a 303 to the same request as a GET: a
 /// cross-site POST carries no `SameSite=Lax` cookie, so only the GET can see the person's
 /// session. The form encoding is the query encoding.
-async fn authorize_post(headers: HeaderMap, body: axum::body::Bytes) -> Result<Response, AppError> {
+async fn authorize_post(headers: HeaderMap, body: axum::body::Bytes) -> Result<Response, PageError> {
     let is_form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    let query = std::str::from_utf8(&body).map_err(|_| AppError::Page(ErrorPage::BadRequest))?;
+    let query = std::str::from_utf8(&body).map_err(|_| PageError::Page(ErrorPage::BadRequest))?;
     if !is_form || query.contains(['#', ' ', '\n']) {
-        return Err(AppError::Page(ErrorPage::BadRequest));
+        return Err(PageError::Page(ErrorPage::BadRequest));
     }
     Ok(see_other(&format!("/authorize?{query}")))
 }
@@ -87,16 +87,16 @@ async fn token(
     State(state): State<AppState>,
     headers: HeaderMap,
     form: Result<Form<RawTokenRequest>, FormRejection>,
-) -> Result<Response, AppError> {
+) -> Result<Response, ApiError> {
     let Form(form) = form.map_err(|_| {
-        AppError::direct(ErrorCode::InvalidRequest, "the token request must be a form with each parameter once")
+        ApiError::oauth(ErrorCode::InvalidRequest, "the token request must be a form with each parameter once")
     })?;
     let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let body = engine::token(&state, authorization, &form).await?;
     Ok((no_store(), Json(body)).into_response())
 }
 
-async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -112,7 +112,7 @@ async fn logout(
     method: Method,
     headers: HeaderMap,
     params: LogoutParams,
-) -> Result<Response, AppError> {
+) -> Result<Response, PageError> {
     let (browser, _) = browser(&state, &headers);
     let confirmed = method == Method::POST && params.confirm.is_some();
     let outcome = engine::logout(&state, params, &browser, confirmed).await?;
@@ -124,8 +124,8 @@ async fn logout_get(
     Extension(locale): Extension<Locale>,
     headers: HeaderMap,
     query: Result<Query<LogoutParams>, QueryRejection>,
-) -> Result<Response, AppError> {
-    let Query(params) = query.map_err(|_| AppError::Page(ErrorPage::BadRequest))?;
+) -> Result<Response, PageError> {
+    let Query(params) = query.map_err(|_| PageError::Page(ErrorPage::BadRequest))?;
     logout(state, locale, Method::GET, headers, params).await
 }
 
@@ -134,8 +134,8 @@ async fn logout_post(
     Extension(locale): Extension<Locale>,
     headers: HeaderMap,
     form: Result<Form<LogoutParams>, FormRejection>,
-) -> Result<Response, AppError> {
-    let Form(params) = form.map_err(|_| AppError::Page(ErrorPage::BadRequest))?;
+) -> Result<Response, PageError> {
+    let Form(params) = form.map_err(|_| PageError::Page(ErrorPage::BadRequest))?;
     logout(state, locale, Method::POST, headers, params).await
 }
 

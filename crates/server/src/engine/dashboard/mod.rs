@@ -2,7 +2,8 @@
 //! of the hub with PKCE, a fresh sign-in each time), and its pairwise `sub` is their person key,
 //! so it finds their traces and preferences without the hub keeping their identity. They see
 //! where they signed in, with which account, which data went from which provider to which
-//! service, and can block an identity provider for their account.
+//! service, and can block an identity provider for their account. Its sign-in exchanges the
+//! code through step 5 inside the hub, as any service would over HTTP.
 
 use std::collections::HashMap;
 
@@ -15,8 +16,11 @@ use relais_store::Namespace;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use super::{token, Browser};
-use crate::error::{AppError, ErrorPage};
+use relais_domain::step::StepEvent;
+
+use super::support::{session as hub_session, Browser};
+use super::token::token;
+use crate::error::{ErrorPage, PageError};
 use crate::state::AppState;
 
 /// The dashboard's client id at the hub.
@@ -94,11 +98,11 @@ fn callback_url(state: &AppState) -> String {
 }
 
 /// Sends the person to sign in to the dashboard through the hub; the URL to go to.
-pub async fn start_sign_in(state: &AppState, browser: &Browser) -> Result<String, AppError> {
+pub async fn start_sign_in(state: &AppState, browser: &Browser) -> Result<String, PageError> {
     let (login_state, nonce, verifier) = (random_token(), random_token(), random_token());
     let login = DashboardLogin { nonce: nonce.clone(), verifier: verifier.clone(), browser: browser.binding.clone() };
     state.records.put(Namespace::DashboardLogin, &login_state, &login, state.settings.pending_lifetime).await?;
-    let mut url = Url::parse(&state.endpoints.authorization).map_err(|_| AppError::Page(ErrorPage::BadRequest))?;
+    let mut url = Url::parse(&state.endpoints.authorization).map_err(|_| PageError::Page(ErrorPage::BadRequest))?;
     url.query_pairs_mut()
         .append_pair("client_id", DASHBOARD_CLIENT_ID)
         .append_pair("redirect_uri", &callback_url(state))
@@ -130,17 +134,17 @@ struct DashboardIdToken {
 
 /// Completes the dashboard's sign-in (the code exchanged inside the hub, the ID token checked
 /// as any SP would); the new dashboard session id.
-pub async fn callback(state: &AppState, callback: &DashboardCallback, browser: &Browser) -> Result<String, AppError> {
+pub async fn callback(state: &AppState, callback: &DashboardCallback, browser: &Browser) -> Result<String, PageError> {
     let login: DashboardLogin = match callback.state.as_deref() {
         Some(value) => state.records.take(Namespace::DashboardLogin, value).await?,
         None => None,
     }
-    .filter(|login: &DashboardLogin| login.browser == browser.binding)
-    .ok_or(AppError::Page(ErrorPage::SessionExpired))?;
+    .filter(|login: &DashboardLogin| browser.owns(&login.browser))
+    .ok_or(PageError::Page(ErrorPage::SessionExpired))?;
     if callback.error.is_some() {
-        return Err(AppError::Page(ErrorPage::SessionExpired));
+        return Err(PageError::Page(ErrorPage::SessionExpired));
     }
-    let code = callback.code.clone().ok_or(AppError::Page(ErrorPage::BadRequest))?;
+    let code = callback.code.clone().ok_or(PageError::Page(ErrorPage::BadRequest))?;
     let form = RawTokenRequest {
         grant_type: Some("authorization_code".into()),
         code: Some(code),
@@ -149,14 +153,14 @@ pub async fn callback(state: &AppState, callback: &DashboardCallback, browser: &
         client_id: Some(DASHBOARD_CLIENT_ID.into()),
         ..Default::default()
     };
-    let tokens = token(state, None, &form).await.map_err(|_| AppError::Page(ErrorPage::IdentityRejected))?;
-    let id_token = tokens["id_token"].as_str().ok_or(AppError::Page(ErrorPage::IdentityRejected))?;
+    let tokens = token(state, None, &form).await.map_err(|_| PageError::Page(ErrorPage::IdentityRejected))?;
+    let id_token = tokens["id_token"].as_str().ok_or(PageError::Page(ErrorPage::IdentityRejected))?;
     let claims: DashboardIdToken = state
         .keys()
         .verify_own(id_token, &state.endpoints.issuer)
-        .map_err(|_| AppError::Page(ErrorPage::IdentityRejected))?;
+        .map_err(|_| PageError::Page(ErrorPage::IdentityRejected))?;
     if claims.aud != DASHBOARD_CLIENT_ID || claims.nonce != login.nonce {
-        return Err(AppError::Page(ErrorPage::IdentityRejected));
+        return Err(PageError::Page(ErrorPage::IdentityRejected));
     }
     let session_id = random_token();
     let session = DashboardSession {
@@ -173,10 +177,10 @@ async fn session(
     state: &AppState,
     session_id: Option<&str>,
     browser: &Browser,
-) -> Result<Option<DashboardSession>, AppError> {
+) -> Result<Option<DashboardSession>, PageError> {
     let Some(id) = session_id else { return Ok(None) };
     let session: Option<DashboardSession> = state.records.get(Namespace::DashboardSession, &digest(id)).await?;
-    Ok(session.filter(|s| s.browser == browser.binding))
+    Ok(session.filter(|s| browser.owns(&s.browser)))
 }
 
 fn event_label(record: &TraceRecord) -> &'static str {
@@ -195,7 +199,7 @@ pub async fn view(
     state: &AppState,
     session_id: Option<&str>,
     browser: &Browser,
-) -> Result<Option<DashboardView>, AppError> {
+) -> Result<Option<DashboardView>, PageError> {
     let Some(session) = session(state, session_id, browser).await? else { return Ok(None) };
     let records = state.traces.for_person(&session.person, HISTORY_LENGTH).await?;
     let idps = state.registry.identity_providers().await?;
@@ -253,23 +257,23 @@ pub async fn set_blocked(
     browser: &Browser,
     csrf: &str,
     blocked: &[String],
-) -> Result<(), AppError> {
-    let session = session(state, session_id, browser).await?.ok_or(AppError::Page(ErrorPage::SessionExpired))?;
+) -> Result<(), PageError> {
+    let session = session(state, session_id, browser).await?.ok_or(PageError::Page(ErrorPage::SessionExpired))?;
     if !relais_domain::Secret::new(session.csrf).matches(csrf) {
-        return Err(AppError::Page(ErrorPage::BadRequest));
+        return Err(PageError::Page(ErrorPage::BadRequest));
     }
     let known = state.registry.identity_providers().await?;
     let blocked: Vec<IdpId> =
         known.into_iter().map(|idp| idp.id).filter(|id| blocked.iter().any(|b| b == id.as_str())).collect();
     state.preferences.set_blocked_idps(&session.person, &blocked, state.clock.now().0).await?;
     // After the change is committed: sessions opened before it read the preferences again.
-    super::mark_preferences_changed(state, &session.person).await?;
-    tracing::info!(target: "relais::trace", step = "preferences", blocked = blocked.len(), outcome = "ok", "identity provider preferences saved");
+    hub_session::mark_preferences_changed(state, &session.person).await?;
+    state.tracer.emit(StepEvent::preferences(blocked.len())).await?;
     Ok(())
 }
 
 /// Ends the dashboard session.
-pub async fn sign_out(state: &AppState, session_id: Option<&str>) -> Result<(), AppError> {
+pub async fn sign_out(state: &AppState, session_id: Option<&str>) -> Result<(), PageError> {
     if let Some(id) = session_id {
         state.records.delete(Namespace::DashboardSession, &digest(id)).await?;
     }

@@ -1,0 +1,102 @@
+//! Step 3: the identity provider sends the person back to the hub's callback for that IdP. The
+//! hub checks the answer belongs to its own pending request (state, browser, callback, issuer),
+//! has the upstream client verify it into an identity, opens the hub session and hands over to
+//! step 4 (a code, or the consent first).
+
+use relais_domain::flow::{AuthenticatedSession, PendingAuthorization, UpstreamLogin};
+use relais_domain::step::StepEvent;
+use relais_domain::IdpId;
+use relais_oidc::random::{digest, random_token};
+use relais_oidc::upstream::UpstreamError;
+use relais_oidc::ErrorCode;
+use relais_store::Namespace;
+
+use super::code;
+use super::support::{session, sp_redirect, Browser, Outcome};
+use crate::error::{ErrorPage, PageError};
+use crate::state::AppState;
+
+/// The IdP's answer on the hub's callback.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct IdpCallback {
+    /// The code.
+    pub code: Option<String>,
+    /// The hub's state.
+    pub state: Option<String>,
+    /// The IdP's issuer (RFC 9207).
+    pub iss: Option<String>,
+    /// An error instead of a code.
+    pub error: Option<String>,
+}
+
+/// Step 3: `callback` arrived on the callback of `callback_idp`.
+#[tracing::instrument(skip_all, fields(idp))]
+pub async fn idp_callback(
+    state: &AppState,
+    callback_idp: &IdpId,
+    callback: &IdpCallback,
+    browser: &Browser,
+) -> Result<Outcome, PageError> {
+    let upstream_state = callback.state.as_deref().ok_or(PageError::Page(ErrorPage::BadRequest))?;
+    let login: UpstreamLogin = state
+        .records
+        .take(Namespace::UpstreamLogin, upstream_state)
+        .await?
+        .filter(|login: &UpstreamLogin| browser.owns(&login.browser))
+        .ok_or(PageError::Page(ErrorPage::SessionExpired))?;
+    tracing::Span::current().record("idp", login.idp.as_str());
+    if &login.idp != callback_idp {
+        state.tracer.emit(StepEvent::identity_refused(None, &login.idp, "mix_up_callback")).await?;
+        return Err(PageError::Page(ErrorPage::IdentityRejected));
+    }
+    let pending: PendingAuthorization = state
+        .records
+        .take(Namespace::PendingAuthorization, &login.flow)
+        .await?
+        .ok_or(PageError::Page(ErrorPage::SessionExpired))?;
+    let request = pending.request;
+    let idp =
+        state.registry.identity_provider(&login.idp).await?.ok_or(PageError::Page(ErrorPage::IdentityRejected))?;
+    if let Some(iss) = &callback.iss {
+        if iss.trim_end_matches('/') != idp.issuer.as_str().trim_end_matches('/') {
+            state.tracer.emit(StepEvent::identity_refused(Some(&request.sp), &idp.id, "mix_up_issuer")).await?;
+            return Err(PageError::Page(ErrorPage::IdentityRejected));
+        }
+    }
+    if let Some(error) = &callback.error {
+        let event = StepEvent::identity_refused(Some(&request.sp), &idp.id, "idp_error").with_detail(error.clone());
+        state.tracer.emit(event).await?;
+        let description = "the person did not complete the sign-in";
+        return Err(sp_redirect::refuse(state, &request, ErrorCode::AccessDenied, description));
+    }
+    let code = callback.code.as_deref().ok_or(PageError::Page(ErrorPage::BadRequest))?;
+    let identity = match state.upstream.complete(&idp, code, &login).await {
+        Ok(identity) => identity,
+        Err(error) => {
+            tracing::debug!(idp = %idp.id, detail = %error, "why the identity provider answer was rejected");
+            state.tracer.emit(StepEvent::identity_refused(Some(&request.sp), &idp.id, error.kind())).await?;
+            return Err(PageError::Page(match error {
+                UpstreamError::Unavailable(_) => ErrorPage::IdpUnavailable,
+                UpstreamError::Pivot(_) => ErrorPage::IdentityIncomplete,
+                _ => ErrorPage::IdentityRejected,
+            }));
+        }
+    };
+    let mut session =
+        AuthenticatedSession::open(identity.pivot, &idp.id, identity.acr, state.clock.now(), identity.id_token, &login);
+    let person = session::person_of(state, &session);
+    if state.preferences.blocked_idps(person.as_str()).await?.contains(&idp.id) {
+        let event = StepEvent::identity_refused(Some(&request.sp), &idp.id, "idp_blocked_by_person");
+        state.tracer.emit(event).await?;
+        return Err(PageError::Page(ErrorPage::IdpBlocked));
+    }
+    state.tracer.emit(StepEvent::identity_received(&request.sp, &idp.id, session.acr)).await?;
+    let sp = state.registry.service_provider(&request.sp).await?.ok_or(PageError::Page(ErrorPage::UnknownService))?;
+    if let Some(old) = &browser.session_id {
+        state.records.delete(Namespace::Session, &digest(old)).await?;
+    }
+    let session_id = random_token();
+    let next = code::complete_sign_in(state, &request, &sp, &mut session, &session_id).await?;
+    session::save(state, &session_id, &session).await?;
+    Ok(Outcome { next, new_session: Some(session_id) })
+}

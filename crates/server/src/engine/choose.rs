@@ -1,0 +1,73 @@
+//! Step 2: the person picks an identity provider on the choice page, and the hub sends them
+//! there with a request of its own (its own `state`, `nonce` and PKCE): nothing in it names
+//! the service provider.
+
+use relais_domain::flow::{PendingAuthorization, UpstreamLogin};
+use relais_domain::providers::eligible_idps;
+use relais_domain::step::StepEvent;
+use relais_domain::{IdentityProvider, IdpId, ServiceProvider};
+use relais_store::Namespace;
+
+use super::support::{session, Browser, Next};
+use crate::error::{ErrorPage, PageError};
+use crate::state::AppState;
+
+/// The choice page of a pending authorization (shown again when the person reloads it).
+pub async fn choice_page(state: &AppState, flow: &str, browser: &Browser) -> Result<Next, PageError> {
+    let (pending, sp) = pending_for(state, flow, browser).await?;
+    let idps = session::offered_idps(state, session::load(state, browser).await?.as_ref()).await?;
+    let eligible = eligible_idps(&idps, &sp, pending.request.required_level);
+    let choices = session::idp_choices(&eligible, browser.last_idp.as_deref());
+    let ui_locales = pending.request.ui_locales;
+    Ok(Next::Choice { flow: flow.to_owned(), service: sp.name, idps: choices, ui_locales })
+}
+
+async fn pending_for(
+    state: &AppState,
+    flow: &str,
+    browser: &Browser,
+) -> Result<(PendingAuthorization, ServiceProvider), PageError> {
+    let pending: PendingAuthorization = state
+        .records
+        .get(Namespace::PendingAuthorization, flow)
+        .await?
+        .filter(|p: &PendingAuthorization| browser.owns(&p.browser))
+        .ok_or(PageError::Page(ErrorPage::SessionExpired))?;
+    let sp = state
+        .registry
+        .service_provider(&pending.request.sp)
+        .await?
+        .ok_or(PageError::Page(ErrorPage::UnknownService))?;
+    Ok((pending, sp))
+}
+
+/// Step 2: the person picked `idp_id` on the choice page of `flow`.
+#[tracing::instrument(skip_all, fields(idp = %idp_id))]
+pub async fn choose(state: &AppState, flow: &str, idp_id: &IdpId, browser: &Browser) -> Result<Next, PageError> {
+    let (pending, sp) = pending_for(state, flow, browser).await?;
+    let idps = session::offered_idps(state, session::load(state, browser).await?.as_ref()).await?;
+    let idp = eligible_idps(&idps, &sp, pending.request.required_level)
+        .into_iter()
+        .find(|idp| &idp.id == idp_id)
+        .cloned()
+        .ok_or(PageError::Page(ErrorPage::BadRequest))?;
+    Ok(Next::ToIdp { url: start_upstream(state, flow, &pending, &idp).await?, idp: idp.id.to_string() })
+}
+
+/// Sends the person to `idp` with the hub's own request; the URL to go to. Also the way in
+/// from step 1 when the service named an eligible IdP (`idp_hint`).
+pub async fn start_upstream(
+    state: &AppState,
+    flow: &str,
+    pending: &PendingAuthorization,
+    idp: &IdentityProvider,
+) -> Result<String, PageError> {
+    let authorization = state.upstream.authorization_url(idp).await.map_err(|error| {
+        tracing::warn!(idp = %idp.id, error = error.kind(), detail = %error, "identity provider unavailable");
+        PageError::Page(ErrorPage::IdpUnavailable)
+    })?;
+    let login = UpstreamLogin::start(flow, idp, authorization.nonce, authorization.pkce_verifier, pending);
+    state.records.put(Namespace::UpstreamLogin, &authorization.state, &login, state.settings.pending_lifetime).await?;
+    state.tracer.emit(StepEvent::idp_chosen(&pending.request.sp, &idp.id)).await?;
+    Ok(authorization.url.to_string())
+}

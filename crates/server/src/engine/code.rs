@@ -1,0 +1,62 @@
+//! Step 4: the end of a sign-in, reached from step 1 (single sign-on), step 3 (a fresh sign-in)
+//! and step 3b (the consent answered). Without data asked, a single-use code for the service at
+//! once; with data asked, the consent page first.
+
+use relais_domain::flow::{AuthenticatedSession, AuthorizationRequest, CodeGrant, PendingConsent, Prompt};
+use relais_domain::step::{StepEvent, Subject};
+use relais_domain::{DataTransfer, PairwiseSub, ServiceProvider};
+use relais_oidc::random::{digest, random_token};
+use relais_oidc::ErrorCode;
+use relais_store::Namespace;
+
+use super::support::{session, sp_redirect, Next};
+use crate::error::PageError;
+use crate::state::AppState;
+
+/// Where consent pages live.
+pub const CONSENT_PATH: &str = "/consentement";
+
+/// Ends a sign-in: a code at once when no data is asked, else the consent page (refused with
+/// `consent_required` under `prompt=none`, which allows no page, Core 3.1.2.6).
+pub async fn complete_sign_in(
+    state: &AppState,
+    request: &AuthorizationRequest,
+    sp: &ServiceProvider,
+    session: &mut AuthenticatedSession,
+    session_id: &str,
+) -> Result<Next, PageError> {
+    if request.transfers.is_empty() {
+        return Ok(Next::Redirect(issue_code(state, request, sp, session, &[]).await?));
+    }
+    if request.prompt == Prompt::None {
+        let description = "the data asked for needs the person's consent on a page";
+        return Err(sp_redirect::refuse(state, request, ErrorCode::ConsentRequired, description));
+    }
+    let flow = random_token();
+    let pending = PendingConsent::ask(request, &digest(session_id), session);
+    state.records.put(Namespace::Consent, &flow, &pending, state.settings.pending_lifetime).await?;
+    // A page of its own, so that reloading it or coming back to it works.
+    Ok(Next::Redirect(format!("{CONSENT_PATH}/{flow}")))
+}
+
+/// Step 4 itself: a single-use code for the service, carrying what it may learn (the pairwise
+/// `sub` for its sector, the claims of its scopes and the consented transfers); the URL taking
+/// it there.
+pub async fn issue_code(
+    state: &AppState,
+    request: &AuthorizationRequest,
+    sp: &ServiceProvider,
+    session: &mut AuthenticatedSession,
+    granted: &[DataTransfer],
+) -> Result<String, PageError> {
+    let sub = PairwiseSub::derive(&state.settings.pairwise_secret, &sp.sector, &session.pivot);
+    let person = session::person_of(state, session);
+    let grant = CodeGrant::issue(request, session, sub.clone(), &person, granted);
+    let who = Subject { person: &person, sub: &sub, sp: &sp.id, idp: &session.idp };
+    let event = StepEvent::code_issued(state.clock.now(), &who, session.acr, grant.traced_scopes());
+    state.tracer.emit(event.with_detail(format!("transfers={}", granted.len()))).await?;
+    let code = random_token();
+    state.records.put(Namespace::Code, &digest(&code), &grant, state.settings.code_lifetime).await?;
+    session.record_service(&sp.id);
+    sp_redirect::with_code(state, request, &code)
+}

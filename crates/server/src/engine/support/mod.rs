@@ -1,0 +1,64 @@
+//! What the steps share: the browser a request comes from, where the person goes next, the
+//! hub session (load, save, the IdPs it may be offered), the SP redirect, and the tracer. No
+//! step's logic lives here.
+
+pub mod session;
+pub mod sp_redirect;
+pub mod tracer;
+
+use crate::pages::IdpChoice;
+
+/// The browser a request comes from: the digest of its binding cookie and its session id.
+pub struct Browser {
+    /// Digest of the binding cookie's value.
+    pub binding: String,
+    /// The hub session id from its cookie, if any.
+    pub session_id: Option<String>,
+    /// The IdP last chosen in this browser (its id only, from a cookie), shown first.
+    pub last_idp: Option<String>,
+}
+
+impl Browser {
+    /// Whether a record bound to the browser digest `bound_to` belongs to this browser.
+    pub fn owns(&self, bound_to: &str) -> bool {
+        bound_to == self.binding
+    }
+}
+
+/// Where the person goes next.
+pub enum Next {
+    /// A redirect (to the SP with a code, or to the consent page).
+    Redirect(String),
+    /// The choice page.
+    Choice {
+        /// The pending authorization.
+        flow: String,
+        /// The SP's name.
+        service: String,
+        /// The eligible IdPs.
+        idps: Vec<IdpChoice>,
+        /// The SP's `ui_locales`.
+        ui_locales: Option<String>,
+    },
+    /// A redirect to an IdP the person chose, remembered in the browser as the last one used.
+    ToIdp {
+        /// The IdP's authorization URL.
+        url: String,
+        /// The IdP's id.
+        idp: String,
+    },
+}
+
+/// The outcome of a step, with the session cookie to set if a session started.
+pub struct Outcome {
+    /// Where the person goes.
+    pub next: Next,
+    /// A new hub session id to set in the browser.
+    pub new_session: Option<String>,
+}
+
+impl From<Next> for Outcome {
+    fn from(next: Next) -> Self {
+        Self { next, new_session: None }
+    }
+}

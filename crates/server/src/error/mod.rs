@@ -1,0 +1,29 @@
+//! Errors become responses here, by audience: the person's pages ([`PageError`]: an error page
+//! in their language, or the OAuth error sent back to the service), and the machines' JSON
+//! endpoints ([`ApiError`]: token, userinfo, checktoken). The audience decides the format, not
+//! the call site: a storage outage is a 503 page for a person and a JSON
+//! `temporarily_unavailable` for a client. OAuth error codes and their HTTP mapping live in
+//! [`oauth`]. Internals go to the log, never to the response.
+
+mod api;
+pub mod oauth;
+mod page;
+
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Redirect, Response};
+
+pub use api::ApiError;
+pub use page::{ErrorPage, PageError};
+
+/// `Cache-Control: no-store` and `Pragma: no-cache`, for every response carrying tokens.
+pub fn no_store() -> [(header::HeaderName, HeaderValue); 2] {
+    [
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        (header::PRAGMA, HeaderValue::from_static("no-cache")),
+    ]
+}
+
+/// A 303 redirect (after a POST, the browser must GET the target).
+pub fn see_other(url: &str) -> Response {
+    Redirect::to(url).into_response()
+}
