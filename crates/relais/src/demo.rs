@@ -75,6 +75,26 @@ pub fn demo_config_toml(port: u16, data_dir: &std::path::Path) -> String {
     text
 }
 
+/// Writes `contents` to a file only its owner can read (it holds the demo's secrets).
+pub fn write_private(path: &std::path::Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).write(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        // An existing file keeps its mode through `open`: set it.
+        if path.exists() {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                .with_context(|| format!("cannot protect {}", path.display()))?;
+        }
+    }
+    let mut file = options.open(path).with_context(|| format!("cannot write {}", path.display()))?;
+    file.write_all(contents.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
 async fn bind(port: u16) -> anyhow::Result<TcpListener> {
     TcpListener::bind(("127.0.0.1", port)).await.with_context(|| format!("cannot listen on 127.0.0.1:{port}"))
 }
@@ -85,7 +105,7 @@ pub async fn run(port: u16, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
     let data_dir = data_dir.unwrap_or_else(|| std::env::temp_dir().join(format!("relais-demo-{port}")));
     std::fs::create_dir_all(&data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
     let toml = demo_config_toml(port, &data_dir);
-    std::fs::write(data_dir.join("relais-demo.toml"), &toml)?;
+    write_private(&data_dir.join("relais-demo.toml"), &toml)?;
     let config = Config::from_toml(&toml, &process_env)?;
 
     for (index, (id, name, level)) in DEMO_IDPS.iter().enumerate() {
@@ -128,7 +148,7 @@ pub async fn run(port: u16, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
     };
     serve_demo_sp(bind(sp_port).await?, sp).await?;
 
-    let state = assemble(&config, Arc::new(SystemClock)).await?;
+    let state = assemble(&config, Arc::new(SystemClock)).await?.state;
     let listener = bind(port).await?;
     println!("Relais demo is running.");
     println!("  Open the demo service:   http://localhost:{sp_port}/");
@@ -144,4 +164,22 @@ pub async fn run(port: u16, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
     println!("Stop with Ctrl+C.");
     relais_server::serve(listener, state).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    #[cfg(unix)]
+    #[test]
+    fn the_demo_configuration_is_written_for_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let path = std::env::temp_dir().join(format!("relais-demo-test-{}.toml", std::process::id()));
+        std::fs::write(&path, "old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        super::write_private(&path, "pairwise_secret = \"x\"").unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "pairwise_secret = \"x\"");
+        std::fs::remove_file(path).unwrap();
+    }
 }

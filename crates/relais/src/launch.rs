@@ -10,7 +10,8 @@ use relais_domain::providers::IdTokenAlgorithm;
 use relais_domain::{Clock, UnixTime};
 use relais_server::{AppState, HubParts};
 use relais_store::{
-    CachedRegistry, EncryptingStore, EphemeralStore, MemoryEphemeralStore, RedisEphemeralStore, Source, SqlStore,
+    CachedRegistry, ConfiguredActors, EncryptingStore, EphemeralStore, MemoryEphemeralStore, Put, RedisEphemeralStore,
+    RegistryWriter, SqlStore,
 };
 
 use crate::config::{Config, EphemeralBackend, DASHBOARD_CLIENT_ID};
@@ -37,27 +38,44 @@ pub const REGISTRY_CACHE_LIFETIME: Duration = Duration::from_secs(5);
 /// How often every node reloads the signing keys (a rotation reaches all nodes within it).
 pub const KEY_RELOAD_INTERVAL: Duration = Duration::from_secs(30);
 
-/// Opens the registry database and applies its migrations.
+/// Opens the registry database (its secrets sealed with the configured key-encryption keys),
+/// applies its migrations and seals what an earlier version left in clear.
 pub async fn open_database(config: &Config) -> anyhow::Result<SqlStore> {
-    let sql = SqlStore::connect(&config.storage.database_url).await.context("storage.database_url")?;
+    let sql = SqlStore::connect(&config.storage.database_url)
+        .await
+        .context("storage.database_url")?
+        .with_sealing(config.storage.key_encryption.clone());
     sql.migrate().await.context("database migrations")?;
+    let sealed = sql.seal_legacy_keys().await.context("sealing the signing keys")?;
+    if sealed > 0 {
+        tracing::info!(sealed, "signing keys stored in clear by an earlier version are now sealed");
+    }
     Ok(sql)
 }
 
 /// Loads the actors declared in the configuration into the registry. The configuration wins:
-/// an actor it declares replaces the registry's entry of the same id at every start; actors
-/// registered otherwise stay.
-pub async fn load_configuration(sql: &SqlStore, config: &Config, now: u64) -> anyhow::Result<()> {
-    for sp in &config.service_providers {
-        sql.upsert_service_provider(sp, Source::Configuration, now).await?;
+/// an actor it declares replaces the registry's entry of the same id, and an actor it declared
+/// before and no longer does is removed; actors registered otherwise stay. Run at every start
+/// and on `SIGHUP`.
+pub async fn load_configuration(registry: &dyn RegistryWriter, config: &Config, now: u64) -> anyhow::Result<()> {
+    let dashboard = dashboard_client(config);
+    let mut keep = ConfiguredActors::default();
+    for sp in config.service_providers.iter().chain([&dashboard]) {
+        registry.put_service_provider(Put::configured(sp, now)).await?;
+        keep.service_providers.push(sp.id.clone());
     }
     for (position, idp) in config.identity_providers.iter().enumerate() {
-        sql.upsert_identity_provider(idp, position as i64, Source::Configuration, now).await?;
+        registry.put_identity_provider(Put::configured(idp, now), position as i64).await?;
+        keep.identity_providers.push(idp.id.clone());
     }
     for dp in &config.data_providers {
-        sql.upsert_data_provider(dp, Source::Configuration, now).await?;
+        registry.put_data_provider(Put::configured(dp, now)).await?;
+        keep.data_providers.push(dp.id.clone());
     }
-    sql.upsert_service_provider(&dashboard_client(config), Source::Configuration, now).await?;
+    let removed = registry.remove_configured_except(&keep).await?;
+    if removed > 0 {
+        tracing::info!(removed, "actors no longer in the configuration removed from the registry");
+    }
     Ok(())
 }
 
@@ -99,27 +117,61 @@ pub async fn assemble_with(
     ephemeral: Arc<dyn EphemeralStore>,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<AppState> {
+    Ok(assemble_hub(config, sql, ephemeral, clock).await?.state)
+}
+
+/// A hub assembled: its state, and what reloading its configuration needs.
+pub struct Hub {
+    /// The state the router serves.
+    pub state: AppState,
+    /// The registry database.
+    pub sql: SqlStore,
+    /// This node's cache of it.
+    pub cache: Arc<CachedRegistry>,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Hub {
+    /// Loads the actors of `config` (a configuration file read again) into the registry and
+    /// forgets this node's cached reads, so it serves the change at once (the other nodes
+    /// within [`REGISTRY_CACHE_LIFETIME`]). Settings other than the actors need a restart.
+    pub async fn reload(&self, config: &Config) -> anyhow::Result<()> {
+        load_configuration(&self.sql, config, self.clock.now().0).await?;
+        self.cache.invalidate();
+        Ok(())
+    }
+}
+
+/// The hub for `config`, on the given stores.
+pub async fn assemble_hub(
+    config: &Config,
+    sql: SqlStore,
+    ephemeral: Arc<dyn EphemeralStore>,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Hub> {
     let now = clock.now().0;
     load_configuration(&sql, config, now).await?;
     let keys = relais_server::keys::load_or_generate(&sql, &SIGNING_ALGORITHMS, now).await?;
+    let cache = Arc::new(CachedRegistry::new(Arc::new(sql.clone()), REGISTRY_CACHE_LIFETIME));
     let parts = HubParts {
         settings: config.settings.clone(),
-        registry: Arc::new(CachedRegistry::new(Arc::new(sql.clone()), REGISTRY_CACHE_LIFETIME)),
+        registry: cache.clone(),
         ephemeral,
         keys,
         key_store: Arc::new(sql.clone()),
         traces: Arc::new(sql.clone()),
-        preferences: Arc::new(sql),
-        clock,
+        preferences: Arc::new(sql.clone()),
+        clock: clock.clone(),
     };
-    Ok(AppState::new(parts)?)
+    Ok(Hub { state: AppState::new(parts)?, sql, cache, clock })
 }
 
 /// The hub's state for `config`, on the stores it configures.
-pub async fn assemble(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+pub async fn assemble(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Hub> {
     let sql = open_database(config).await?;
     let ephemeral = ephemeral_store(config, clock.clone())?;
-    assemble_with(config, sql, ephemeral, clock).await
+    assemble_hub(config, sql, ephemeral, clock).await
 }
 
 /// Reloads the keys every [`KEY_RELOAD_INTERVAL`], for as long as the process runs.
@@ -134,4 +186,33 @@ pub fn spawn_key_reloader(state: AppState) {
             }
         }
     });
+}
+
+/// Reloads the configuration file at `path` on every `SIGHUP`, for as long as the process
+/// runs: its actors replace the registry's (sign-ins in progress go on: their records are in
+/// the ephemeral store). A file that does not load is refused with a log line, and the hub
+/// keeps serving what it had.
+pub fn spawn_configuration_reloader(hub: Arc<Hub>, path: std::path::PathBuf) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut hangups = match signal(SignalKind::hangup()) {
+            Ok(stream) => stream,
+            Err(error) => {
+                tracing::warn!(%error, "SIGHUP cannot be received: the configuration reloads only at start");
+                return;
+            }
+        };
+        while hangups.recv().await.is_some() {
+            match crate::config::Config::load(&path, &crate::config::process_env) {
+                Ok(config) => match hub.reload(&config).await {
+                    Ok(()) => tracing::info!(config = %path.display(), "configuration reloaded"),
+                    Err(error) => tracing::error!(error = %format!("{error:#}"), "configuration not reloaded"),
+                },
+                Err(error) => tracing::error!(%error, "configuration not reloaded: the file does not load"),
+            }
+        }
+    });
+    #[cfg(not(unix))]
+    let _ = (hub, path);
 }

@@ -6,10 +6,12 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use relais::config::{process_env, Config, LogFormat};
-use relais::launch::{assemble, open_database, spawn_key_reloader, SystemClock, SIGNING_ALGORITHMS};
+use relais::launch::{
+    assemble, open_database, spawn_configuration_reloader, spawn_key_reloader, SystemClock, SIGNING_ALGORITHMS,
+};
 use relais_domain::trace::{verify_chain, ChainProblem};
 use relais_domain::Clock;
-use relais_store::{EphemeralKey, KeyStore, TraceStore};
+use relais_store::{KeyStore, SealingKey, TraceStore};
 use tracing_subscriber::EnvFilter;
 
 // mimalloc rather than the system allocator: each request boxes futures of a few kilobytes
@@ -86,6 +88,16 @@ enum KeysCommand {
         #[arg(long, default_value = "k1")]
         id: String,
     },
+    /// Print a new random key-encryption key for `storage.key_encryption_keys` (or
+    /// `RELAIS_KEY_ENCRYPTION_KEYS`, or a line of `storage.key_encryption_keys_file`): it seals
+    /// the hub's private signing keys and its client secrets at identity providers in the
+    /// registry. Every node needs the same keys; to rotate, put the new key first and keep the
+    /// old one after it until every node has restarted.
+    EncryptionKey {
+        /// The key's id.
+        #[arg(long, default_value = "kek1")]
+        id: String,
+    },
 }
 
 fn init_logs(format: LogFormat) {
@@ -100,11 +112,19 @@ fn init_logs(format: LogFormat) {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
-        Command::Serve(ConfigArg { config }) => {
-            let config = Config::load(&config, &process_env)?;
+        Command::Serve(ConfigArg { config: path }) => {
+            let config = Config::load(&path, &process_env)?;
             init_logs(config.log_format);
-            let state = assemble(&config, Arc::new(SystemClock)).await?;
+            if config.storage.key_encryption_derived {
+                tracing::info!(
+                    "the signing keys are sealed with a key derived from hub.pairwise_secret; \
+                     set storage.key_encryption_keys to keep them apart (relais keys encryption-key)"
+                );
+            }
+            let hub = Arc::new(assemble(&config, Arc::new(SystemClock)).await?);
+            let state = hub.state.clone();
             spawn_key_reloader(state.clone());
+            spawn_configuration_reloader(hub, path);
             let listener = tokio::net::TcpListener::bind(config.listen).await?;
             let address = listener.local_addr()?;
             tracing::info!(listen = %address, issuer = %config.settings.issuer, "relais hub listening");
@@ -148,8 +168,8 @@ async fn main() -> anyhow::Result<()> {
             let added = relais_server::keys::rotate(&sql, &SIGNING_ALGORITHMS, now, publish_for, keep_for).await?;
             println!("new keys {} published; they sign from {}", added.join(", "), now + publish_for);
         }
-        Command::Keys { command: KeysCommand::EphemeralKey { id } } => {
-            println!("{}", EphemeralKey::generate_text(&id));
+        Command::Keys { command: KeysCommand::EphemeralKey { id } | KeysCommand::EncryptionKey { id } } => {
+            println!("{}", SealingKey::generate_text(&id));
         }
         Command::Traces { command: TracesCommand::Verify(ConfigArg { config }) } => {
             let config = Config::load(&config, &process_env)?;

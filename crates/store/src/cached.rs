@@ -34,6 +34,20 @@ impl CachedRegistry {
         }
     }
 
+    /// Forgets everything read: the next reads go to the registry (after a change made by this
+    /// node, so that it serves the change at once; other nodes within the lifetime).
+    pub fn invalidate(&self) {
+        if let Ok(mut cache) = self.service_providers.write() {
+            cache.clear();
+        }
+        if let Ok(mut guard) = self.identity_providers.write() {
+            *guard = None;
+        }
+        if let Ok(mut guard) = self.data_providers.write() {
+            *guard = None;
+        }
+    }
+
     fn fresh<T: Clone>(&self, slot: &RwLock<Entry<T>>) -> Option<T> {
         let guard = slot.read().ok()?;
         guard.as_ref().filter(|(_, at)| at.elapsed() < self.lifetime).map(|(value, _)| value.clone())

@@ -8,19 +8,24 @@ pub mod encrypted;
 pub mod ephemeral;
 pub mod keys;
 pub mod memory;
+pub mod records;
 pub mod redis;
 pub mod registry;
+pub mod sealing;
 pub mod sql;
 pub mod traces;
 
 pub use cached::CachedRegistry;
-pub use encrypted::{EncryptingStore, EphemeralKey};
+pub use encrypted::EncryptingStore;
 pub use ephemeral::{EphemeralRecords, EphemeralStore, Namespace};
 pub use keys::{KeyStore, StoredSigningKey};
 pub use memory::MemoryEphemeralStore;
 pub use redis::RedisEphemeralStore;
-pub use registry::{Registry, StaticRegistry};
-pub use sql::{Source, SqlStore};
+pub use registry::{ConfiguredActors, MemoryRegistry, Put, Registry, RegistryWriter, Source};
+/// The keys of the ephemeral entries sent to Redis are sealing keys.
+pub use sealing::SealingKey as EphemeralKey;
+pub use sealing::{KeyRing, SealingKey};
+pub use sql::SqlStore;
 pub use traces::{PreferenceStore, TraceStore};
 
 /// A storage failure. The hub fails closed on any of them.

@@ -1,7 +1,10 @@
-//! The registry of actors: service providers and identity providers. Async, so that a SQL
-//! backend fits the same trait; the static one serves a configuration file's declarations.
+//! The registry of actors: service providers, identity providers and data providers. Read by
+//! the flow ([`Registry`]), written by the configuration loader and, later, the admin API and
+//! the partner portal ([`RegistryWriter`], with typed requests, lldap's shape). Async, so that a
+//! SQL backend fits the same traits; [`MemoryRegistry`] serves tests and tools.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
+use std::sync::RwLock;
 
 use async_trait::async_trait;
 use relais_domain::{DataProvider, DpId, IdentityProvider, IdpId, ServiceProvider, SpId};
@@ -31,39 +34,161 @@ pub trait Registry: Send + Sync + 'static {
     }
 }
 
-/// A registry fixed at start, from the configuration.
-pub struct StaticRegistry {
-    service_providers: HashMap<SpId, ServiceProvider>,
-    identity_providers: Vec<IdentityProvider>,
-    data_providers: Vec<DataProvider>,
+/// Where a registration came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// The configuration file (loaded at every start and on `SIGHUP`; the file wins).
+    Configuration,
+    /// Registered at run time (self-service, admin API).
+    Registered,
 }
 
-impl StaticRegistry {
-    /// A registry of these actors.
+impl Source {
+    /// The source as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Configuration => "configuration",
+            Self::Registered => "registered",
+        }
+    }
+}
+
+/// A request to add or replace one actor.
+#[derive(Clone, Copy, Debug)]
+pub struct Put<'a, T> {
+    /// The actor, as the registration rules accepted it.
+    pub actor: &'a T,
+    /// Where it comes from.
+    pub source: Source,
+    /// When (seconds since the epoch).
+    pub at: u64,
+}
+
+impl<'a, T> Put<'a, T> {
+    /// The actor of the configuration file, at `at`.
+    pub fn configured(actor: &'a T, at: u64) -> Self {
+        Self { actor, source: Source::Configuration, at }
+    }
+}
+
+/// The actors a configuration file declares: the others it declared before are removed.
+#[derive(Clone, Debug, Default)]
+pub struct ConfiguredActors {
+    /// Its service providers (the hub's own dashboard included).
+    pub service_providers: Vec<SpId>,
+    /// Its identity providers.
+    pub identity_providers: Vec<IdpId>,
+    /// Its data providers.
+    pub data_providers: Vec<DpId>,
+}
+
+/// How the registry is changed.
+#[async_trait]
+pub trait RegistryWriter: Send + Sync + 'static {
+    /// Adds or replaces a service provider.
+    async fn put_service_provider(&self, put: Put<'_, ServiceProvider>) -> Result<(), StoreError>;
+    /// Adds or replaces an identity provider, at `position` on the choice page.
+    async fn put_identity_provider(&self, put: Put<'_, IdentityProvider>, position: i64) -> Result<(), StoreError>;
+    /// Adds or replaces a data provider.
+    async fn put_data_provider(&self, put: Put<'_, DataProvider>) -> Result<(), StoreError>;
+    /// Removes the actors that came from the configuration and are not in `keep`; how many.
+    /// Actors registered otherwise stay.
+    async fn remove_configured_except(&self, keep: &ConfiguredActors) -> Result<u64, StoreError>;
+}
+
+#[derive(Default)]
+struct Actors {
+    service_providers: BTreeMap<SpId, (ServiceProvider, Source)>,
+    identity_providers: BTreeMap<IdpId, (i64, IdentityProvider, Source)>,
+    data_providers: BTreeMap<DpId, (DataProvider, Source)>,
+}
+
+/// A registry in memory, readable and writable: for tests of the engine and for tools.
+#[derive(Default)]
+pub struct MemoryRegistry {
+    actors: RwLock<Actors>,
+}
+
+impl MemoryRegistry {
+    /// A registry of these actors, as if configured.
     pub fn new(
         service_providers: Vec<ServiceProvider>,
         identity_providers: Vec<IdentityProvider>,
         data_providers: Vec<DataProvider>,
     ) -> Self {
-        Self {
-            service_providers: service_providers.into_iter().map(|sp| (sp.id.clone(), sp)).collect(),
-            identity_providers,
-            data_providers,
+        let configured = Source::Configuration;
+        let actors = Actors {
+            service_providers: service_providers.into_iter().map(|sp| (sp.id.clone(), (sp, configured))).collect(),
+            identity_providers: identity_providers
+                .into_iter()
+                .enumerate()
+                .map(|(position, idp)| (idp.id.clone(), (position as i64, idp, configured)))
+                .collect(),
+            data_providers: data_providers.into_iter().map(|dp| (dp.id.clone(), (dp, configured))).collect(),
+        };
+        Self { actors: RwLock::new(actors) }
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Actors) -> T) -> T {
+        match self.actors.read() {
+            Ok(actors) => f(&actors),
+            Err(poisoned) => f(&poisoned.into_inner()),
+        }
+    }
+
+    fn write<T>(&self, f: impl FnOnce(&mut Actors) -> T) -> T {
+        match self.actors.write() {
+            Ok(mut actors) => f(&mut actors),
+            Err(poisoned) => f(&mut poisoned.into_inner()),
         }
     }
 }
 
 #[async_trait]
-impl Registry for StaticRegistry {
+impl Registry for MemoryRegistry {
     async fn service_provider(&self, id: &SpId) -> Result<Option<ServiceProvider>, StoreError> {
-        Ok(self.service_providers.get(id).cloned())
+        Ok(self.read(|a| a.service_providers.get(id).map(|(sp, _)| sp.clone())))
     }
 
     async fn identity_providers(&self) -> Result<Vec<IdentityProvider>, StoreError> {
-        Ok(self.identity_providers.clone())
+        let mut idps = self.read(|a| a.identity_providers.values().cloned().collect::<Vec<_>>());
+        idps.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
+        Ok(idps.into_iter().map(|(_, idp, _)| idp).collect())
     }
 
     async fn data_providers(&self) -> Result<Vec<DataProvider>, StoreError> {
-        Ok(self.data_providers.clone())
+        Ok(self.read(|a| a.data_providers.values().map(|(dp, _)| dp.clone()).collect()))
+    }
+}
+
+#[async_trait]
+impl RegistryWriter for MemoryRegistry {
+    async fn put_service_provider(&self, put: Put<'_, ServiceProvider>) -> Result<(), StoreError> {
+        self.write(|a| a.service_providers.insert(put.actor.id.clone(), (put.actor.clone(), put.source)));
+        Ok(())
+    }
+
+    async fn put_identity_provider(&self, put: Put<'_, IdentityProvider>, position: i64) -> Result<(), StoreError> {
+        self.write(|a| a.identity_providers.insert(put.actor.id.clone(), (position, put.actor.clone(), put.source)));
+        Ok(())
+    }
+
+    async fn put_data_provider(&self, put: Put<'_, DataProvider>) -> Result<(), StoreError> {
+        self.write(|a| a.data_providers.insert(put.actor.id.clone(), (put.actor.clone(), put.source)));
+        Ok(())
+    }
+
+    async fn remove_configured_except(&self, keep: &ConfiguredActors) -> Result<u64, StoreError> {
+        Ok(self.write(|a| {
+            let before = a.service_providers.len() + a.identity_providers.len() + a.data_providers.len();
+            a.service_providers
+                .retain(|id, (_, source)| *source != Source::Configuration || keep.service_providers.contains(id));
+            a.identity_providers
+                .retain(|id, (_, _, source)| *source != Source::Configuration || keep.identity_providers.contains(id));
+            a.data_providers
+                .retain(|id, (_, source)| *source != Source::Configuration || keep.data_providers.contains(id));
+            let after = a.service_providers.len() + a.identity_providers.len() + a.data_providers.len();
+            (before - after) as u64
+        }))
     }
 }

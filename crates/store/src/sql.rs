@@ -1,45 +1,28 @@
 //! The SQL store: the registry and the signing keys in SQLite (the one-machine default, a file
 //! created on first start) or PostgreSQL (many nodes), through one implementation on
 //! `sqlx::Any` with portable SQL and versioned migrations, so no call asks which database it
-//! runs on. Registrations are JSON documents keyed by id; nothing about a person is stored.
+//! runs on. Registrations are versioned JSON records keyed by id (`records.rs`): partners'
+//! secrets as digests, the hub's own secrets and private keys sealed with the key-encryption
+//! keys; nothing about a person is stored. A SQLite file is created readable by its owner only,
+//! and deleted content is overwritten (`secure_delete`).
 
 use std::time::Duration;
 
 use async_trait::async_trait;
-use relais_domain::{DataProvider, IdentityProvider, ServiceProvider, SpId};
+use relais_domain::{DataProvider, DpId, IdentityProvider, IdpId, ServiceProvider, SpId};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
 use crate::keys::{KeyStore, StoredSigningKey};
-use crate::registry::Registry;
+use crate::records;
+use crate::registry::{ConfiguredActors, Put, Registry, RegistryWriter, Source};
+use crate::sealing::{is_sealed_text, KeyRing};
 use crate::StoreError;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 fn unavailable(error: sqlx::Error) -> StoreError {
     StoreError::Unavailable(format!("database: {error}"))
-}
-
-fn corrupt(error: serde_json::Error) -> StoreError {
-    StoreError::Corrupt(format!("registry entry: {error}"))
-}
-
-/// Where a registration came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Source {
-    /// The configuration file (reloaded at every start; the file wins).
-    Configuration,
-    /// Registered at run time (self-service, admin API).
-    Registered,
-}
-
-impl Source {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Configuration => "configuration",
-            Self::Registered => "registered",
-        }
-    }
 }
 
 /// The registry and keys in a SQL database.
@@ -57,6 +40,9 @@ pub struct SqlStore {
     pub(crate) sqlite: bool,
     /// Trace records appended since the last WAL checkpoint was started (SQLite).
     pub(crate) since_checkpoint: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// The key-encryption keys sealing the hub's secrets at rest (none: they cannot be read or
+    /// written, and the store says so).
+    sealing: Option<KeyRing>,
 }
 
 impl SqlStore {
@@ -78,7 +64,8 @@ impl SqlStore {
                     if sqlite {
                         sqlx::Executor::execute(
                             &mut *connection,
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 10000;",
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 10000; \
+                             PRAGMA secure_delete = ON;",
                         )
                         .await?;
                     }
@@ -100,7 +87,52 @@ impl SqlStore {
             chain_head: Default::default(),
             sqlite,
             since_checkpoint: Default::default(),
+            sealing: None,
         })
+    }
+
+    /// The same store without its sealing keys (for tools that read traces only).
+    pub fn without_sealing(&self) -> Self {
+        Self { sealing: None, ..self.clone() }
+    }
+
+    /// The same store, sealing the hub's secrets at rest with `ring` (its first key seals,
+    /// every key opens).
+    pub fn with_sealing(mut self, ring: KeyRing) -> Self {
+        self.sealing = Some(ring);
+        self
+    }
+
+    fn ring(&self) -> Result<&KeyRing, StoreError> {
+        self.sealing.as_ref().ok_or_else(|| StoreError::Unavailable("no key-encryption key configured".into()))
+    }
+
+    /// Seals the signing keys still stored in clear by an earlier version (at start, before any
+    /// other node reads them); how many. With `secure_delete`, SQLite overwrites the clear
+    /// text; PostgreSQL leaves it to its vacuum.
+    pub async fn seal_legacy_keys(&self) -> Result<usize, StoreError> {
+        let rows = sqlx::query("SELECT kid, private_pem FROM signing_keys")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        let mut sealed = 0;
+        for row in rows {
+            let kid: String = row.try_get("kid").map_err(unavailable)?;
+            let pem: String = row.try_get("private_pem").map_err(unavailable)?;
+            if is_sealed_text(&pem) {
+                continue;
+            }
+            let text = self.ring()?.seal_text(&key_context(&kid), &pem)?;
+            sqlx::query("UPDATE signing_keys SET private_pem = $1 WHERE kid = $2 AND private_pem = $3")
+                .bind(text)
+                .bind(&kid)
+                .bind(&pem)
+                .execute(&self.pool)
+                .await
+                .map_err(unavailable)?;
+            sealed += 1;
+        }
+        Ok(sealed)
     }
 
     /// The `n`th bind parameter of a statement built at run time (from 1, bound in order):
@@ -119,65 +151,46 @@ impl SqlStore {
         MIGRATOR.run(&self.pool).await.map_err(|e| StoreError::Unavailable(format!("migration: {e}")))
     }
 
-    /// Adds or replaces a service provider.
-    pub async fn upsert_service_provider(
-        &self,
-        sp: &ServiceProvider,
-        source: Source,
-        now: u64,
-    ) -> Result<(), StoreError> {
-        const UPSERT: &str = "INSERT INTO service_providers (client_id, registration, source, updated_at) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (client_id) DO UPDATE SET registration = excluded.registration, \
-             source = excluded.source, updated_at = excluded.updated_at";
-        self.upsert_registration(UPSERT, sp.id.as_str(), None, sp, source, now).await
-    }
-
-    /// Adds or replaces an identity provider, at `position` on the choice page.
-    pub async fn upsert_identity_provider(
-        &self,
-        idp: &IdentityProvider,
-        position: i64,
-        source: Source,
-        now: u64,
-    ) -> Result<(), StoreError> {
-        const UPSERT: &str = "INSERT INTO identity_providers (id, position, registration, source, updated_at) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET position = excluded.position, \
-             registration = excluded.registration, source = excluded.source, updated_at = excluded.updated_at";
-        self.upsert_registration(UPSERT, idp.id.as_str(), Some(position), idp, source, now).await
-    }
-
-    /// Adds or replaces a data provider.
-    pub async fn upsert_data_provider(&self, dp: &DataProvider, source: Source, now: u64) -> Result<(), StoreError> {
-        const UPSERT: &str = "INSERT INTO data_providers (id, registration, source, updated_at) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET registration = excluded.registration, \
-             source = excluded.source, updated_at = excluded.updated_at";
-        self.upsert_registration(UPSERT, dp.id.as_str(), None, dp, source, now).await
-    }
-
     /// Runs an upsert of one registration table; its parameters are, in order: the id, the
-    /// position (identity providers only), the registration as JSON, the source, the time.
-    async fn upsert_registration<T: serde::Serialize>(
+    /// position (identity providers only), the row, the source, the time.
+    async fn upsert_row(
         &self,
         upsert: &str,
         id: &str,
         position: Option<i64>,
-        registration: &T,
+        row: String,
         source: Source,
-        now: u64,
+        at: u64,
     ) -> Result<(), StoreError> {
-        let registration = serde_json::to_string(registration).map_err(corrupt)?;
         let mut query = sqlx::query(upsert).bind(id);
         if let Some(position) = position {
             query = query.bind(position);
         }
-        query
-            .bind(registration)
-            .bind(source.as_str())
-            .bind(now as i64)
-            .execute(&self.pool)
+        query.bind(row).bind(source.as_str()).bind(at as i64).execute(&self.pool).await.map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn remove_configured_from(&self, table: &str, column: &str, keep: &[&str]) -> Result<u64, StoreError> {
+        let rows = sqlx::query(&format!("SELECT {column} FROM {table} WHERE source = $1"))
+            .bind(Source::Configuration.as_str())
+            .fetch_all(&self.pool)
             .await
             .map_err(unavailable)?;
-        Ok(())
+        let mut removed = 0;
+        for row in rows {
+            let id: String = row.try_get(0).map_err(unavailable)?;
+            if keep.contains(&id.as_str()) {
+                continue;
+            }
+            let done = sqlx::query(&format!("DELETE FROM {table} WHERE {column} = $1 AND source = $2"))
+                .bind(&id)
+                .bind(Source::Configuration.as_str())
+                .execute(&self.pool)
+                .await
+                .map_err(unavailable)?;
+            removed += done.rows_affected();
+        }
+        Ok(removed)
     }
 
     /// The pool, for the stores of later capabilities sharing the database.
@@ -186,7 +199,9 @@ impl SqlStore {
     }
 }
 
-/// A SQLite URL gets `mode=rwc` (create the file) and its directory is created.
+/// A SQLite URL gets `mode=rwc` (create the file) and its directory is created; a new file is
+/// created readable and writable by its owner only (SQLite gives its write-ahead log and shared
+/// memory files the same mode), an existing one is made so.
 fn sqlite_creating(url: &str) -> Result<String, StoreError> {
     let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) else {
         return Ok(url.to_owned());
@@ -197,6 +212,7 @@ fn sqlite_creating(url: &str) -> Result<String, StoreError> {
             std::fs::create_dir_all(parent)
                 .map_err(|e| StoreError::Unavailable(format!("{}: {e}", parent.display())))?;
         }
+        owner_only(std::path::Path::new(file))?;
     }
     Ok(if url.contains("mode=") {
         url.to_owned()
@@ -207,9 +223,28 @@ fn sqlite_creating(url: &str) -> Result<String, StoreError> {
     })
 }
 
-fn registration<T: serde::de::DeserializeOwned>(row: &AnyRow) -> Result<T, StoreError> {
-    let text: String = row.try_get("registration").map_err(unavailable)?;
-    serde_json::from_str(&text).map_err(corrupt)
+/// Creates `file` with mode 0600 if it does not exist, and sets that mode if it does.
+fn owner_only(file: &std::path::Path) -> Result<(), StoreError> {
+    let failed = |e: std::io::Error| StoreError::Unavailable(format!("{}: {e}", file.display()));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(file).map_err(failed)?;
+        std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600)).map_err(failed)?;
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::OpenOptions::new().create(true).append(true).open(file).map_err(failed)?;
+    }
+    Ok(())
+}
+
+fn registration(row: &AnyRow) -> Result<String, StoreError> {
+    row.try_get("registration").map_err(unavailable)
+}
+
+fn key_context(kid: &str) -> String {
+    format!("signing_key:{kid}")
 }
 
 #[async_trait]
@@ -220,7 +255,7 @@ impl Registry for SqlStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(unavailable)?;
-        row.as_ref().map(registration).transpose()
+        row.as_ref().map(|row| records::service_provider(&registration(row)?)).transpose()
     }
 
     async fn identity_providers(&self) -> Result<Vec<IdentityProvider>, StoreError> {
@@ -228,7 +263,8 @@ impl Registry for SqlStore {
             .fetch_all(&self.pool)
             .await
             .map_err(unavailable)?;
-        rows.iter().map(registration).collect()
+        let ring = self.ring()?;
+        rows.iter().map(|row| records::identity_provider(&registration(row)?, ring)).collect()
     }
 
     async fn data_providers(&self) -> Result<Vec<DataProvider>, StoreError> {
@@ -236,7 +272,7 @@ impl Registry for SqlStore {
             .fetch_all(&self.pool)
             .await
             .map_err(unavailable)?;
-        rows.iter().map(registration).collect()
+        rows.iter().map(|row| records::data_provider(&registration(row)?)).collect()
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -244,12 +280,16 @@ impl Registry for SqlStore {
     }
 }
 
-fn signing_key(row: &AnyRow) -> Result<StoredSigningKey, StoreError> {
+fn signing_key(row: &AnyRow, ring: &KeyRing) -> Result<StoredSigningKey, StoreError> {
     let retire_at: Option<i64> = row.try_get("retire_at").map_err(unavailable)?;
+    let kid: String = row.try_get("kid").map_err(unavailable)?;
+    let stored: String = row.try_get("private_pem").map_err(unavailable)?;
+    // A key of an earlier version, in clear until `seal_legacy_keys` runs.
+    let private_pem = if is_sealed_text(&stored) { ring.open_text(&key_context(&kid), &stored)? } else { stored };
     Ok(StoredSigningKey {
-        kid: row.try_get("kid").map_err(unavailable)?,
+        kid,
         alg: row.try_get("alg").map_err(unavailable)?,
-        private_pem: row.try_get("private_pem").map_err(unavailable)?,
+        private_pem,
         created_at: row.try_get::<i64, _>("created_at").map_err(unavailable)?.max(0) as u64,
         not_before: row.try_get::<i64, _>("not_before").map_err(unavailable)?.max(0) as u64,
         retire_at: retire_at.map(|t| t.max(0) as u64),
@@ -265,7 +305,8 @@ impl KeyStore for SqlStore {
         .fetch_all(&self.pool)
         .await
         .map_err(unavailable)?;
-        rows.iter().map(signing_key).collect()
+        let ring = self.ring()?;
+        rows.iter().map(|row| signing_key(row, ring)).collect()
     }
 
     async fn add(&self, key: &StoredSigningKey) -> Result<(), StoreError> {
@@ -274,7 +315,7 @@ impl KeyStore for SqlStore {
         )
         .bind(&key.kid)
         .bind(&key.alg)
-        .bind(&key.private_pem)
+        .bind(self.ring()?.seal_text(&key_context(&key.kid), &key.private_pem)?)
         .bind(key.created_at as i64)
         .bind(key.not_before as i64)
         .bind(key.retire_at.map(|t| t as i64))
@@ -301,5 +342,41 @@ impl KeyStore for SqlStore {
             .await
             .map_err(unavailable)?;
         Ok(done.rows_affected())
+    }
+}
+
+#[async_trait]
+impl RegistryWriter for SqlStore {
+    async fn put_service_provider(&self, put: Put<'_, ServiceProvider>) -> Result<(), StoreError> {
+        const UPSERT: &str = "INSERT INTO service_providers (client_id, registration, source, updated_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (client_id) DO UPDATE SET registration = excluded.registration, \
+             source = excluded.source, updated_at = excluded.updated_at";
+        let row = records::service_provider_row(put.actor)?;
+        self.upsert_row(UPSERT, put.actor.id.as_str(), None, row, put.source, put.at).await
+    }
+
+    async fn put_identity_provider(&self, put: Put<'_, IdentityProvider>, position: i64) -> Result<(), StoreError> {
+        const UPSERT: &str = "INSERT INTO identity_providers (id, position, registration, source, updated_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET position = excluded.position, \
+             registration = excluded.registration, source = excluded.source, updated_at = excluded.updated_at";
+        let row = records::identity_provider_row(put.actor, self.ring()?)?;
+        self.upsert_row(UPSERT, put.actor.id.as_str(), Some(position), row, put.source, put.at).await
+    }
+
+    async fn put_data_provider(&self, put: Put<'_, DataProvider>) -> Result<(), StoreError> {
+        const UPSERT: &str = "INSERT INTO data_providers (id, registration, source, updated_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET registration = excluded.registration, \
+             source = excluded.source, updated_at = excluded.updated_at";
+        let row = records::data_provider_row(put.actor)?;
+        self.upsert_row(UPSERT, put.actor.id.as_str(), None, row, put.source, put.at).await
+    }
+
+    async fn remove_configured_except(&self, keep: &ConfiguredActors) -> Result<u64, StoreError> {
+        let sps: Vec<&str> = keep.service_providers.iter().map(SpId::as_str).collect();
+        let idps: Vec<&str> = keep.identity_providers.iter().map(IdpId::as_str).collect();
+        let dps: Vec<&str> = keep.data_providers.iter().map(DpId::as_str).collect();
+        Ok(self.remove_configured_from("service_providers", "client_id", &sps).await?
+            + self.remove_configured_from("identity_providers", "id", &idps).await?
+            + self.remove_configured_from("data_providers", "id", &dps).await?)
     }
 }

@@ -13,9 +13,32 @@ use relais_domain::{
     ServiceProvider, SpId, UnixTime,
 };
 use relais_store::{
-    EncryptingStore, EphemeralKey, EphemeralStore, KeyStore, MemoryEphemeralStore, RedisEphemeralStore, Registry,
-    Source, SqlStore, StoredSigningKey, TraceStore,
+    ConfiguredActors, EncryptingStore, EphemeralKey, EphemeralStore, KeyRing, KeyStore, MemoryEphemeralStore, Put,
+    RedisEphemeralStore, Registry, RegistryWriter, SealingKey, Source, SqlStore, StoredSigningKey, TraceStore,
 };
+
+/// The key-encryption keys of the SQL contract.
+fn ring() -> KeyRing {
+    KeyRing::new(vec![SealingKey::derive("contract", "key-encryption", "a test secret")]).unwrap()
+}
+
+/// Every column of every row of the registry's tables, as text.
+async fn dump(sql: &SqlStore) -> String {
+    let mut text = String::new();
+    for query in [
+        "SELECT registration FROM service_providers",
+        "SELECT registration FROM identity_providers",
+        "SELECT registration FROM data_providers",
+        "SELECT private_pem FROM signing_keys",
+    ] {
+        for row in sqlx::query(query).fetch_all(sql.pool()).await.unwrap() {
+            let value: String = sqlx::Row::try_get(&row, 0).unwrap();
+            text.push_str(&value);
+            text.push('\n');
+        }
+    }
+    text
+}
 
 fn unique(prefix: &str) -> String {
     use rand::Rng;
@@ -154,7 +177,7 @@ fn identity_provider(id: &str, level: EidasLevel) -> IdentityProvider {
         display_name: format!("IdP {id}"),
         issuer: url::Url::parse(&format!("https://{id}.example")).unwrap(),
         client_id: "hub".into(),
-        client_secret: Secret::new("s"),
+        client_secret: Secret::new("the-hub-secret-at-the-idp"),
         level,
         enabled: true,
         scopes: vec!["openid".into()],
@@ -171,7 +194,7 @@ async fn sql_contract(sql: SqlStore, other_node: SqlStore) {
     sql.ping().await.unwrap();
 
     assert!(sql.service_provider(&SpId::new("mairie")).await.unwrap().is_none());
-    sql.upsert_service_provider(&service_provider("mairie"), Source::Configuration, 1).await.unwrap();
+    sql.put_service_provider(Put::configured(&service_provider("mairie"), 1)).await.unwrap();
     let back = sql.service_provider(&SpId::new("mairie")).await.unwrap().unwrap();
     assert_eq!(back.idp_policy, IdpPolicy::Deny(vec![IdpId::new("b")]));
     assert_eq!(back.minimum_level, EidasLevel::Substantial);
@@ -180,11 +203,12 @@ async fn sql_contract(sql: SqlStore, other_node: SqlStore) {
     );
     let mut renamed = service_provider("mairie");
     renamed.name = "Mairie renommée".into();
-    sql.upsert_service_provider(&renamed, Source::Configuration, 2).await.unwrap();
+    sql.put_service_provider(Put::configured(&renamed, 2)).await.unwrap();
     assert_eq!(sql.service_provider(&SpId::new("mairie")).await.unwrap().unwrap().name, "Mairie renommée");
 
-    sql.upsert_identity_provider(&identity_provider("b", EidasLevel::High), 1, Source::Configuration, 1).await.unwrap();
-    sql.upsert_identity_provider(&identity_provider("a", EidasLevel::Low), 0, Source::Registered, 1).await.unwrap();
+    sql.put_identity_provider(Put::configured(&identity_provider("b", EidasLevel::High), 1), 1).await.unwrap();
+    let registered = identity_provider("a", EidasLevel::Low);
+    sql.put_identity_provider(Put { actor: &registered, source: Source::Registered, at: 1 }, 0).await.unwrap();
     let idps = sql.identity_providers().await.unwrap();
     assert_eq!(idps.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), ["a", "b"], "in position order");
     assert_eq!(sql.identity_provider(&IdpId::new("b")).await.unwrap().unwrap().level, EidasLevel::High);
@@ -209,6 +233,28 @@ async fn sql_contract(sql: SqlStore, other_node: SqlStore) {
     assert_eq!(sql.remove_retired(100).await.unwrap(), 0);
     assert_eq!(sql.remove_retired(101).await.unwrap(), 1);
     assert_eq!(sql.load().await.unwrap().len(), 1);
+    assert_eq!(other_node.load().await.unwrap()[0].private_pem, "-----BEGIN PRIVATE KEY-----", "every node opens it");
+
+    // Nothing that authenticates is stored in clear: partners' secrets as digests, the hub's
+    // secrets sealed; a node with other key-encryption keys cannot read them.
+    let stored = dump(&sql).await;
+    assert!(!stored.contains("0123456789abcdef0123456789abcdef"), "{stored}");
+    assert!(!stored.contains("the-hub-secret-at-the-idp"), "{stored}");
+    assert!(!stored.contains("PRIVATE KEY"), "{stored}");
+    assert_eq!(
+        other_node.identity_provider(&IdpId::new("b")).await.unwrap().unwrap().client_secret.expose(),
+        "the-hub-secret-at-the-idp"
+    );
+    let stranger = sql.without_sealing().with_sealing(
+        KeyRing::new(vec![SealingKey::derive("contract", "key-encryption", "another deployment")]).unwrap(),
+    );
+    assert!(stranger.load().await.is_err() && stranger.identity_providers().await.is_err());
+
+    // A configuration that no longer declares an actor removes it; registered actors stay.
+    let keep = ConfiguredActors { service_providers: vec![], identity_providers: vec![], data_providers: vec![] };
+    assert_eq!(sql.remove_configured_except(&keep).await.unwrap(), 2);
+    assert!(sql.service_provider(&SpId::new("mairie")).await.unwrap().is_none());
+    assert_eq!(sql.identity_providers().await.unwrap().iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), ["a"]);
 
     // Traces appended from 50 tasks at once (group commit): one chain, every record, intact.
     let appends: Vec<_> = (0..50)
@@ -269,9 +315,19 @@ async fn sql_contract(sql: SqlStore, other_node: SqlStore) {
 async fn sqlite_registry() {
     let path = std::env::temp_dir().join(format!("{}.db", unique("relais-contract-")));
     let url = format!("sqlite://{}", path.display());
-    let sql = SqlStore::connect(&url).await.unwrap();
+    let sql = SqlStore::connect(&url).await.unwrap().with_sealing(ring());
     sql.migrate().await.unwrap();
-    sql_contract(sql, SqlStore::connect(&url).await.unwrap()).await;
+    sql_contract(sql, SqlStore::connect(&url).await.unwrap().with_sealing(ring())).await;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for file in [path.clone(), path.with_extension("db-wal"), path.with_extension("db-shm")] {
+            if let Ok(metadata) = std::fs::metadata(&file) {
+                assert_eq!(metadata.permissions().mode() & 0o777, 0o600, "{}", file.display());
+            }
+        }
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    }
     std::fs::remove_file(path).unwrap();
 }
 
@@ -284,7 +340,8 @@ async fn postgres_registry() {
     sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(admin.pool()).await.unwrap();
     let separator = if base.contains('?') { '&' } else { '?' };
     let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
-    sql_contract(SqlStore::connect(&url).await.unwrap(), SqlStore::connect(&url).await.unwrap()).await;
+    let node = || async { SqlStore::connect(&url).await.unwrap().with_sealing(ring()) };
+    sql_contract(node().await, node().await).await;
     sqlx::query(&format!("DROP SCHEMA {schema} CASCADE")).execute(admin.pool()).await.unwrap();
 }
 

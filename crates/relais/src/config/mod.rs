@@ -531,7 +531,7 @@ impl Config {
         }
 
         let data_providers = data_providers(file.data_providers, &sp_ids, env)?;
-        let storage = storage(file.storage, &hub.data_dir, env)?;
+        let storage = storage(file.storage, &hub.data_dir, &pairwise, env)?;
         Ok(Config {
             data_providers,
             storage,

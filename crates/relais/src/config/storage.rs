@@ -17,6 +17,13 @@ pub struct StorageSection {
     pub ephemeral_encryption_keys: Vec<String>,
     /// Prefix of every Redis key.
     pub redis_key_prefix: Option<String>,
+    /// `id:base64` keys sealing the hub's secrets in the registry (its private signing keys,
+    /// its client secrets at identity providers); the first seals, all open. Default: one key
+    /// derived from `hub.pairwise_secret`.
+    #[serde(default)]
+    pub key_encryption_keys: Vec<String>,
+    /// A file holding those keys, one per line.
+    pub key_encryption_keys_file: Option<std::path::PathBuf>,
 }
 
 /// Where the ephemeral state lives.
@@ -42,11 +49,65 @@ pub struct StorageConfig {
     pub ephemeral: EphemeralBackend,
     /// The encryption keys of ephemeral entries (required with Redis).
     pub ephemeral_keys: Vec<relais_store::EphemeralKey>,
+    /// The keys sealing the hub's secrets at rest in the registry.
+    pub key_encryption: relais_store::KeyRing,
+    /// Whether those keys are derived from the pairwise secret (none configured).
+    pub key_encryption_derived: bool,
+}
+
+/// The id of the key-encryption key derived from the pairwise secret when none is configured.
+pub const DERIVED_KEY_ID: &str = "derived-from-pairwise-secret";
+
+fn configured_keys(
+    list: Option<String>,
+    inline: Vec<String>,
+    file: Option<&std::path::Path>,
+) -> Result<Vec<String>, ConfigError> {
+    let split = |text: &str, separator: char| -> Vec<String> {
+        text.split(separator).map(|k| k.trim().to_owned()).filter(|k| !k.is_empty()).collect()
+    };
+    if let Some(list) = list {
+        return Ok(split(&list, ','));
+    }
+    match (inline.is_empty(), file) {
+        (_, None) => Ok(inline),
+        (true, Some(path)) => std::fs::read_to_string(path)
+            .map(|text| split(&text, '\n'))
+            .map_err(|e| error("storage.key_encryption_keys_file", format!("cannot read {}: {e}", path.display()))),
+        (false, Some(_)) => {
+            Err(error("storage.key_encryption_keys", "give key_encryption_keys or key_encryption_keys_file, not both"))
+        }
+    }
+}
+
+fn parse_keys(field: &str, texts: &[String]) -> Result<Vec<relais_store::SealingKey>, ConfigError> {
+    texts
+        .iter()
+        .enumerate()
+        .map(|(index, text)| {
+            relais_store::SealingKey::parse(text).map_err(|message| error(format!("{field}[{index}]"), message))
+        })
+        .collect()
+}
+
+fn key_ring(
+    field: &str,
+    texts: &[String],
+    derived_from: Option<&relais_domain::Secret>,
+) -> Result<(relais_store::KeyRing, bool), ConfigError> {
+    let mut keys = parse_keys(field, texts)?;
+    let derived = keys.is_empty();
+    if let (true, Some(secret)) = (derived, derived_from) {
+        keys.push(relais_store::SealingKey::derive(DERIVED_KEY_ID, "key-encryption", secret.expose()));
+    }
+    let ring = relais_store::KeyRing::new(keys).map_err(|e| error(field, e.to_string()))?;
+    Ok((ring, derived))
 }
 
 pub(super) fn storage(
     section: StorageSection,
     data_dir: &std::path::Path,
+    pairwise_secret: &relais_domain::Secret,
     env: Env,
 ) -> Result<StorageConfig, ConfigError> {
     let database_url = env("RELAIS_DATABASE_URL")
@@ -67,18 +128,8 @@ pub(super) fn storage(
         },
         _ => return Err(error("storage.ephemeral_url", "must be `memory` or a redis:// URL")),
     };
-    let key_texts = match env("RELAIS_EPHEMERAL_ENCRYPTION_KEYS") {
-        Some(list) => list.split(',').map(|k| k.trim().to_owned()).filter(|k| !k.is_empty()).collect(),
-        None => section.ephemeral_encryption_keys,
-    };
-    let ephemeral_keys = key_texts
-        .iter()
-        .enumerate()
-        .map(|(index, text)| {
-            relais_store::EphemeralKey::parse(text)
-                .map_err(|message| error(format!("storage.ephemeral_encryption_keys[{index}]"), message))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let key_texts = configured_keys(env("RELAIS_EPHEMERAL_ENCRYPTION_KEYS"), section.ephemeral_encryption_keys, None)?;
+    let ephemeral_keys = parse_keys("storage.ephemeral_encryption_keys", &key_texts)?;
     if matches!(ephemeral, EphemeralBackend::Redis { .. }) && ephemeral_keys.is_empty() {
         return Err(error(
             "storage.ephemeral_encryption_keys",
@@ -86,5 +137,12 @@ pub(super) fn storage(
              (generate one with `relais keys ephemeral-key`)",
         ));
     }
-    Ok(StorageConfig { database_url, ephemeral, ephemeral_keys })
+    let texts = configured_keys(
+        env("RELAIS_KEY_ENCRYPTION_KEYS"),
+        section.key_encryption_keys,
+        section.key_encryption_keys_file.as_deref(),
+    )?;
+    let (key_encryption, key_encryption_derived) =
+        key_ring("storage.key_encryption_keys", &texts, Some(pairwise_secret))?;
+    Ok(StorageConfig { database_url, ephemeral, ephemeral_keys, key_encryption, key_encryption_derived })
 }

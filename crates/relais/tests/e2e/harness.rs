@@ -285,6 +285,11 @@ allowed_idps = ["impots"]
         }
     }
 
+    /// The platform's configuration, parsed again.
+    pub fn config(&self) -> Config {
+        Config::from_toml(&self.config_toml, &|_| None).unwrap()
+    }
+
     /// Another hub node on the same stores, as behind one load balancer; its base URL.
     pub async fn add_node(&self) -> Url {
         let config = Config::from_toml(&self.config_toml, &|_| None).unwrap();

@@ -55,7 +55,7 @@ async fn a_rotation_publishes_the_new_key_before_it_signs_and_keeps_the_old_one_
     let before = sign_in(&platform, &Browser::new(), &sp, &["openid"], "impots", 0).await;
     let old_kid = jsonwebtoken::decode_header(&before.id_token).unwrap().kid.unwrap();
 
-    let sql = relais_store::SqlStore::connect(&platform.database_url).await.unwrap();
+    let sql = relais::launch::open_database(&platform.config()).await.unwrap();
     let now = platform.clock.now_secs();
     let new_kids = relais_server::keys::rotate(&sql, &relais::launch::SIGNING_ALGORITHMS, now, 600, 600).await.unwrap();
     platform.state.reload_keys().await.unwrap();

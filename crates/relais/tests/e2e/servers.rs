@@ -26,6 +26,24 @@ fn assert_no_identity(what: &str, dump: &str) {
     }
 }
 
+/// No client secret and no private key in clear: the SPs' and DPs' secrets are kept as digests,
+/// the hub's secrets at the IdPs and its signing keys sealed.
+fn assert_no_secret(what: &str, dump: &str) {
+    let mut secrets: Vec<String> = vec![
+        SECRET_A.into(),
+        "secret-b-for-tests-0123456789abcdef".into(),
+        "secret-r-for-tests-0123456789abcdef".into(),
+        "PRIVATE KEY".into(),
+    ];
+    secrets.extend(IDPS.iter().map(|(id, _, _)| format!("idp-secret-{id}")));
+    secrets.extend(relais_mocks::dp::DpKind::ALL.iter().map(|kind| dp_secret(kind.id())));
+    // A line from the middle of each private key's PEM body.
+    secrets.extend(shared_keys().iter().filter_map(|key| key.private_pem.lines().nth(2).map(str::to_owned)));
+    for secret in secrets {
+        assert!(!dump.contains(&secret), "`{secret}` found in {what}");
+    }
+}
+
 async fn postgres_dump(database_url: &str) -> String {
     let sql = relais_store::SqlStore::connect(database_url).await.unwrap();
     let tables: Vec<String> = sqlx::query_scalar::<_, String>(
@@ -71,6 +89,14 @@ async fn no_identity_is_written_to_the_sqlite_database() {
     }
     assert!(dump.contains("sp-a"), "the dump is the real database");
     assert_no_identity("the SQLite database", &dump);
+    assert_no_secret("the SQLite database", &dump);
+    #[cfg(unix)]
+    for file in [path.clone(), format!("{path}-wal"), format!("{path}-shm")] {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(metadata) = std::fs::metadata(&file) {
+            assert_eq!(metadata.permissions().mode() & 0o777, 0o600, "{file} is readable by its owner only");
+        }
+    }
 }
 
 #[tokio::test]
@@ -89,7 +115,9 @@ async fn sign_in_sso_and_logout_on_postgres_and_redis_store_no_identity_in_clear
     let (entries, dump) = redis_dump(&platform.redis_prefix).await;
     assert!(entries >= 2, "the session and the access tokens are in Redis ({entries} entries)");
     assert_no_identity("Redis", &dump);
-    assert_no_identity("PostgreSQL", &postgres_dump(&platform.database_url).await);
+    let dump = postgres_dump(&platform.database_url).await;
+    assert_no_identity("PostgreSQL", &dump);
+    assert_no_secret("PostgreSQL", &dump);
 
     let mut logout = platform.url("/logout");
     logout.query_pairs_mut().append_pair("id_token_hint", &first.id_token);
@@ -205,6 +233,7 @@ async fn the_hub_fails_closed_while_redis_is_away_and_recovers_by_itself() {
     let http = reqwest::Client::new();
     assert_eq!(http.get(platform.url("/readyz")).send().await.unwrap().status(), 200);
     let (code, request) = code_for_sp_a(&platform, &sp).await;
+    let signed_in = sign_in(&platform, &Browser::new(), &sp, &["openid"], "impots", 0).await;
 
     proxy.cut();
     let readyz = http.get(platform.url("/readyz")).send().await.unwrap();
@@ -230,6 +259,21 @@ async fn the_hub_fails_closed_while_redis_is_away_and_recovers_by_itself() {
     assert_eq!(token.status(), 503);
     let body: Value = token.json().await.unwrap();
     assert_eq!(body["error"], "temporarily_unavailable");
+    // The machines' other endpoints answer JSON too, never the person's HTML page.
+    let userinfo = http.get(platform.url("/userinfo")).bearer_auth(&signed_in.access_token).send().await.unwrap();
+    let checktoken = http
+        .post(platform.url("/checktoken"))
+        .basic_auth("caf", Some(dp_secret("caf")))
+        .form(&[("token", signed_in.access_token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    for (endpoint, answer) in [("userinfo", userinfo), ("checktoken", checktoken)] {
+        assert_eq!(answer.status(), 503, "{endpoint}");
+        assert!(answer.headers()["content-type"].to_str().unwrap().starts_with("application/json"), "{endpoint}");
+        let body: Value = answer.json().await.unwrap();
+        assert_eq!(body["error"], "temporarily_unavailable", "{endpoint}");
+    }
 
     proxy.restore();
     assert_eq!(http.get(platform.url("/readyz")).send().await.unwrap().status(), 200, "back without a restart");
