@@ -1,6 +1,8 @@
 //! Three `relais serve` processes sharing PostgreSQL and Redis, as behind one load balancer: a
 //! flow starts on one node, that node is killed, the flow goes on on another and its code is
-//! exchanged on the third. Needs `RELAIS_TEST_POSTGRES_URL` and `RELAIS_TEST_REDIS_URL`.
+//! exchanged on the third. Needs `RELAIS_TEST_POSTGRES_URL` and `RELAIS_TEST_REDIS_URL`. And two
+//! processes sharing one SQLite registry: a configuration reloaded on one (`SIGHUP`) is served by
+//! the other within the registry cache's lifetime, while a sign-in goes on.
 
 use std::process::Stdio;
 
@@ -163,4 +165,98 @@ scopes = ["openid", "identite_pivot"]
     let sso = location(&browser.get(authorize.as_str()).await);
     assert!(sso.starts_with("https://sp-a.example/callback?code="), "{sso}");
     std::fs::remove_file(path).unwrap();
+}
+
+/// Signs in through `node` to `client_id` as the first test person at the mock IdP `impots`,
+/// from the choice page `html` already shown; the redirect to the service.
+async fn through_node(node: &Node, browser: &Browser, html: &str) -> String {
+    let to_idp = location(&browser.post(&node.at(&form_action(html)), &[("idp".into(), "impots".into())]).await);
+    let page = browser.get(&to_idp).await.text().await.unwrap();
+    let mut form = hidden_inputs(&page);
+    form.push(("identity".into(), "0".into()));
+    let callback =
+        location(&browser.post(Url::parse(&to_idp).unwrap().join(&form_action(&page)).unwrap().as_str(), &form).await);
+    location(&browser.get(&node.at(&callback)).await)
+}
+
+fn authorize_at(node: &Node, client_id: &str) -> String {
+    let mut authorize = Url::parse(&node.at("/authorize")).unwrap();
+    authorize.query_pairs_mut().extend_pairs([
+        ("client_id", client_id),
+        ("redirect_uri", &format!("https://{client_id}.example/callback")),
+        ("response_type", "code"),
+        ("scope", "openid"),
+        ("state", "st"),
+        ("nonce", "the-nonce"),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ]);
+    authorize.to_string()
+}
+
+fn service_provider_toml(client_id: &str) -> String {
+    format!(
+        "[[service_providers]]\nclient_id = \"{client_id}\"\nname = \"Service {client_id}\"\nclient_secret = \"{SECRET}\"\n\
+         redirect_uris = [\"https://{client_id}.example/callback\"]\nscopes = [\"openid\"]\n\n"
+    )
+}
+
+/// Polls `url` in `browser` until it answers 200 or `deadline` passes; whether it did.
+async fn answers_before(browser: &Browser, url: &str, deadline: std::time::Instant) -> bool {
+    loop {
+        if browser.get(url).await.status() == 200 {
+            return true;
+        }
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        tokio::task::yield_now().await;
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn sighup_reloads_the_configuration_without_dropping_a_sign_in_and_another_node_serves_the_change() {
+    let (_idps, idp_toml) = start_mock_idps(ISSUER).await;
+    let directory = std::env::temp_dir().join(format!("relais-reload-{}", relais_oidc::random::random_token()));
+    std::fs::create_dir_all(&directory).unwrap();
+    let head = format!(
+        "[hub]\nissuer = \"{ISSUER}\"\nlisten = \"127.0.0.1:0\"\npairwise_secret = \"test-pairwise-secret-0123456789abcdef\"\n\n\
+         [storage]\ndatabase_url = \"sqlite://{}\"\n\n{idp_toml}",
+        directory.join("relais.db").display()
+    );
+    let path = directory.join("relais.toml");
+    std::fs::write(&path, format!("{head}{}", service_provider_toml("sp-a"))).unwrap();
+    let a = Node::start(&path).await;
+    let b = Node::start(&path).await;
+
+    // A sign-in to sp-a is in progress on node A; sp-new is unknown to both nodes.
+    let in_progress = Browser::new();
+    let choice = in_progress.get(&authorize_at(&a, "sp-a")).await;
+    assert_eq!(choice.status(), 200);
+    let html = choice.text().await.unwrap();
+    let newcomer = Browser::new();
+    assert_eq!(newcomer.get(&authorize_at(&b, "sp-new")).await.status(), 400, "not registered yet");
+
+    std::fs::write(&path, format!("{head}{}{}", service_provider_toml("sp-a"), service_provider_toml("sp-new"))).unwrap();
+    let hangup = std::process::Command::new("kill").arg("-HUP").arg(a.process.id().unwrap().to_string()).status();
+    assert!(hangup.unwrap().success());
+    // Node A serves the change as soon as it has reloaded; node B within its cache's 5 seconds.
+    let reloaded = std::time::Instant::now();
+    assert!(answers_before(&newcomer, &authorize_at(&a, "sp-new"), reloaded + std::time::Duration::from_secs(10)).await);
+    let served_by_a = std::time::Instant::now();
+    assert!(
+        answers_before(&newcomer, &authorize_at(&b, "sp-new"), served_by_a + std::time::Duration::from_secs(5)).await,
+        "node B serves the new service provider within 5 seconds"
+    );
+
+    let redirect = through_node(&a, &in_progress, &html).await;
+    assert!(redirect.starts_with("https://sp-a.example/callback?code="), "the sign-in in progress went on: {redirect}");
+    let choice = newcomer.get(&authorize_at(&b, "sp-new")).await.text().await.unwrap();
+    let redirect = through_node(&b, &newcomer, &choice).await;
+    assert!(redirect.starts_with("https://sp-new.example/callback?code="), "a sign-in to the new SP: {redirect}");
+    let alive = reqwest::get(a.base.join("/healthz").unwrap()).await.unwrap();
+    assert_eq!(alive.status(), 200, "SIGHUP no longer stops the process");
+    std::fs::remove_dir_all(directory).unwrap();
 }
