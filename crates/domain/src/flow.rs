@@ -10,6 +10,7 @@ use crate::eidas::EidasLevel;
 use crate::ids::{DpId, IdpId, SpId};
 use crate::pairwise::{PairwiseSecret, PairwiseSub, PersonKey};
 use crate::pivot::PivotIdentity;
+use crate::profile::{Identity, Principal};
 use crate::providers::{IdentityProvider, ServiceProvider};
 use crate::scopes::ScopeSet;
 
@@ -109,11 +110,11 @@ pub struct UpstreamLogin {
     pub browser: String,
 }
 
-/// A person signed in at the hub: the only place where the pivot identity lives.
+/// A person signed in at the hub: the only place where their identity lives.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct AuthenticatedSession {
-    /// The person.
-    pub pivot: PivotIdentity,
+    /// Who is signed in (and, under a mandate, who acts for them).
+    pub principal: Principal,
     /// The IdP they used (never sent to an SP).
     pub idp: IdpId,
     /// The level reached.
@@ -153,7 +154,7 @@ impl AuthenticatedSession {
     /// The session opened by `login` completed at `idp` with a verified identity at `acr`,
     /// at `now`.
     pub fn open(
-        pivot: PivotIdentity,
+        identity: Identity,
         idp: &IdpId,
         acr: EidasLevel,
         now: UnixTime,
@@ -161,7 +162,7 @@ impl AuthenticatedSession {
         login: &UpstreamLogin,
     ) -> Self {
         Self {
-            pivot,
+            principal: Principal::person(identity),
             idp: idp.clone(),
             acr,
             auth_time: now,
@@ -169,6 +170,11 @@ impl AuthenticatedSession {
             sps: Vec::new(),
             browser: login.browser.clone(),
         }
+    }
+
+    /// The identity services see: the subject's.
+    pub fn subject(&self) -> &Identity {
+        &self.principal.subject
     }
 
     /// Remembers that the session reached `sp` (logout reaches the services of a session).
@@ -194,7 +200,7 @@ impl AuthenticatedSession {
         let same_person = request
             .expected_sub
             .as_ref()
-            .is_none_or(|expected| PairwiseSub::derive(secret, &sp.sector, &self.pivot).as_str() == expected);
+            .is_none_or(|expected| PairwiseSub::derive(secret, &sp.sector, self.subject()).as_str() == expected);
         request.prompt != Prompt::Login
             && self.acr >= request.required_level
             && request.max_age.is_none_or(|max_age| max_age > 0 && age <= max_age)
@@ -232,7 +238,7 @@ impl CodeGrant {
         person: &PersonKey,
         granted: &[DataTransfer],
     ) -> Self {
-        let grant = IdentityGrant::new(sub, request.scopes.clone(), &session.pivot, session.acr, session.auth_time);
+        let grant = IdentityGrant::new(sub, request.scopes.clone(), session.subject(), session.acr, session.auth_time);
         Self {
             sp: request.sp.clone(),
             redirect_uri: request.redirect_uri.clone(),
@@ -241,7 +247,7 @@ impl CodeGrant {
             grant,
             data: DataGrant {
                 transfers: granted.to_vec(),
-                pivot: (!granted.is_empty()).then(|| session.pivot.clone()),
+                pivot: if granted.is_empty() { None } else { session.subject().pivot().cloned() },
                 person: person.as_str().to_owned(),
                 idp: session.idp.clone(),
             },
@@ -314,18 +320,12 @@ pub struct IdentityGrant {
 }
 
 impl IdentityGrant {
-    /// The grant of `pivot` under `scopes` for the subject `sub`.
-    pub fn new(
-        sub: PairwiseSub,
-        scopes: ScopeSet,
-        pivot: &PivotIdentity,
-        acr: EidasLevel,
-        auth_time: UnixTime,
-    ) -> Self {
+    /// The grant of `identity` under `scopes` for the subject `sub`.
+    pub fn new(sub: PairwiseSub, scopes: ScopeSet, identity: &Identity, acr: EidasLevel, auth_time: UnixTime) -> Self {
         let claims = scopes
             .claims()
             .into_iter()
-            .filter_map(|claim| claim.value_of(pivot).map(|value| (claim.name().to_owned(), value)))
+            .filter_map(|claim| identity.claim(claim).map(|value| (claim.name().to_owned(), value)))
             .collect();
         Self { sub, scopes, claims, acr, auth_time }
     }

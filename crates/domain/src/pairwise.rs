@@ -5,7 +5,9 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+#[cfg(test)]
 use crate::pivot::PivotIdentity;
+use crate::profile::SubjectBasis;
 use crate::secret::Secret;
 
 /// The hub's secret for deriving pairwise subjects. Changing it changes every `sub`.
@@ -57,10 +59,11 @@ impl Sector {
 pub struct PairwiseSub(String);
 
 impl PairwiseSub {
-    /// Derives the `sub` of `pivot` for `sector`: HMAC-SHA-256 keyed with the hub's secret over
-    /// the sector and the canonical pivot identity, hex-encoded, with a version suffix so the
+    /// Derives the `sub` of `subject` for `sector`: HMAC-SHA-256 keyed with the hub's secret
+    /// over the sector and the subject's canonical basis (the canonical pivot identity for a
+    /// citizen), hex-encoded, with a version suffix so the
     /// derivation can change later without ambiguity.
-    pub fn derive(secret: &PairwiseSecret, sector: &Sector, pivot: &PivotIdentity) -> Self {
+    pub fn derive(secret: &PairwiseSecret, sector: &Sector, subject: &impl SubjectBasis) -> Self {
         let mut mac = match Hmac::<Sha256>::new_from_slice(secret.0.expose().as_bytes()) {
             Ok(mac) => mac,
             // HMAC accepts keys of any length; this arm is unreachable.
@@ -69,7 +72,7 @@ impl PairwiseSub {
         mac.update(b"relais-pairwise-sub-v1\x1f");
         mac.update(sector.0.as_bytes());
         mac.update(b"\x1e");
-        mac.update(pivot.canonical_form().as_bytes());
+        mac.update(subject.subject_basis().as_bytes());
         let digest = mac.finalize().into_bytes();
         let mut hex = crate::lower_hex(&digest);
         hex.push_str("v1");
@@ -98,9 +101,9 @@ impl PersonKey {
     /// The sector whose pairwise `sub` is the person key (the hub's own dashboard).
     pub const SECTOR: &'static str = "relais:personne";
 
-    /// The key of `pivot`.
-    pub fn derive(secret: &PairwiseSecret, pivot: &PivotIdentity) -> Self {
-        Self(PairwiseSub::derive(secret, &Sector::new(Self::SECTOR), pivot).0)
+    /// The key of `subject`.
+    pub fn derive(secret: &PairwiseSecret, subject: &impl SubjectBasis) -> Self {
+        Self(PairwiseSub::derive(secret, &Sector::new(Self::SECTOR), subject).0)
     }
 
     /// Wraps a key read back (from a trace, or the dashboard's `sub`).

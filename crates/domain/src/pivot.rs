@@ -24,7 +24,7 @@ impl Gender {
 }
 
 /// A birth date `YYYY-MM-DD`; a presumed date may carry `00` for an unknown month or day.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub struct BirthDate(String);
 
@@ -50,11 +50,18 @@ impl BirthDate {
     }
 }
 
+impl std::fmt::Debug for BirthDate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BirthDate(***)")
+    }
+}
+
 /// The INSEE code of France as a birth country.
 pub const FRANCE_INSEE_CODE: &str = "99100";
 
-/// The pivot identity of a person, as normalised by the hub.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// The pivot identity of a person, as normalised by the hub. `Debug` prints none of it: an
+/// identity never reaches a log.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PivotIdentity {
     /// Given names, space-separated, as the IdP wrote them.
     pub given_name: String,
@@ -72,6 +79,12 @@ pub struct PivotIdentity {
     pub email: Option<String>,
     /// Usage name, when the IdP gives one (not part of the pivot proper).
     pub preferred_username: Option<String>,
+}
+
+impl std::fmt::Debug for PivotIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PivotIdentity(***)")
+    }
 }
 
 /// Why an IdP's answer is not a pivot identity.

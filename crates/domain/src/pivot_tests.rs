@@ -105,3 +105,18 @@ fn normalise_name_examples() {
     assert_eq!(normalise_name("Jean-Édouard  d'Ormesson"), "JEAN EDOUARD D ORMESSON");
     assert_eq!(normalise_name("Œdipe"), "ŒDIPE");
 }
+
+#[test]
+fn debug_prints_no_identity() {
+    let claims = [
+        ("given_name", "Angela"),
+        ("family_name", "DUBOIS"),
+        ("birthdate", "1962-08-24"),
+        ("gender", "female"),
+        ("birthplace", "75107"),
+        ("birthcountry", "99100"),
+    ];
+    let pivot = PivotIdentity::from_claims(|n| claims.iter().find(|(k, _)| *k == n).map(|(_, v)| *v)).unwrap();
+    let printed = format!("{pivot:?} {:?}", pivot.birthdate);
+    assert!(!printed.contains("DUBOIS") && !printed.contains("1962"), "{printed}");
+}

@@ -6,6 +6,7 @@ use url::Url;
 use crate::eidas::EidasLevel;
 use crate::ids::{IdpId, SpId};
 use crate::pairwise::Sector;
+use crate::profile::Profile;
 use crate::scopes::ScopeSet;
 use crate::secret::{Secret, SecretDigest};
 
@@ -99,6 +100,10 @@ pub struct ServiceProvider {
     pub idp_policy: IdpPolicy,
     /// The level it needs at least, whatever its request says.
     pub minimum_level: EidasLevel,
+    /// The federation it belongs to: only identity providers of the same profile sign people
+    /// in to it.
+    #[serde(default)]
+    pub profile: Profile,
 }
 
 impl ServiceProvider {
@@ -137,6 +142,9 @@ pub struct IdentityProvider {
     pub require_acr: bool,
     /// How the hub authenticates at its token endpoint.
     pub token_auth: UpstreamClientAuth,
+    /// The federation it belongs to, which normalises its answers.
+    #[serde(default)]
+    pub profile: Profile,
 }
 
 /// How the hub authenticates at an IdP's token endpoint.
@@ -150,14 +158,18 @@ pub enum UpstreamClientAuth {
     SecretPost,
 }
 
-/// The identity providers a request may use, in registry order: enabled, allowed by the SP,
-/// and reaching `required` level.
+/// The identity providers a request may use, in registry order: of the SP's profile, enabled,
+/// allowed by the SP, and reaching `required` level.
 pub fn eligible_idps<'a>(
     idps: &'a [IdentityProvider],
     sp: &ServiceProvider,
     required: EidasLevel,
 ) -> Vec<&'a IdentityProvider> {
-    idps.iter().filter(|idp| idp.enabled && idp.level >= required && sp.idp_policy.allows(&idp.id)).collect()
+    idps.iter()
+        .filter(|idp| {
+            idp.profile == sp.profile && idp.enabled && idp.level >= required && sp.idp_policy.allows(&idp.id)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -177,6 +189,7 @@ mod tests {
             scopes: vec!["openid".into()],
             require_acr: true,
             token_auth: UpstreamClientAuth::SecretBasic,
+            profile: Profile::Citizen,
         }
     }
 
@@ -192,6 +205,7 @@ mod tests {
             sector: Sector::new("sp"),
             idp_policy: policy,
             minimum_level: EidasLevel::Low,
+            profile: Profile::Citizen,
         }
     }
 

@@ -15,6 +15,7 @@ fn sp(authentication: ClientAuthentication) -> ServiceProvider {
         sector: Sector::new("mairie"),
         idp_policy: IdpPolicy::All,
         minimum_level: EidasLevel::Low,
+        profile: Default::default(),
     }
 }
 

@@ -21,7 +21,7 @@ use openidconnect::{
 };
 use relais_domain::flow::UpstreamLogin;
 use relais_domain::providers::UpstreamClientAuth;
-use relais_domain::{EidasLevel, IdentityProvider, IdpId, PivotError, PivotIdentity};
+use relais_domain::{EidasLevel, IdentityProvider, IdpId, VerifiedClaims};
 use serde_json::{Map, Value};
 use url::Url;
 
@@ -49,9 +49,6 @@ pub enum UpstreamError {
     /// The IdP asserted a level below what the request needs, or none.
     #[error("assurance level not reached: {0}")]
     LevelNotReached(String),
-    /// The claims are not a complete pivot identity.
-    #[error(transparent)]
-    Pivot(#[from] PivotError),
 }
 
 impl UpstreamError {
@@ -63,8 +60,6 @@ impl UpstreamError {
             Self::IdTokenRejected(_) => "id_token_rejected",
             Self::UserinfoRejected(_) => "userinfo_rejected",
             Self::LevelNotReached(_) => "level_not_reached",
-            Self::Pivot(PivotError::MissingClaim(_)) => "pivot_claim_missing",
-            Self::Pivot(PivotError::InvalidClaim(_)) => "pivot_claim_invalid",
         }
     }
 }
@@ -83,8 +78,8 @@ pub struct UpstreamAuthorization {
 
 /// What a verified IdP sign-in gives.
 pub struct UpstreamIdentity {
-    /// The person, normalised.
-    pub pivot: PivotIdentity,
+    /// The claims of the ID token and userinfo, verified, not yet normalised.
+    pub claims: VerifiedClaims,
     /// The level reached: the IdP's assertion, capped by the level it is trusted for.
     pub acr: EidasLevel,
     /// The IdP's ID token, kept for logout.
@@ -228,7 +223,7 @@ impl UpstreamClient {
 
     /// Completes the sign-in: exchanges `code`, verifies the ID token (signature from the IdP's
     /// JWKS, `iss`, `aud`, `exp`, `nonce`, `acr`), fetches userinfo for the same `sub`, and
-    /// normalises the claims to the pivot identity.
+    /// returns the claims of both, verified: the IdP's profile normalises them.
     pub async fn complete(
         &self,
         idp: &IdentityProvider,
@@ -283,8 +278,8 @@ impl UpstreamClient {
 
         let mut merged = as_object(&claims);
         merged.extend(as_object(&userinfo));
-        let pivot = PivotIdentity::from_claims(|name| merged.get(name).and_then(Value::as_str))?;
-        Ok(UpstreamIdentity { pivot, acr, id_token: id_token.to_string() })
+        let claims = merged.into_iter().filter_map(|(name, value)| value.as_str().map(|v| (name, v.to_owned())));
+        Ok(UpstreamIdentity { claims: VerifiedClaims::new(claims.collect()), acr, id_token: id_token.to_string() })
     }
 
     /// The RP-initiated logout URL at `idp` for the session of `id_token`, coming back to the

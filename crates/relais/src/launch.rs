@@ -16,7 +16,7 @@ use relais_store::{
 
 use crate::config::{Config, EphemeralBackend, DASHBOARD_CLIENT_ID};
 use relais_domain::providers::ClientAuthentication;
-use relais_domain::{Claim, EidasLevel, IdpPolicy, PersonKey, Scope, ScopeSet, Sector, ServiceProvider, SpId};
+use relais_domain::{Claim, EidasLevel, IdpPolicy, PersonKey, Profile, Scope, ScopeSet, Sector, ServiceProvider, SpId};
 
 /// The wall clock.
 pub struct SystemClock;
@@ -94,6 +94,7 @@ pub fn dashboard_client(config: &Config) -> ServiceProvider {
         sector: Sector::new(PersonKey::SECTOR),
         idp_policy: IdpPolicy::All,
         minimum_level: EidasLevel::Low,
+        profile: Profile::Citizen,
     }
 }
 

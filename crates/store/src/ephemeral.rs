@@ -115,12 +115,12 @@ impl EphemeralRecords {
 
     /// Reads a live record.
     pub async fn get<T: DeserializeOwned>(&self, ns: Namespace, id: &str) -> Result<Option<T>, StoreError> {
-        self.store.get(&ns.key(id)).await?.map(|bytes| decode(&bytes)).transpose()
+        Ok(self.store.get(&ns.key(id)).await?.and_then(|bytes| decode(ns, &bytes)))
     }
 
     /// Removes and returns a live record, atomically.
     pub async fn take<T: DeserializeOwned>(&self, ns: Namespace, id: &str) -> Result<Option<T>, StoreError> {
-        self.store.take(&ns.key(id)).await?.map(|bytes| decode(&bytes)).transpose()
+        Ok(self.store.take(&ns.key(id)).await?.and_then(|bytes| decode(ns, &bytes)))
     }
 
     /// Removes a record.
@@ -138,6 +138,39 @@ fn encode<T: Serialize>(record: &T) -> Result<Vec<u8>, StoreError> {
     serde_json::to_vec(record).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
-    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))
+/// A record that does not decode (written by another version of the hub, during an upgrade)
+/// is as good as expired: the person starts again, which fails closed.
+fn decode<T: DeserializeOwned>(ns: Namespace, bytes: &[u8]) -> Option<T> {
+    match serde_json::from_slice(bytes) {
+        Ok(record) => Some(record),
+        Err(error) => {
+            tracing::warn!(namespace = ns.prefix(), %error, "ephemeral record of another shape: ignored");
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use relais_domain::{ManualClock, UnixTime};
+
+    use super::*;
+    use crate::MemoryEphemeralStore;
+
+    #[tokio::test]
+    async fn a_record_of_another_shape_is_as_good_as_expired() {
+        let store = Arc::new(MemoryEphemeralStore::new(Arc::new(ManualClock::new(UnixTime(1)))));
+        let records = EphemeralRecords::new(store.clone());
+        store.put(&Namespace::Session.key("s"), br#"{"pivot": "an older layout"}"#.to_vec(), 60).await.unwrap();
+        #[derive(serde::Deserialize)]
+        struct Current {
+            #[allow(dead_code)]
+            principal: String,
+        }
+        assert!(records.get::<Current>(Namespace::Session, "s").await.unwrap().is_none());
+        assert!(records.take::<Current>(Namespace::Session, "s").await.unwrap().is_none());
+        records.put(Namespace::Session, "t", &serde_json::json!({"principal": "p"}), 60).await.unwrap();
+        assert!(records.get::<Current>(Namespace::Session, "t").await.unwrap().is_some());
+    }
 }

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use relais_domain::providers::{ClientAuthentication, IdTokenAlgorithm, UpstreamClientAuth};
 use relais_domain::{
-    DataProvider, DataScope, DpId, EidasLevel, IdentityProvider, IdpId, IdpPolicy, Scope, ScopeSet, Secret,
+    DataProvider, DataScope, DpId, EidasLevel, IdentityProvider, IdpId, IdpPolicy, Profile, Scope, ScopeSet, Secret,
     SecretDigest, Sector, ServiceProvider, SpId,
 };
 
@@ -41,6 +41,8 @@ struct ServiceProviderV1 {
     #[serde(default)]
     idp_policy: IdpPolicy,
     default_acr: String,
+    #[serde(default)]
+    profile: Profile,
 }
 
 /// An identity provider's row (`v: 1`); the hub's secret there is sealed.
@@ -57,6 +59,8 @@ struct IdentityProviderV1 {
     scopes: Vec<String>,
     require_acr: bool,
     token_endpoint_auth_method: String,
+    #[serde(default)]
+    profile: Profile,
 }
 
 /// A data provider's row (`v: 1`).
@@ -117,6 +121,7 @@ pub fn service_provider_row(sp: &ServiceProvider) -> Result<String, StoreError> 
         sector_identifier: sp.sector.as_str().to_owned(),
         idp_policy: sp.idp_policy.clone(),
         default_acr: sp.minimum_level.as_acr().to_owned(),
+        profile: sp.profile,
     };
     serde_json::to_string(&row).map_err(|e| corrupt("service provider", e))
 }
@@ -154,6 +159,7 @@ pub fn service_provider(text: &str) -> Result<ServiceProvider, StoreError> {
         sector: Sector::new(row.sector_identifier),
         idp_policy: row.idp_policy,
         minimum_level: level(&row.default_acr, what)?,
+        profile: row.profile,
     })
 }
 
@@ -191,6 +197,7 @@ pub fn identity_provider_row(idp: &IdentityProvider, ring: &KeyRing) -> Result<S
             UpstreamClientAuth::SecretPost => "client_secret_post",
         }
         .to_owned(),
+        profile: idp.profile,
     };
     serde_json::to_string(&row).map_err(|e| corrupt("identity provider", e))
 }
@@ -220,6 +227,7 @@ pub fn identity_provider(text: &str, ring: &KeyRing) -> Result<IdentityProvider,
         scopes: row.scopes,
         require_acr: row.require_acr,
         token_auth,
+        profile: row.profile,
     })
 }
 

@@ -22,6 +22,7 @@ fn sp() -> ServiceProvider {
         sector: Sector::new("mairie"),
         idp_policy: IdpPolicy::Deny(vec![IdpId::new("b")]),
         minimum_level: EidasLevel::Substantial,
+        profile: Profile::Citizen,
     }
 }
 
@@ -70,6 +71,7 @@ fn an_identity_provider_row_seals_the_hubs_secret() {
         scopes: vec!["openid".into()],
         require_acr: false,
         token_auth: UpstreamClientAuth::SecretPost,
+        profile: Profile::Citizen,
     };
     let row = identity_provider_row(&idp, &ring()).unwrap();
     assert!(!row.contains("the-hub-secret-at-the-idp"));

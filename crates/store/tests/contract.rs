@@ -168,6 +168,7 @@ fn service_provider(id: &str) -> ServiceProvider {
         sector: Sector::new(id),
         idp_policy: IdpPolicy::Deny(vec![IdpId::new("b")]),
         minimum_level: EidasLevel::Substantial,
+        profile: Default::default(),
     }
 }
 
@@ -183,6 +184,7 @@ fn identity_provider(id: &str, level: EidasLevel) -> IdentityProvider {
         scopes: vec!["openid".into()],
         require_acr: true,
         token_auth: Default::default(),
+        profile: Default::default(),
     }
 }
 

@@ -10,8 +10,8 @@ use std::path::PathBuf;
 
 use relais_domain::providers::{ClientAuthentication, IdTokenAlgorithm, UpstreamClientAuth};
 use relais_domain::{
-    EidasLevel, IdentityProvider, IdpId, IdpPolicy, PairwiseSecret, Scope, ScopeSet, Secret, SecretDigest, Sector,
-    ServiceProvider, SpId,
+    EidasLevel, IdentityProvider, IdpId, IdpPolicy, PairwiseSecret, Profile, Scope, ScopeSet, Secret, SecretDigest,
+    Sector, ServiceProvider, SpId,
 };
 use relais_server::HubSettings;
 use serde::Deserialize;
@@ -190,6 +190,9 @@ pub struct IdentityProviderSection {
     /// `client_secret_basic` or `client_secret_post`.
     #[serde(default = "default_auth_method")]
     pub token_endpoint_auth_method: String,
+    /// The federation it serves: `citizen` (the default).
+    #[serde(default)]
+    pub profile: Profile,
 }
 
 /// `[[service_providers]]`
@@ -229,6 +232,9 @@ pub struct ServiceProviderSection {
     pub denied_idps: Option<Vec<String>>,
     /// Minimum eIDAS level.
     pub minimum_eidas_level: Option<String>,
+    /// The federation it belongs to: `citizen` (the default).
+    #[serde(default)]
+    pub profile: Profile,
 }
 
 fn default_auth_method() -> String {
@@ -410,6 +416,7 @@ impl Config {
                 scopes: idp.scopes,
                 require_acr: idp.require_acr,
                 token_auth,
+                profile: idp.profile,
             });
         }
 
@@ -527,6 +534,7 @@ impl Config {
                     .map(|l| level(&at("minimum_eidas_level"), l))
                     .transpose()?
                     .unwrap_or(EidasLevel::Low),
+                profile: sp.profile,
             });
         }
 

@@ -239,12 +239,15 @@ async fn sighup_reloads_the_configuration_without_dropping_a_sign_in_and_another
     let newcomer = Browser::new();
     assert_eq!(newcomer.get(&authorize_at(&b, "sp-new")).await.status(), 400, "not registered yet");
 
-    std::fs::write(&path, format!("{head}{}{}", service_provider_toml("sp-a"), service_provider_toml("sp-new"))).unwrap();
+    std::fs::write(&path, format!("{head}{}{}", service_provider_toml("sp-a"), service_provider_toml("sp-new")))
+        .unwrap();
     let hangup = std::process::Command::new("kill").arg("-HUP").arg(a.process.id().unwrap().to_string()).status();
     assert!(hangup.unwrap().success());
     // Node A serves the change as soon as it has reloaded; node B within its cache's 5 seconds.
     let reloaded = std::time::Instant::now();
-    assert!(answers_before(&newcomer, &authorize_at(&a, "sp-new"), reloaded + std::time::Duration::from_secs(10)).await);
+    assert!(
+        answers_before(&newcomer, &authorize_at(&a, "sp-new"), reloaded + std::time::Duration::from_secs(10)).await
+    );
     let served_by_a = std::time::Instant::now();
     assert!(
         answers_before(&newcomer, &authorize_at(&b, "sp-new"), served_by_a + std::time::Duration::from_secs(5)).await,

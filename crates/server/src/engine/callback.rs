@@ -70,20 +70,28 @@ pub async fn idp_callback(
         return Err(sp_redirect::refuse(state, &request, ErrorCode::AccessDenied, description));
     }
     let code = callback.code.as_deref().ok_or(PageError::Page(ErrorPage::BadRequest))?;
-    let identity = match state.upstream.complete(&idp, code, &login).await {
-        Ok(identity) => identity,
+    let answer = match state.upstream.complete(&idp, code, &login).await {
+        Ok(answer) => answer,
         Err(error) => {
             tracing::debug!(idp = %idp.id, detail = %error, "why the identity provider answer was rejected");
             state.tracer.emit(StepEvent::identity_refused(Some(&request.sp), &idp.id, error.kind())).await?;
             return Err(PageError::Page(match error {
                 UpstreamError::Unavailable(_) => ErrorPage::IdpUnavailable,
-                UpstreamError::Pivot(_) => ErrorPage::IdentityIncomplete,
                 _ => ErrorPage::IdentityRejected,
             }));
         }
     };
+    // The IdP's profile makes an identity of the verified claims: complete, or refused.
+    let identity = match idp.profile.identity(&answer.claims) {
+        Ok(identity) => identity,
+        Err(error) => {
+            tracing::debug!(idp = %idp.id, detail = %error, "why the identity is incomplete");
+            state.tracer.emit(StepEvent::identity_refused(Some(&request.sp), &idp.id, error.kind())).await?;
+            return Err(PageError::Page(ErrorPage::IdentityIncomplete));
+        }
+    };
     let mut session =
-        AuthenticatedSession::open(identity.pivot, &idp.id, identity.acr, state.clock.now(), identity.id_token, &login);
+        AuthenticatedSession::open(identity, &idp.id, answer.acr, state.clock.now(), answer.id_token, &login);
     let person = session::person_of(state, &session);
     if state.preferences.blocked_idps(person.as_str()).await?.contains(&idp.id) {
         let event = StepEvent::identity_refused(Some(&request.sp), &idp.id, "idp_blocked_by_person");

@@ -49,7 +49,7 @@ pub async fn issue_code(
     session: &mut AuthenticatedSession,
     granted: &[DataTransfer],
 ) -> Result<String, PageError> {
-    let sub = PairwiseSub::derive(&state.settings.pairwise_secret, &sp.sector, &session.pivot);
+    let sub = PairwiseSub::derive(&state.settings.pairwise_secret, &sp.sector, session.subject());
     let person = session::person_of(state, session);
     let grant = CodeGrant::issue(request, session, sub.clone(), &person, granted);
     let who = Subject { person: &person, sub: &sub, sp: &sp.id, idp: &session.idp };

@@ -102,7 +102,7 @@ fn hint_names(
 ) -> bool {
     match (hint, sp) {
         (Some(hint), Some(sp)) => {
-            PairwiseSub::derive(&state.settings.pairwise_secret, &sp.sector, &live.pivot).as_str() == hint.sub
+            PairwiseSub::derive(&state.settings.pairwise_secret, &sp.sector, live.subject()).as_str() == hint.sub
         }
         _ => false,
     }

@@ -31,7 +31,7 @@ pub async fn save(state: &AppState, session_id: &str, session: &AuthenticatedSes
 
 /// The person key of a session's person.
 pub fn person_of(state: &AppState, session: &AuthenticatedSession) -> PersonKey {
-    PersonKey::derive(&state.settings.pairwise_secret, &session.pivot)
+    PersonKey::derive(&state.settings.pairwise_secret, session.subject())
 }
 
 /// The identity providers that may be offered in this browser: all, but those the person of the
