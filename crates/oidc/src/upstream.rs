@@ -104,6 +104,55 @@ const ACCEPTED_ALGORITHMS: [CoreJwsSigningAlgorithm; 6] = [
     CoreJwsSigningAlgorithm::EdDsa,
 ];
 
+/// What the flow engine needs of the identity providers: the hub's request to one, the
+/// verification of its answer, its logout. [`UpstreamClient`] is the real one; tests of the
+/// engine plug a fake one in.
+#[async_trait::async_trait]
+pub trait Upstream: Send + Sync + 'static {
+    /// The hub's own authorization request at `idp` (its own `state`, `nonce` and PKCE).
+    async fn authorization_url(&self, idp: &IdentityProvider) -> Result<UpstreamAuthorization, UpstreamError>;
+    /// The IdP's answer `code` to the request of `login`, verified.
+    async fn complete(
+        &self,
+        idp: &IdentityProvider,
+        code: &str,
+        login: &UpstreamLogin,
+    ) -> Result<UpstreamIdentity, UpstreamError>;
+    /// The RP-initiated logout URL at `idp` for the session of `id_token`, coming back with
+    /// `state`; `None` when the IdP has no end-session endpoint.
+    async fn logout_url(
+        &self,
+        idp: &IdentityProvider,
+        id_token: &str,
+        state: &str,
+    ) -> Result<Option<Url>, UpstreamError>;
+}
+
+#[async_trait::async_trait]
+impl Upstream for UpstreamClient {
+    async fn authorization_url(&self, idp: &IdentityProvider) -> Result<UpstreamAuthorization, UpstreamError> {
+        UpstreamClient::authorization_url(self, idp).await
+    }
+
+    async fn complete(
+        &self,
+        idp: &IdentityProvider,
+        code: &str,
+        login: &UpstreamLogin,
+    ) -> Result<UpstreamIdentity, UpstreamError> {
+        UpstreamClient::complete(self, idp, code, login).await
+    }
+
+    async fn logout_url(
+        &self,
+        idp: &IdentityProvider,
+        id_token: &str,
+        state: &str,
+    ) -> Result<Option<Url>, UpstreamError> {
+        UpstreamClient::logout_url(self, idp, id_token, state).await
+    }
+}
+
 /// The hub's client towards every IdP, with a cache of their discovered metadata.
 pub struct UpstreamClient {
     http: reqwest::Client,

@@ -6,7 +6,7 @@ use std::sync::{Arc, RwLock};
 use relais_domain::Clock;
 use relais_oidc::discovery::Endpoints;
 use relais_oidc::jose::HubKeys;
-use relais_oidc::upstream::{UpstreamClient, UpstreamError};
+use relais_oidc::upstream::{Upstream, UpstreamClient, UpstreamError};
 use relais_store::{EphemeralRecords, EphemeralStore, KeyStore, PreferenceStore, Registry, TraceStore};
 
 use crate::engine::support::tracer::Tracer;
@@ -57,18 +57,24 @@ pub struct Hub {
     pub(crate) traces: Arc<dyn TraceStore>,
     pub(crate) tracer: Tracer,
     pub(crate) preferences: Arc<dyn PreferenceStore>,
-    pub(crate) upstream: Arc<UpstreamClient>,
+    pub(crate) upstream: Arc<dyn Upstream>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) pages: Arc<Pages>,
 }
 
 impl AppState {
-    /// Assembles the hub.
+    /// Assembles the hub, with the real client towards the identity providers.
     pub fn new(parts: HubParts) -> Result<Self, UpstreamError> {
         let endpoints = Endpoints::new(&parts.settings.issuer);
         let upstream = UpstreamClient::new(&endpoints.issuer, &endpoints.idp_logout_callback)?;
+        Ok(Self::with_upstream(parts, Arc::new(upstream)))
+    }
+
+    /// Assembles the hub with `upstream` towards the identity providers.
+    pub fn with_upstream(parts: HubParts, upstream: Arc<dyn Upstream>) -> Self {
+        let endpoints = Endpoints::new(&parts.settings.issuer);
         let pages = Pages::new(parts.settings.brand.clone());
-        Ok(Self(Arc::new(Hub {
+        Self(Arc::new(Hub {
             settings: Arc::new(parts.settings),
             endpoints: Arc::new(endpoints),
             registry: parts.registry,
@@ -78,10 +84,10 @@ impl AppState {
             tracer: Tracer::new(parts.traces.clone()),
             traces: parts.traces,
             preferences: parts.preferences,
-            upstream: Arc::new(upstream),
+            upstream,
             clock: parts.clock,
             pages: Arc::new(pages),
-        })))
+        }))
     }
 }
 

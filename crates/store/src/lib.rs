@@ -8,6 +8,7 @@ pub mod encrypted;
 pub mod ephemeral;
 pub mod keys;
 pub mod memory;
+pub mod memory_stores;
 pub mod records;
 pub mod redis;
 pub mod registry;
@@ -20,6 +21,7 @@ pub use encrypted::EncryptingStore;
 pub use ephemeral::{EphemeralRecords, EphemeralStore, Namespace};
 pub use keys::{KeyStore, StoredSigningKey};
 pub use memory::MemoryEphemeralStore;
+pub use memory_stores::MemoryStores;
 pub use redis::RedisEphemeralStore;
 pub use registry::{ConfiguredActors, MemoryRegistry, Put, Registry, RegistryWriter, Source};
 /// The keys of the ephemeral entries sent to Redis are sealing keys.

@@ -31,6 +31,8 @@ mod consent;
 pub mod dashboard;
 mod logout;
 pub mod support;
+#[cfg(test)]
+mod tests;
 mod token;
 mod userinfo;
 

@@ -1,0 +1,183 @@
+//! Steps 2 and 3: the choice, the hub's request to the IdP, and the IdP's answer.
+
+use super::*;
+use crate::engine::{choose, idp_callback, IdpCallback};
+
+/// A pending authorization of mairie, sent to `idp`: the browser and the hub's upstream state.
+async fn at_idp(hub: &TestHub, idp: &str) -> (Browser, String) {
+    let browser = browser();
+    let choice = crate::engine::authorize(&hub.state, &request("mairie", "openid"), &browser).await.unwrap();
+    match choose(&hub.state, &flow_of(&choice), &IdpId::new(idp), &browser).await.unwrap() {
+        Next::ToIdp { url, idp: chosen } => {
+            assert_eq!(chosen, idp);
+            let state = param(&url, "state").unwrap();
+            (browser, state)
+        }
+        _ => panic!("not sent to the IdP"),
+    }
+}
+
+fn answer(state: &str, code: &str, idp: &str) -> IdpCallback {
+    IdpCallback {
+        code: Some(code.into()),
+        state: Some(state.into()),
+        iss: Some(format!("https://{idp}.example")),
+        error: None,
+    }
+}
+
+#[tokio::test]
+async fn choosing_an_unknown_flow_or_in_another_browser_is_an_expired_session() {
+    let hub = TestHub::new();
+    let page = page_of(choose(&hub.state, "no-such-flow", &IdpId::new("impots"), &browser()).await);
+    assert_eq!(page, ErrorPage::SessionExpired);
+    let choice = crate::engine::authorize(&hub.state, &request("mairie", "openid"), &browser()).await.unwrap();
+    let page = page_of(choose(&hub.state, &flow_of(&choice), &IdpId::new("impots"), &browser()).await);
+    assert_eq!(page, ErrorPage::SessionExpired, "the flow is bound to the browser that started it");
+}
+
+#[tokio::test]
+async fn choosing_an_idp_not_offered_is_a_bad_request() {
+    let hub = TestHub::new();
+    let browser = browser();
+    let choice = crate::engine::authorize(&hub.state, &request("mairie", "openid"), &browser).await.unwrap();
+    let page = page_of(choose(&hub.state, &flow_of(&choice), &IdpId::new("eteint"), &browser).await);
+    assert_eq!(page, ErrorPage::BadRequest);
+}
+
+#[tokio::test]
+async fn an_unreachable_idp_is_said_on_the_choice() {
+    let hub = TestHub::new();
+    let browser = browser();
+    let choice = crate::engine::authorize(&hub.state, &request("mairie", "openid"), &browser).await.unwrap();
+    let page = page_of(choose(&hub.state, &flow_of(&choice), &IdpId::new("panne"), &browser).await);
+    assert_eq!(page, ErrorPage::IdpUnavailable);
+}
+
+#[tokio::test]
+async fn a_verified_answer_opens_a_session_and_sends_a_code() {
+    let mut hub = TestHub::new();
+    let (browser, state) = at_idp(&hub, "impots").await;
+    let outcome =
+        idp_callback(&hub.state, &IdpId::new("impots"), &answer(&state, "angela", "impots"), &browser).await.unwrap();
+    let url = redirect_of(&outcome);
+    assert!(url.starts_with("https://mairie.example/cb?code="), "{url}");
+    assert_eq!(param(url, "state").as_deref(), Some("sp-state"));
+    assert_eq!(param(url, "iss").as_deref(), Some(ISSUER));
+    assert!(outcome.new_session.is_some(), "a session cookie to set");
+    let steps: Vec<_> = hub.emitted().into_iter().map(|(step, _)| step).collect();
+    assert_eq!(steps, ["authorization_asked", "idp_chosen", "identity_received", "code_issued"]);
+    let chain = hub.chain().await;
+    assert_eq!(chain.len(), 1);
+    assert_eq!(chain[0].event.kind, relais_domain::trace::TraceKind::SignIn);
+    assert_eq!(chain[0].event.idp.as_deref(), Some("impots"));
+}
+
+#[tokio::test]
+async fn an_answer_is_single_use() {
+    let hub = TestHub::new();
+    let (browser, state) = at_idp(&hub, "impots").await;
+    let callback = answer(&state, "angela", "impots");
+    idp_callback(&hub.state, &IdpId::new("impots"), &callback, &browser).await.unwrap();
+    let page = page_of(idp_callback(&hub.state, &IdpId::new("impots"), &callback, &browser).await);
+    assert_eq!(page, ErrorPage::SessionExpired);
+}
+
+#[tokio::test]
+async fn an_answer_without_state_or_code_is_a_bad_request() {
+    let hub = TestHub::new();
+    let mut callback = answer("x", "angela", "impots");
+    callback.state = None;
+    let page = page_of(idp_callback(&hub.state, &IdpId::new("impots"), &callback, &browser()).await);
+    assert_eq!(page, ErrorPage::BadRequest);
+    let (browser, state) = at_idp(&hub, "impots").await;
+    let mut callback = answer(&state, "angela", "impots");
+    callback.code = None;
+    assert_eq!(
+        page_of(idp_callback(&hub.state, &IdpId::new("impots"), &callback, &browser).await),
+        ErrorPage::BadRequest
+    );
+}
+
+#[tokio::test]
+async fn an_answer_from_another_browser_is_an_expired_session() {
+    let hub = TestHub::new();
+    let (_, state) = at_idp(&hub, "impots").await;
+    let callback = answer(&state, "angela", "impots");
+    let page = page_of(idp_callback(&hub.state, &IdpId::new("impots"), &callback, &browser()).await);
+    assert_eq!(page, ErrorPage::SessionExpired);
+}
+
+#[tokio::test]
+async fn an_answer_on_another_idps_callback_is_a_mix_up() {
+    let mut hub = TestHub::new();
+    let (browser, state) = at_idp(&hub, "impots").await;
+    let callback = answer(&state, "angela", "impots");
+    let page = page_of(idp_callback(&hub.state, &IdpId::new("ameli"), &callback, &browser).await);
+    assert_eq!(page, ErrorPage::IdentityRejected);
+    assert!(hub.emitted().contains(&("identity_received".into(), "mix_up_callback".into())));
+}
+
+#[tokio::test]
+async fn an_answer_from_another_issuer_is_a_mix_up() {
+    let hub = TestHub::new();
+    let (browser, state) = at_idp(&hub, "impots").await;
+    let callback = answer(&state, "angela", "ameli");
+    let page = page_of(idp_callback(&hub.state, &IdpId::new("impots"), &callback, &browser).await);
+    assert_eq!(page, ErrorPage::IdentityRejected);
+}
+
+#[tokio::test]
+async fn an_idp_error_is_sent_back_to_the_service_as_access_denied() {
+    let hub = TestHub::new();
+    let (browser, state) = at_idp(&hub, "impots").await;
+    let mut callback = answer(&state, "angela", "impots");
+    callback.code = None;
+    callback.error = Some("access_denied".into());
+    let result = idp_callback(&hub.state, &IdpId::new("impots"), &callback, &browser).await;
+    let (error, url) = error_sent_back(result);
+    assert_eq!(error, "access_denied");
+    assert_eq!(param(url.as_str(), "state").as_deref(), Some("sp-state"));
+}
+
+#[tokio::test]
+async fn each_upstream_failure_has_its_page_and_its_trace() {
+    for (code, page, outcome) in [
+        ("down", ErrorPage::IdpUnavailable, "idp_unavailable"),
+        ("forged", ErrorPage::IdentityRejected, "id_token_rejected"),
+        ("low", ErrorPage::IdentityRejected, "level_not_reached"),
+        ("incomplete", ErrorPage::IdentityIncomplete, "pivot_claim_missing"),
+    ] {
+        let mut hub = TestHub::new();
+        let (browser, state) = at_idp(&hub, "impots").await;
+        let result = idp_callback(&hub.state, &IdpId::new("impots"), &answer(&state, code, "impots"), &browser).await;
+        assert_eq!(page_of(result), page, "{code}");
+        assert!(hub.emitted().contains(&("identity_received".into(), outcome.into())), "{code}");
+        assert!(hub.chain().await.is_empty(), "no sign-in traced for {code}");
+    }
+}
+
+#[tokio::test]
+async fn an_idp_the_person_blocked_is_refused() {
+    let hub = TestHub::new();
+    let session = {
+        let mut browser = browser();
+        sign_in(&hub, &mut browser, &request("mairie", "openid"), "impots", "angela").await.unwrap();
+        crate::engine::support::session::load(&hub.state, &browser).await.unwrap().unwrap()
+    };
+    let person = crate::engine::support::session::person_of(&hub.state, &session);
+    use relais_store::PreferenceStore;
+    hub.traces.set_blocked_idps(person.as_str(), &[IdpId::new("ameli")], START).await.unwrap();
+    let (browser, state) = at_idp(&hub, "ameli").await;
+    let result = idp_callback(&hub.state, &IdpId::new("ameli"), &answer(&state, "angela", "ameli"), &browser).await;
+    assert_eq!(page_of(result), ErrorPage::IdpBlocked);
+}
+
+#[tokio::test]
+async fn the_pending_authorization_expires() {
+    let hub = TestHub::new();
+    let (browser, state) = at_idp(&hub, "impots").await;
+    hub.advance(901);
+    let result = idp_callback(&hub.state, &IdpId::new("impots"), &answer(&state, "angela", "impots"), &browser).await;
+    assert_eq!(page_of(result), ErrorPage::SessionExpired);
+}

@@ -1,0 +1,97 @@
+//! Checktoken: what a data provider learns about an access token.
+
+use relais_oidc::token::RawTokenRequest;
+use relais_oidc::ErrorCode;
+
+use super::*;
+use crate::engine::checktoken::{CheckTokenAnswer, CheckTokenForm};
+use crate::engine::{checktoken, decide_consent, token, CONSENT_PATH};
+use crate::error::ApiError;
+
+fn basic(client: &str, secret: &str) -> String {
+    use base64::Engine;
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{client}:{secret}")))
+}
+
+/// An access token of mairie for which the person said `consent` to the family quotient.
+async fn access_token(hub: &TestHub, consent: bool) -> (String, String) {
+    let mut browser = browser();
+    let outcome =
+        sign_in(hub, &mut browser, &request("mairie", "openid quotient_familial"), "impots", "angela").await.unwrap();
+    let flow = redirect_of(&outcome).strip_prefix(&format!("{CONSENT_PATH}/")).unwrap().to_owned();
+    let accepted = consent.then(|| vec!["caf:quotient_familial".to_owned()]);
+    let code = code_of(&decide_consent(&hub.state, &flow, accepted, &browser).await.unwrap());
+    let form = RawTokenRequest {
+        grant_type: Some("authorization_code".into()),
+        code: Some(code),
+        redirect_uri: Some("https://mairie.example/cb".into()),
+        code_verifier: Some(VERIFIER.into()),
+        ..Default::default()
+    };
+    let answer = token(&hub.state, Some(&basic("mairie", MAIRIE_SECRET)), &form).await.unwrap();
+    let id_token: relais_oidc::id_token::IdTokenClaims =
+        hub.state.keys().verify_own(answer["id_token"].as_str().unwrap(), ISSUER).unwrap();
+    (answer["access_token"].as_str().unwrap().to_owned(), id_token.sub)
+}
+
+async fn ask(hub: &TestHub, token: &str, secret: &str) -> Result<CheckTokenAnswer, ApiError> {
+    let form = CheckTokenForm { token: Some(token.into()), ..Default::default() };
+    checktoken(&hub.state, Some(&basic("caf", secret)), &form, false).await
+}
+
+fn json(answer: CheckTokenAnswer) -> serde_json::Value {
+    match answer {
+        CheckTokenAnswer::Json(body) => serde_json::to_value(body).unwrap(),
+        CheckTokenAnswer::Jwt(_) => panic!("JSON asked"),
+    }
+}
+
+#[tokio::test]
+async fn a_consented_transfer_is_active_for_its_provider_with_a_sub_of_its_own() {
+    let hub = TestHub::new();
+    let (access, sp_sub) = access_token(&hub, true).await;
+    let body = json(ask(&hub, &access, CAF_SECRET).await.unwrap());
+    assert_eq!(body["active"], true);
+    assert_eq!(body["client_id"], "mairie");
+    assert_eq!(body["scope"], "quotient_familial");
+    assert_eq!(body["identity"]["family_name"], "DUBOIS");
+    assert!(body["identity"].get("email").is_none(), "the pivot identity only");
+    assert_ne!(body["sub"], sp_sub.as_str(), "pairwise for the provider, not the service's");
+    let last = hub.chain().await.pop().unwrap();
+    assert_eq!((last.event.kind, last.event.outcome.as_str()), (relais_domain::trace::TraceKind::Checktoken, "active"));
+}
+
+#[tokio::test]
+async fn a_refused_transfer_an_unknown_or_expired_token_are_inactive() {
+    let hub = TestHub::new();
+    let (refused, _) = access_token(&hub, false).await;
+    assert_eq!(json(ask(&hub, &refused, CAF_SECRET).await.unwrap()), serde_json::json!({"active": false}));
+    assert_eq!(json(ask(&hub, "made-up", CAF_SECRET).await.unwrap()), serde_json::json!({"active": false}));
+    let (consented, _) = access_token(&hub, true).await;
+    hub.advance(301);
+    assert_eq!(json(ask(&hub, &consented, CAF_SECRET).await.unwrap())["active"], false);
+}
+
+#[tokio::test]
+async fn a_provider_with_a_wrong_secret_is_an_invalid_client() {
+    let hub = TestHub::new();
+    match ask(&hub, "x", "not-the-secret").await {
+        Err(ApiError::OAuth { error, .. }) => assert_eq!(error.code, ErrorCode::InvalidClient),
+        _ => panic!("refused"),
+    }
+}
+
+#[tokio::test]
+async fn the_signed_answer_is_a_jwt_of_the_hub_for_the_provider() {
+    let hub = TestHub::new();
+    let (access, _) = access_token(&hub, true).await;
+    let form = CheckTokenForm { token: Some(access), ..Default::default() };
+    match checktoken(&hub.state, Some(&basic("caf", CAF_SECRET)), &form, true).await.unwrap() {
+        CheckTokenAnswer::Jwt(jwt) => {
+            let claims: serde_json::Value = hub.state.keys().verify_own(&jwt, ISSUER).unwrap();
+            assert_eq!(claims["aud"], "caf");
+            assert_eq!(claims["token_introspection"]["active"], true);
+        }
+        CheckTokenAnswer::Json(_) => panic!("a JWT asked"),
+    }
+}

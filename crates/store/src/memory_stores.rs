@@ -1,0 +1,137 @@
+//! In-memory traces, preferences and keys, with the same behaviour as the SQL ones (the trace
+//! chain is hashed the same way): for tests of the engine without a database, and for tools.
+//! A process that stops loses them; the hub itself never runs on them.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use relais_domain::trace::{chain_hash, TraceEvent, TraceRecord, GENESIS_HASH};
+use relais_domain::IdpId;
+
+use crate::keys::{KeyStore, StoredSigningKey};
+use crate::traces::{PreferenceStore, TraceStore};
+use crate::StoreError;
+
+fn locked<T, R>(mutex: &Mutex<T>, f: impl FnOnce(&mut T) -> R) -> R {
+    match mutex.lock() {
+        Ok(mut guard) => f(&mut guard),
+        Err(poisoned) => f(&mut poisoned.into_inner()),
+    }
+}
+
+/// Traces, preferences and signing keys in memory.
+#[derive(Default)]
+pub struct MemoryStores {
+    traces: Mutex<Vec<TraceRecord>>,
+    preferences: Mutex<HashMap<String, Vec<IdpId>>>,
+    keys: Mutex<Vec<StoredSigningKey>>,
+}
+
+impl MemoryStores {
+    /// Empty stores.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+#[async_trait]
+impl TraceStore for MemoryStores {
+    async fn append(&self, event: &TraceEvent) -> Result<TraceRecord, StoreError> {
+        Ok(locked(&self.traces, |traces| {
+            let (seq, previous) = traces.last().map_or((1, GENESIS_HASH.to_owned()), |r| (r.seq + 1, r.hash.clone()));
+            let record = TraceRecord { seq, event: event.clone(), hash: chain_hash(&previous, seq, event) };
+            traces.push(record.clone());
+            record
+        }))
+    }
+
+    async fn for_person(&self, person: &str, limit: u32) -> Result<Vec<TraceRecord>, StoreError> {
+        Ok(locked(&self.traces, |traces| {
+            traces
+                .iter()
+                .rev()
+                .filter(|r| r.event.person.as_deref() == Some(person))
+                .take(limit as usize)
+                .cloned()
+                .collect()
+        }))
+    }
+
+    async fn all(&self) -> Result<Vec<TraceRecord>, StoreError> {
+        Ok(locked(&self.traces, |traces| traces.clone()))
+    }
+}
+
+#[async_trait]
+impl PreferenceStore for MemoryStores {
+    async fn blocked_idps(&self, person: &str) -> Result<Vec<IdpId>, StoreError> {
+        Ok(locked(&self.preferences, |preferences| preferences.get(person).cloned().unwrap_or_default()))
+    }
+
+    async fn set_blocked_idps(&self, person: &str, idps: &[IdpId], _now: u64) -> Result<(), StoreError> {
+        locked(&self.preferences, |preferences| preferences.insert(person.to_owned(), idps.to_vec()));
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl KeyStore for MemoryStores {
+    async fn load(&self) -> Result<Vec<StoredSigningKey>, StoreError> {
+        Ok(locked(&self.keys, |keys| keys.clone()))
+    }
+
+    async fn add(&self, key: &StoredSigningKey) -> Result<(), StoreError> {
+        locked(&self.keys, |keys| {
+            if keys.iter().any(|k| k.kid == key.kid) {
+                return Err(StoreError::Unavailable(format!("key `{}` exists", key.kid)));
+            }
+            keys.push(key.clone());
+            keys.sort_by(|a, b| (a.created_at, &a.kid).cmp(&(b.created_at, &b.kid)));
+            Ok(())
+        })
+    }
+
+    async fn retire(&self, kid: &str, retire_at: u64) -> Result<(), StoreError> {
+        locked(&self.keys, |keys| keys.iter_mut().filter(|k| k.kid == kid).for_each(|k| k.retire_at = Some(retire_at)));
+        Ok(())
+    }
+
+    async fn remove_retired(&self, now: u64) -> Result<u64, StoreError> {
+        Ok(locked(&self.keys, |keys| {
+            let before = keys.len();
+            keys.retain(|k| k.retire_at.is_none_or(|at| at >= now));
+            (before - keys.len()) as u64
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use relais_domain::trace::{verify_chain, TraceKind};
+    use relais_domain::UnixTime;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn the_chain_is_the_sql_one() {
+        let stores = MemoryStores::new();
+        for person in ["a", "b", "a"] {
+            let event = TraceEvent {
+                at: UnixTime(1),
+                kind: TraceKind::SignIn,
+                person: Some(person.into()),
+                sub: None,
+                sp: None,
+                idp: None,
+                dp: None,
+                scopes: vec![],
+                outcome: "ok".into(),
+            };
+            stores.append(&event).await.unwrap();
+        }
+        assert!(verify_chain(&stores.all().await.unwrap()).is_empty());
+        assert_eq!(stores.for_person("a", 10).await.unwrap().iter().map(|r| r.seq).collect::<Vec<_>>(), [3, 1]);
+    }
+}
