@@ -2,6 +2,8 @@
 //! claims, the pairwise `sub`, which identity providers a request may use, and the records of a
 //! sign-in as it moves through the hub. No I/O, no async, no HTTP or SQL types.
 
+#![warn(missing_docs)]
+
 pub mod clock;
 pub mod data;
 pub mod eidas;

@@ -15,7 +15,9 @@ pub(crate) fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// Seconds since the Unix epoch (the mocks use the system clock).
+/// Seconds since the Unix epoch. The mocks play other actors, with clocks of their own: the
+/// system clock, read here only.
+#[allow(clippy::disallowed_methods)]
 pub(crate) fn now_secs() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }

@@ -1,6 +1,8 @@
 //! The mock data providers against a tiny fake hub serving `/checktoken` from a fixed
 //! table, and the demo SP's family quotient procedure (mock IdP standing in for the hub's
 //! authorization server, the fake hub for checktoken). Everything on 127.0.0.1:0.
+// Tests stand outside the hub: they may read the system clock and the OS generator.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use axum::extract::State;

@@ -2,6 +2,8 @@
 //! the hub's keys and tokens (JOSE), discovery, and the hub's client towards identity
 //! providers. Knows nothing of HTTP servers or storage.
 
+#![warn(missing_docs)]
+
 pub mod authorize;
 pub mod code_grant;
 pub mod discovery;

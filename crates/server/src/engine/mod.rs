@@ -32,7 +32,7 @@ pub mod dashboard;
 mod logout;
 pub mod support;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 mod token;
 mod userinfo;
 

@@ -6,6 +6,8 @@ mod dp;
 mod idp;
 mod person;
 mod sp;
+#[cfg(test)]
+mod tests;
 
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};

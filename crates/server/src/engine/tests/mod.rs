@@ -9,7 +9,7 @@ mod callback;
 mod consent;
 mod data;
 mod logout;
-mod outage;
+pub mod outage;
 mod token;
 
 use std::collections::BTreeMap;
@@ -31,6 +31,8 @@ use relais_oidc::upstream::{Upstream, UpstreamAuthorization, UpstreamError, Upst
 use relais_store::{EphemeralStore, MemoryEphemeralStore, MemoryRegistry, MemoryStores, TraceStore};
 use tokio::sync::broadcast;
 use url::Url;
+
+pub use outage::Down;
 
 use super::support::{Browser, Next, Outcome};
 use crate::error::{ErrorPage, PageError};

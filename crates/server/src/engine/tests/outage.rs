@@ -8,7 +8,8 @@ use super::*;
 use crate::engine::checktoken::CheckTokenForm;
 use crate::error::ApiError;
 
-struct Down;
+/// An ephemeral store that is down.
+pub struct Down;
 
 #[async_trait]
 impl EphemeralStore for Down {

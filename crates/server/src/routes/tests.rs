@@ -1,0 +1,142 @@
+//! Router tests without a socket (`tower::ServiceExt::oneshot`): the headers every response
+//! carries, the cookies, and the format of errors per audience.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::response::Response;
+use tower::ServiceExt;
+
+use crate::engine::tests::TestHub;
+
+async fn send(hub: &TestHub, request: Request<Body>) -> Response {
+    super::router(hub.state.clone()).oneshot(request).await.unwrap()
+}
+
+async fn get(hub: &TestHub, uri: &str) -> Response {
+    send(hub, Request::get(uri).body(Body::empty()).unwrap()).await
+}
+
+async fn body(response: Response) -> String {
+    String::from_utf8(axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap()
+}
+
+fn header_of<'a>(response: &'a Response, name: &str) -> &'a str {
+    response.headers().get(name).map(|v| v.to_str().unwrap()).unwrap_or_default()
+}
+
+fn authorize_uri(client: &str) -> String {
+    let mut url = url::Url::parse("https://relais.example/authorize").unwrap();
+    url.query_pairs_mut().extend_pairs([
+        ("client_id", client),
+        ("redirect_uri", &format!("https://{client}.example/cb")),
+        ("response_type", "code"),
+        ("scope", "openid"),
+        ("state", "s"),
+        ("nonce", "n"),
+    ]);
+    format!("/authorize?{}", url.query().unwrap())
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers_and_a_request_id() {
+    let hub = TestHub::new();
+    for uri in ["/.well-known/openid-configuration", "/nowhere", "/healthz"] {
+        let response = get(&hub, uri).await;
+        assert_eq!(header_of(&response, "content-security-policy"), crate::context::CONTENT_SECURITY_POLICY, "{uri}");
+        assert_eq!(header_of(&response, "x-frame-options"), "DENY", "{uri}");
+        assert_eq!(header_of(&response, "x-content-type-options"), "nosniff", "{uri}");
+        assert_eq!(header_of(&response, "referrer-policy"), "no-referrer", "{uri}");
+        assert_eq!(header_of(&response, "x-request-id").len(), 32, "{uri}");
+        assert!(!header_of(&response, "strict-transport-security").is_empty(), "the test issuer is https: {uri}");
+    }
+}
+
+#[tokio::test]
+async fn discovery_names_the_issuer_and_its_endpoints() {
+    let hub = TestHub::new();
+    let response = get(&hub, "/.well-known/openid-configuration").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let document: serde_json::Value = serde_json::from_str(&body(response).await).unwrap();
+    assert_eq!(document["issuer"], "https://relais.example");
+    assert_eq!(document["token_endpoint"], "https://relais.example/token");
+}
+
+#[tokio::test]
+async fn the_binding_cookie_is_host_only_http_only_and_same_site() {
+    let hub = TestHub::new();
+    let response = get(&hub, &authorize_uri("mairie")).await;
+    assert_eq!(response.status(), StatusCode::OK, "the choice page");
+    let cookie = header_of(&response, "set-cookie");
+    assert!(cookie.starts_with("__Host-"), "{cookie}");
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Secure"] {
+        assert!(cookie.contains(attribute), "{attribute} in {cookie}");
+    }
+    assert_eq!(header_of(&response, "cache-control"), "no-store");
+}
+
+#[tokio::test]
+async fn a_person_gets_a_page_with_the_reference_to_quote() {
+    let hub = TestHub::new();
+    let response = get(&hub, &authorize_uri("inconnu")).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(header_of(&response, "content-type").starts_with("text/html"));
+    let id = header_of(&response, "x-request-id").to_owned();
+    let html = body(response).await;
+    assert!(html.contains(&id), "the page shows the request id");
+    assert_eq!(get(&hub, "/nowhere").await.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_client_gets_json_errors_with_their_challenges() {
+    let hub = TestHub::new();
+    let not_a_form = Request::post("/token").header(header::CONTENT_TYPE, "application/json").body(Body::from("{}"));
+    let response = send(&hub, not_a_form.unwrap()).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(header_of(&response, "content-type").starts_with("application/json"));
+    assert!(body(response).await.contains("\"invalid_request\""));
+
+    let wrong_secret = Request::post("/token")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::AUTHORIZATION, "Basic bWFpcmllOndyb25n")
+        .body(Body::from("grant_type=authorization_code&code=c&redirect_uri=https%3A%2F%2Fmairie.example%2Fcb"));
+    let response = send(&hub, wrong_secret.unwrap()).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert!(header_of(&response, "www-authenticate").starts_with("Basic"));
+    assert!(body(response).await.contains("\"invalid_client\""));
+
+    let response = get(&hub, "/userinfo").await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(header_of(&response, "www-authenticate"), "Bearer realm=\"relais\"");
+}
+
+#[tokio::test]
+async fn an_outage_is_a_page_for_people_and_json_for_machines() {
+    let hub = TestHub::on(Some(Arc::new(crate::engine::tests::Down)));
+    let response = get(&hub, &authorize_uri("mairie")).await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(header_of(&response, "content-type").starts_with("text/html"));
+    assert_eq!(header_of(&response, "retry-after"), "30");
+
+    let checktoken = Request::post("/checktoken")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(
+            header::AUTHORIZATION,
+            format!("Basic {}", base64_of(&format!("caf:{}", crate::engine::tests::CAF_SECRET))),
+        )
+        .body(Body::from("token=t"));
+    let response = send(&hub, checktoken.unwrap()).await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(header_of(&response, "content-type").starts_with("application/json"));
+    assert_eq!(header_of(&response, "retry-after"), "30");
+    let answer: serde_json::Value = serde_json::from_str(&body(response).await).unwrap();
+    assert_eq!(answer["error"], "temporarily_unavailable");
+}
+
+fn base64_of(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
