@@ -13,6 +13,7 @@ pub mod pairwise;
 pub mod pivot;
 pub mod profile;
 pub mod providers;
+pub mod registration;
 pub mod scopes;
 pub mod secret;
 pub mod step;

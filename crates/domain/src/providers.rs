@@ -153,8 +153,10 @@ pub struct IdentityProvider {
 pub enum UpstreamClientAuth {
     /// `client_secret_basic`
     #[default]
+    #[serde(alias = "client_secret_basic")]
     SecretBasic,
     /// `client_secret_post`
+    #[serde(alias = "client_secret_post")]
     SecretPost,
 }
 

@@ -223,18 +223,28 @@ fn sqlite_creating(url: &str) -> Result<String, StoreError> {
     })
 }
 
-/// Creates `file` with mode 0600 if it does not exist, and sets that mode if it does.
+/// Creates `file` with mode 0600 if it does not exist, and sets that mode if it does. An
+/// existing file is never opened here: closing a descriptor of a database file releases every
+/// POSIX lock the process holds on it, SQLite's included (this process may have it open).
 fn owner_only(file: &std::path::Path) -> Result<(), StoreError> {
     let failed = |e: std::io::Error| StoreError::Unavailable(format!("{}: {e}", file.display()));
     #[cfg(unix)]
     {
         use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(file).map_err(failed)?;
-        std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600)).map_err(failed)?;
+        if file.exists() {
+            std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600)).map_err(failed)?;
+        } else {
+            match std::fs::OpenOptions::new().create_new(true).write(true).mode(0o600).open(file) {
+                Ok(_) => {}
+                // Created meanwhile by another process starting on the same file.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(failed(e)),
+            }
+        }
     }
     #[cfg(not(unix))]
-    {
-        std::fs::OpenOptions::new().create(true).append(true).open(file).map_err(failed)?;
+    if !file.exists() {
+        std::fs::File::create(file).map_err(failed)?;
     }
     Ok(())
 }

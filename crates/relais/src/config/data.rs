@@ -1,13 +1,14 @@
 //! The `[[data_providers]]` sections: the data providers, their scopes and which service
 //! providers may ask for which.
 
-use std::collections::HashSet;
 use std::path::PathBuf;
 
-use relais_domain::{Scope, SpId};
+use relais_domain::registration::{DataProviderRegistration, DataScopeRegistration};
+use relais_domain::{DataProvider, SpId};
 use serde::Deserialize;
 
-use super::{env_name, error, secret, ConfigError, Env, MINIMUM_SP_SECRET_LENGTH};
+use super::actors::at;
+use super::{env_name, error, secret, ConfigError, Env};
 
 /// `[[data_providers]]`
 #[derive(Debug, Deserialize)]
@@ -22,8 +23,8 @@ pub struct DataProviderSection {
     /// File holding it.
     pub client_secret_file: Option<PathBuf>,
     /// `json` (RFC 7662) or `jwt` (RFC 9701).
-    #[serde(default = "default_checktoken_format")]
-    pub checktoken_format: String,
+    #[serde(default)]
+    pub checktoken_format: CheckTokenFormat,
     /// The data it serves.
     pub scopes: Vec<DataScopeSection>,
     /// SP client id → the scopes it may ask for.
@@ -44,74 +45,54 @@ pub struct DataScopeSection {
     pub description: String,
 }
 
-fn default_checktoken_format() -> String {
-    "json".into()
+/// The format of a data provider's checktoken answers.
+#[derive(Debug, Default, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckTokenFormat {
+    /// RFC 7662 JSON.
+    #[default]
+    Json,
+    /// An RFC 9701 signed JWT.
+    Jwt,
 }
 
 pub(super) fn data_providers(
     sections: Vec<DataProviderSection>,
-    sp_ids: &HashSet<String>,
+    sp_ids: &[SpId],
     env: Env,
-) -> Result<Vec<relais_domain::DataProvider>, ConfigError> {
-    let mut ids = HashSet::new();
-    let mut scope_names = HashSet::new();
-    let mut providers = Vec::new();
+) -> Result<Vec<DataProvider>, ConfigError> {
+    let mut providers: Vec<DataProvider> = Vec::new();
     for (index, dp) in sections.into_iter().enumerate() {
-        let at = |name: &str| format!("data_providers[{index}].{name}");
-        if dp.id.is_empty() || !ids.insert(dp.id.clone()) {
-            return Err(error(at("id"), format!("`{}` is empty or not unique", dp.id)));
+        let field = |name: &str| format!("data_providers[{index}].{name}");
+        if providers.iter().any(|known| known.id.as_str() == dp.id) {
+            return Err(error(field("id"), format!("`{}` is not unique", dp.id)));
         }
-        let secret =
-            secret(&at("client_secret"), &dp.client_secret, &dp.client_secret_file, &env_name("DP", &dp.id), env)?
-                .ok_or_else(|| error(at("client_secret"), "is required"))?;
-        if secret.expose().len() < MINIMUM_SP_SECRET_LENGTH {
-            return Err(error(at("client_secret"), format!("must be at least {MINIMUM_SP_SECRET_LENGTH} characters")));
-        }
-        let signed_checktoken = match dp.checktoken_format.as_str() {
-            "json" => false,
-            "jwt" => true,
-            other => return Err(error(at("checktoken_format"), format!("`{other}` is not json or jwt"))),
-        };
-        let mut scopes = Vec::new();
-        for (scope_index, scope) in dp.scopes.into_iter().enumerate() {
-            let field = at(&format!("scopes[{scope_index}].name"));
-            if Scope::parse(&scope.name).is_some() || scope.name.is_empty() || scope.name.contains(char::is_whitespace)
-            {
-                return Err(error(
-                    field,
-                    format!("`{}` is not a valid data scope (identity scopes are the hub's)", scope.name),
-                ));
-            }
-            if !scope_names.insert(scope.name.clone()) {
-                return Err(error(field, format!("`{}` is already served by another data provider", scope.name)));
-            }
-            scopes.push(relais_domain::DataScope {
-                name: scope.name,
-                label: scope.label,
-                description: scope.description,
-            });
-        }
-        let mut allowed = std::collections::BTreeMap::new();
-        for (sp, granted) in dp.allowed_service_providers {
-            if !sp_ids.contains(&sp) {
-                return Err(error(at("allowed_service_providers"), format!("unknown service provider `{sp}`")));
-            }
-            if let Some(unknown) = granted.iter().find(|g| !scopes.iter().any(|s| &s.name == *g)) {
-                return Err(error(
-                    at("allowed_service_providers"),
-                    format!("`{unknown}` is not a scope of this provider"),
-                ));
-            }
-            allowed.insert(SpId::new(sp), granted);
-        }
-        providers.push(relais_domain::DataProvider {
-            secret: relais_domain::SecretDigest::of(&dp.id, &secret),
-            id: relais_domain::DpId::new(dp.id),
+        let client_secret =
+            secret(&field("client_secret"), &dp.client_secret, &dp.client_secret_file, &env_name("DP", &dp.id), env)?;
+        let registration = DataProviderRegistration {
+            id: dp.id,
             name: dp.name,
-            scopes,
-            signed_checktoken,
-            allowed,
-        });
+            client_secret,
+            signed_checktoken: dp.checktoken_format == CheckTokenFormat::Jwt,
+            scopes: dp
+                .scopes
+                .into_iter()
+                .map(|scope| DataScopeRegistration {
+                    name: scope.name,
+                    label: scope.label,
+                    description: scope.description,
+                })
+                .collect(),
+            allowed_service_providers: dp.allowed_service_providers,
+        };
+        let provider = registration.register(sp_ids).map_err(at("data_providers", index))?;
+        // A scope names one provider: a service asks for it without naming the provider.
+        if let Some(taken) =
+            provider.scopes.iter().find(|scope| providers.iter().any(|other| other.scope(&scope.name).is_some()))
+        {
+            return Err(error(field("scopes"), format!("`{}` is already served by another data provider", taken.name)));
+        }
+        providers.push(provider);
     }
     Ok(providers)
 }

@@ -1,5 +1,7 @@
 #![allow(clippy::unwrap_used)]
 use super::*;
+use relais_domain::providers::ClientAuthentication;
+use relais_domain::{EidasLevel, IdpPolicy};
 
 const VALID: &str = r#"
 [hub]

@@ -23,8 +23,8 @@ use super::token::token;
 use crate::error::{ErrorPage, PageError};
 use crate::state::AppState;
 
-/// The dashboard's client id at the hub.
-pub const DASHBOARD_CLIENT_ID: &str = "relais-tableau-de-bord";
+/// The dashboard's client id at the hub (reserved by the registration rules).
+pub use relais_domain::registration::DASHBOARD_CLIENT_ID;
 /// The dashboard's page.
 pub const DASHBOARD_PATH: &str = "/tableau-de-bord";
 /// Where the hub sends the person back to the dashboard after sign-in.

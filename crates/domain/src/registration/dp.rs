@@ -1,0 +1,85 @@
+//! The rules of a data provider's registration.
+
+use std::collections::BTreeMap;
+
+use super::{check_secret_length, refuse, RegistrationError};
+use crate::data::{DataProvider, DataScope};
+use crate::ids::{DpId, SpId};
+use crate::scopes::Scope;
+use crate::secret::{Secret, SecretDigest};
+
+/// One kind of data a provider serves.
+#[derive(Clone, Debug)]
+pub struct DataScopeRegistration {
+    /// The scope a service asks for.
+    pub name: String,
+    /// What the person reads on the consent page.
+    pub label: String,
+    /// A sentence on the data.
+    pub description: String,
+}
+
+/// A data provider as the operator registers it.
+#[derive(Clone, Debug)]
+pub struct DataProviderRegistration {
+    /// Its id (its login at checktoken).
+    pub id: String,
+    /// Its name, shown to the person.
+    pub name: String,
+    /// Its secret at checktoken (only its digest is kept).
+    pub client_secret: Option<Secret>,
+    /// Whether its checktoken answers are signed JWTs (RFC 9701).
+    pub signed_checktoken: bool,
+    /// The data it serves.
+    pub scopes: Vec<DataScopeRegistration>,
+    /// Service provider → the scopes it may ask for.
+    pub allowed_service_providers: BTreeMap<String, Vec<String>>,
+}
+
+impl DataProviderRegistration {
+    /// The data provider, if every rule holds; `known_sps` are the registered service
+    /// providers it may allow.
+    pub fn register(self, known_sps: &[SpId]) -> Result<DataProvider, RegistrationError> {
+        if self.id.is_empty() {
+            return Err(refuse("id", "is empty"));
+        }
+        let secret = self.client_secret.ok_or_else(|| refuse("client_secret", "is required"))?;
+        check_secret_length("client_secret", &secret)?;
+        let mut scopes: Vec<DataScope> = Vec::new();
+        for scope in self.scopes {
+            if Scope::parse(&scope.name).is_some() || scope.name.is_empty() || scope.name.contains(char::is_whitespace)
+            {
+                return Err(refuse(
+                    "scopes",
+                    format!("`{}` is not a valid data scope (identity scopes are the hub's)", scope.name),
+                ));
+            }
+            if scopes.iter().any(|s| s.name == scope.name) {
+                return Err(refuse("scopes", format!("`{}` is listed twice", scope.name)));
+            }
+            scopes.push(DataScope { name: scope.name, label: scope.label, description: scope.description });
+        }
+        let mut allowed = BTreeMap::new();
+        for (sp, granted) in self.allowed_service_providers {
+            let sp = SpId::new(sp);
+            if !known_sps.contains(&sp) {
+                return Err(refuse("allowed_service_providers", format!("unknown service provider `{sp}`")));
+            }
+            if let Some(unknown) = granted.iter().find(|g| !scopes.iter().any(|s| &s.name == *g)) {
+                return Err(refuse(
+                    "allowed_service_providers",
+                    format!("`{unknown}` is not a scope of this provider"),
+                ));
+            }
+            allowed.insert(sp, granted);
+        }
+        Ok(DataProvider {
+            secret: SecretDigest::of(&self.id, &secret),
+            id: DpId::new(self.id),
+            name: self.name,
+            scopes,
+            signed_checktoken: self.signed_checktoken,
+            allowed,
+        })
+    }
+}

@@ -1,0 +1,74 @@
+//! The registration rules: what makes a service provider, an identity provider or a data
+//! provider acceptable to the hub, whoever registers it (the configuration file today, the
+//! admin API and the partner portal next). Each rule names the registration field it is about,
+//! with the names of OpenID Connect Dynamic Client Registration where there is one. Checks that
+//! need the whole registry (an id already taken) are the caller's.
+
+mod dp;
+mod idp;
+mod sp;
+
+pub use dp::{DataProviderRegistration, DataScopeRegistration};
+pub use idp::IdentityProviderRegistration;
+pub use sp::{ServiceProviderRegistration, TokenEndpointAuthMethod};
+use url::Url;
+
+/// The shortest secret accepted from a partner (a service provider, a data provider): a
+/// generated credential, never a password.
+pub const MINIMUM_SECRET_LENGTH: usize = 32;
+
+/// The `client_id` of the hub's own dashboard (a public client of the hub): not for a partner.
+pub const DASHBOARD_CLIENT_ID: &str = "relais-tableau-de-bord";
+
+/// A registration refused: the field and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct RegistrationError {
+    /// The registration field (`redirect_uris`, `client_secret`, …).
+    pub field: &'static str,
+    /// What is wrong, for the person registering.
+    pub message: String,
+}
+
+pub(crate) fn refuse(field: &'static str, message: impl Into<String>) -> RegistrationError {
+    RegistrationError { field, message: message.into() }
+}
+
+/// Whether `url` is on the loopback (a developer's machine).
+pub fn is_loopback(url: &Url) -> bool {
+    matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"))
+}
+
+/// `https`, or `http` on the loopback only (RFC 9700 section 2.6: no cleartext outside a
+/// developer's machine). Other schemes (a native application's) only when `allow_other`.
+pub fn check_transport(field: &'static str, url: &Url, allow_other: bool) -> Result<(), RegistrationError> {
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback(url) => Ok(()),
+        "http" => Err(refuse(field, format!("`{url}` must be https (http is accepted on localhost only)"))),
+        _ if allow_other => Ok(()),
+        other => Err(refuse(field, format!("`{url}`: scheme `{other}` is not https"))),
+    }
+}
+
+/// An identifier that appears in URLs: letters, digits, `-` and `_`.
+pub(crate) fn check_url_safe_id(field: &'static str, id: &str) -> Result<(), RegistrationError> {
+    if id.is_empty() {
+        return Err(refuse(field, "is empty"));
+    }
+    if !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        return Err(refuse(field, "only letters, digits, `-` and `_` (it is part of the callback URL)"));
+    }
+    Ok(())
+}
+
+pub(crate) fn check_secret_length(field: &'static str, secret: &crate::Secret) -> Result<(), RegistrationError> {
+    if secret.expose().len() < MINIMUM_SECRET_LENGTH {
+        return Err(refuse(field, format!("must be at least {MINIMUM_SECRET_LENGTH} characters")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod tests;

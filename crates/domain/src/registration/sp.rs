@@ -1,0 +1,159 @@
+//! The rules of a service provider's registration.
+
+use url::Url;
+
+use super::{check_secret_length, check_transport, refuse, RegistrationError, DASHBOARD_CLIENT_ID};
+use crate::eidas::EidasLevel;
+use crate::ids::{IdpId, SpId};
+use crate::pairwise::Sector;
+use crate::profile::Profile;
+use crate::providers::{ClientAuthentication, IdTokenAlgorithm, IdpPolicy, ServiceProvider};
+use crate::scopes::{Scope, ScopeSet};
+use crate::secret::{Secret, SecretDigest};
+
+/// How a client authenticates at the token endpoint (`token_endpoint_auth_method`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenEndpointAuthMethod {
+    /// HTTP Basic with the client secret.
+    #[default]
+    ClientSecretBasic,
+    /// The client secret in the form body.
+    ClientSecretPost,
+    /// A JWT signed with a key of the client's JWK Set (RFC 7523).
+    PrivateKeyJwt,
+    /// A public client (PKCE required).
+    None,
+}
+
+/// A service provider as it asks to be registered.
+#[derive(Clone, Debug)]
+pub struct ServiceProviderRegistration {
+    /// `client_id`.
+    pub client_id: String,
+    /// `client_name`: shown to the person.
+    pub client_name: String,
+    /// `token_endpoint_auth_method`.
+    pub token_endpoint_auth_method: TokenEndpointAuthMethod,
+    /// `client_secret`, for the secret methods (only its digest is kept).
+    pub client_secret: Option<Secret>,
+    /// `jwks`: the client's public keys, for `private_key_jwt`.
+    pub jwks: Option<String>,
+    /// `redirect_uris`.
+    pub redirect_uris: Vec<String>,
+    /// `post_logout_redirect_uris`.
+    pub post_logout_redirect_uris: Vec<String>,
+    /// The scopes it may ask for (`scope`).
+    pub scopes: Vec<String>,
+    /// `id_token_signed_response_alg` (RS256 when the client names none, as Core says).
+    pub id_token_signed_response_alg: IdTokenAlgorithm,
+    /// `sector_identifier` for the pairwise `sub` (default: its `client_id`).
+    pub sector_identifier: Option<String>,
+    /// Only these identity providers.
+    pub allowed_idps: Option<Vec<String>>,
+    /// All identity providers but these.
+    pub denied_idps: Option<Vec<String>>,
+    /// `default_acr`: the level it needs at least.
+    pub minimum_eidas_level: Option<EidasLevel>,
+    /// Its federation.
+    pub profile: Profile,
+}
+
+impl ServiceProviderRegistration {
+    /// The service provider, if every rule holds; `known_idps` are the registered identity
+    /// providers its policy may name.
+    pub fn register(self, known_idps: &[IdpId]) -> Result<ServiceProvider, RegistrationError> {
+        if self.client_id.is_empty() {
+            return Err(refuse("client_id", "is empty"));
+        }
+        if self.client_id == DASHBOARD_CLIENT_ID {
+            return Err(refuse("client_id", format!("`{DASHBOARD_CLIENT_ID}` is the hub's own dashboard")));
+        }
+        let sector = Sector::new(self.sector_identifier.clone().unwrap_or_else(|| self.client_id.clone()));
+        // The `relais:` sectors are the hub's: the dashboard's `sub` is the person key.
+        if sector.is_reserved() {
+            return Err(refuse("sector_identifier", "sectors starting with `relais:` are reserved"));
+        }
+        if let Some(secret) = &self.client_secret {
+            check_secret_length("client_secret", secret)?;
+        }
+        let authentication = self.authentication()?;
+        if self.redirect_uris.is_empty() {
+            return Err(refuse("redirect_uris", "must list at least one URI"));
+        }
+        for (field, uris) in
+            [("redirect_uris", &self.redirect_uris), ("post_logout_redirect_uris", &self.post_logout_redirect_uris)]
+        {
+            for uri in uris {
+                let parsed = Url::parse(uri).map_err(|e| refuse(field, format!("`{uri}`: {e}")))?;
+                check_transport(field, &parsed, true)?;
+                if parsed.fragment().is_some() {
+                    return Err(refuse(field, format!("`{uri}` must not have a fragment")));
+                }
+            }
+        }
+        let scopes = self
+            .scopes
+            .iter()
+            .map(|name| Scope::parse(name).ok_or_else(|| refuse("scopes", format!("unknown scope `{name}`"))))
+            .collect::<Result<Vec<_>, _>>()?;
+        if !scopes.contains(&Scope::OpenId) {
+            return Err(refuse("scopes", "must include openid"));
+        }
+        let known = |field: &'static str, list: Vec<String>| -> Result<Vec<IdpId>, RegistrationError> {
+            list.into_iter()
+                .map(|id| {
+                    let id = IdpId::new(id);
+                    if known_idps.contains(&id) {
+                        Ok(id)
+                    } else {
+                        Err(refuse(field, format!("unknown identity provider `{id}`")))
+                    }
+                })
+                .collect()
+        };
+        let idp_policy = match (self.allowed_idps, self.denied_idps) {
+            (Some(_), Some(_)) => return Err(refuse("allowed_idps", "give allowed_idps or denied_idps, not both")),
+            (Some(list), None) => IdpPolicy::AllowOnly(known("allowed_idps", list)?),
+            (None, Some(list)) => IdpPolicy::Deny(known("denied_idps", list)?),
+            (None, None) => IdpPolicy::All,
+        };
+        Ok(ServiceProvider {
+            sector,
+            id: SpId::new(self.client_id),
+            name: self.client_name,
+            authentication,
+            redirect_uris: self.redirect_uris,
+            post_logout_redirect_uris: self.post_logout_redirect_uris,
+            scopes: ScopeSet::from_scopes(scopes),
+            id_token_algorithm: self.id_token_signed_response_alg,
+            idp_policy,
+            minimum_level: self.minimum_eidas_level.unwrap_or(EidasLevel::Low),
+            profile: self.profile,
+        })
+    }
+
+    fn authentication(&self) -> Result<ClientAuthentication, RegistrationError> {
+        let digest = |secret: &Secret| SecretDigest::of(&self.client_id, secret);
+        match (self.token_endpoint_auth_method, &self.client_secret) {
+            (TokenEndpointAuthMethod::ClientSecretBasic, Some(s)) => Ok(ClientAuthentication::SecretBasic(digest(s))),
+            (TokenEndpointAuthMethod::ClientSecretPost, Some(s)) => Ok(ClientAuthentication::SecretPost(digest(s))),
+            (TokenEndpointAuthMethod::ClientSecretBasic | TokenEndpointAuthMethod::ClientSecretPost, None) => {
+                Err(refuse("client_secret", "is required by this token_endpoint_auth_method"))
+            }
+            (TokenEndpointAuthMethod::PrivateKeyJwt, _) => {
+                let jwks = self.jwks.clone().ok_or_else(|| refuse("jwks", "private_key_jwt needs a JWK Set"))?;
+                let parsed: serde_json::Value =
+                    serde_json::from_str(&jwks).map_err(|e| refuse("jwks", format!("not JSON: {e}")))?;
+                if parsed["keys"].as_array().is_none_or(|keys| keys.is_empty()) {
+                    return Err(refuse("jwks", "must be a JWK Set with at least one key"));
+                }
+                Ok(ClientAuthentication::PrivateKeyJwt { jwks })
+            }
+            (TokenEndpointAuthMethod::None, None) => Ok(ClientAuthentication::None),
+            (TokenEndpointAuthMethod::None, Some(_)) => {
+                Err(refuse("client_secret", "a public client (none) has no secret"))
+            }
+        }
+    }
+}

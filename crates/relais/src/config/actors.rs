@@ -1,0 +1,198 @@
+//! The `[[identity_providers]]` and `[[service_providers]]` sections: typed as the file gives
+//! them (serde enums for every closed list), turned into registrations and checked by the
+//! registration rules of `relais_domain::registration`, the same rules the admin API will use.
+
+use std::path::PathBuf;
+
+use relais_domain::providers::{IdTokenAlgorithm, UpstreamClientAuth};
+use relais_domain::registration::{
+    IdentityProviderRegistration, RegistrationError, ServiceProviderRegistration, TokenEndpointAuthMethod,
+};
+use relais_domain::{EidasLevel, IdentityProvider, IdpId, Profile, ServiceProvider};
+use serde::Deserialize;
+use url::Url;
+
+use super::{env_name, error, secret, ConfigError, Env};
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_idp_scopes() -> Vec<String> {
+    ["openid", "given_name", "family_name", "birthdate", "gender", "birthplace", "birthcountry", "email"]
+        .into_iter()
+        .chain(["preferred_username"])
+        .map(String::from)
+        .collect()
+}
+
+/// RS256 by default: OpenID Connect Discovery requires every provider to support it, and
+/// client libraries accept it unconfigured.
+fn default_alg() -> IdTokenAlgorithm {
+    IdTokenAlgorithm::RS256
+}
+
+/// `[[identity_providers]]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityProviderSection {
+    /// Registry id.
+    pub id: String,
+    /// Name on the choice page.
+    pub display_name: String,
+    /// Issuer URL (discovery).
+    pub issuer: Url,
+    /// The hub's client id there.
+    pub client_id: String,
+    /// The hub's client secret there.
+    pub client_secret: Option<String>,
+    /// File holding it.
+    pub client_secret_file: Option<PathBuf>,
+    /// `eidas1`, `eidas2` or `eidas3`.
+    pub eidas_level: EidasLevel,
+    /// Offered or not.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// Scopes asked of it.
+    #[serde(default = "default_idp_scopes")]
+    pub scopes: Vec<String>,
+    /// Whether its ID tokens must carry an eIDAS `acr` (`false` for a generic provider,
+    /// whose sign-ins then count at `eidas_level`).
+    #[serde(default = "default_true")]
+    pub require_acr: bool,
+    /// `client_secret_basic` or `client_secret_post`.
+    #[serde(default)]
+    pub token_endpoint_auth_method: UpstreamClientAuth,
+    /// The federation it serves: `citizen` (the default).
+    #[serde(default)]
+    pub profile: Profile,
+}
+
+/// `[[service_providers]]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceProviderSection {
+    /// `client_id`
+    pub client_id: String,
+    /// Name shown to the person.
+    pub name: String,
+    /// `client_secret_basic`, `client_secret_post`, `private_key_jwt` or `none`.
+    #[serde(default)]
+    pub token_endpoint_auth_method: TokenEndpointAuthMethod,
+    /// Client secret.
+    pub client_secret: Option<String>,
+    /// File holding it.
+    pub client_secret_file: Option<PathBuf>,
+    /// JWK Set (JSON text) for `private_key_jwt`.
+    pub jwks: Option<String>,
+    /// File holding that JWK Set.
+    pub jwks_file: Option<PathBuf>,
+    /// Redirect URIs.
+    pub redirect_uris: Vec<String>,
+    /// Post-logout redirect URIs.
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Scopes it may ask for.
+    pub scopes: Vec<String>,
+    /// `ES256` or `RS256`.
+    #[serde(default = "default_alg")]
+    pub id_token_signed_response_alg: IdTokenAlgorithm,
+    /// Sector for the pairwise `sub` (default: the client id).
+    pub sector_identifier: Option<String>,
+    /// Only these IdPs.
+    pub allowed_idps: Option<Vec<String>>,
+    /// All IdPs but these.
+    pub denied_idps: Option<Vec<String>>,
+    /// Minimum eIDAS level.
+    pub minimum_eidas_level: Option<EidasLevel>,
+    /// The federation it belongs to: `citizen` (the default).
+    #[serde(default)]
+    pub profile: Profile,
+}
+
+/// A registration error of the `index`th `section` entry, as a configuration error.
+pub(super) fn at(section: &str, index: usize) -> impl Fn(RegistrationError) -> ConfigError + '_ {
+    move |e| error(format!("{section}[{index}].{}", e.field), e.message)
+}
+
+pub(super) fn identity_providers(
+    sections: Vec<IdentityProviderSection>,
+    env: Env,
+) -> Result<Vec<IdentityProvider>, ConfigError> {
+    let mut providers: Vec<IdentityProvider> = Vec::new();
+    for (index, idp) in sections.into_iter().enumerate() {
+        let field = |name: &str| format!("identity_providers[{index}].{name}");
+        if providers.iter().any(|known| known.id.as_str() == idp.id) {
+            return Err(error(field("id"), format!("`{}` is not unique", idp.id)));
+        }
+        let client_secret = secret(
+            &field("client_secret"),
+            &idp.client_secret,
+            &idp.client_secret_file,
+            &env_name("IDP", &idp.id),
+            env,
+        )?;
+        let registration = IdentityProviderRegistration {
+            id: idp.id,
+            display_name: idp.display_name,
+            issuer: idp.issuer,
+            client_id: idp.client_id,
+            client_secret,
+            eidas_level: idp.eidas_level,
+            enabled: idp.enabled,
+            scopes: idp.scopes,
+            require_acr: idp.require_acr,
+            token_endpoint_auth_method: idp.token_endpoint_auth_method,
+            profile: idp.profile,
+        };
+        providers.push(registration.register().map_err(at("identity_providers", index))?);
+    }
+    Ok(providers)
+}
+
+pub(super) fn service_providers(
+    sections: Vec<ServiceProviderSection>,
+    known_idps: &[IdpId],
+    env: Env,
+) -> Result<Vec<ServiceProvider>, ConfigError> {
+    let mut providers: Vec<ServiceProvider> = Vec::new();
+    for (index, sp) in sections.into_iter().enumerate() {
+        let field = |name: &str| format!("service_providers[{index}].{name}");
+        if providers.iter().any(|known| known.id.as_str() == sp.client_id) {
+            return Err(error(field("client_id"), format!("`{}` is not unique", sp.client_id)));
+        }
+        let client_secret = secret(
+            &field("client_secret"),
+            &sp.client_secret,
+            &sp.client_secret_file,
+            &env_name("SP", &sp.client_id),
+            env,
+        )?;
+        let jwks = match (sp.jwks, &sp.jwks_file) {
+            (Some(_), Some(_)) => return Err(error(field("jwks"), "give jwks or jwks_file, not both")),
+            (jwks, None) => jwks,
+            (None, Some(path)) => Some(
+                std::fs::read_to_string(path)
+                    .map_err(|e| error(field("jwks_file"), format!("cannot read {}: {e}", path.display())))?,
+            ),
+        };
+        let registration = ServiceProviderRegistration {
+            client_id: sp.client_id,
+            client_name: sp.name,
+            token_endpoint_auth_method: sp.token_endpoint_auth_method,
+            client_secret,
+            jwks,
+            redirect_uris: sp.redirect_uris,
+            post_logout_redirect_uris: sp.post_logout_redirect_uris,
+            scopes: sp.scopes,
+            id_token_signed_response_alg: sp.id_token_signed_response_alg,
+            sector_identifier: sp.sector_identifier,
+            allowed_idps: sp.allowed_idps,
+            denied_idps: sp.denied_idps,
+            minimum_eidas_level: sp.minimum_eidas_level,
+            profile: sp.profile,
+        };
+        providers.push(registration.register(known_idps).map_err(at("service_providers", index))?);
+    }
+    Ok(providers)
+}
