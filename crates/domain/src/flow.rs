@@ -13,6 +13,7 @@ use crate::pivot::PivotIdentity;
 use crate::profile::{Identity, Principal};
 use crate::providers::{IdentityProvider, ServiceProvider};
 use crate::scopes::ScopeSet;
+use crate::values::{CodeChallenge, Digest, FlowId, Nonce, PkceVerifier, RedirectUri, State, UpstreamIdToken};
 
 /// What `prompt` asks of the hub.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -32,17 +33,17 @@ pub struct AuthorizationRequest {
     /// The SP.
     pub sp: SpId,
     /// Its redirect URI (one of the registered ones).
-    pub redirect_uri: String,
+    pub redirect_uri: RedirectUri,
     /// Its `state`, returned unchanged.
-    pub state: String,
+    pub state: State,
     /// Its `nonce`, put in the ID token.
-    pub nonce: String,
+    pub nonce: Nonce,
     /// The scopes granted for this request.
     pub scopes: ScopeSet,
     /// The minimum level (from `acr_values` and the SP's registration).
     pub required_level: EidasLevel,
     /// The PKCE `S256` challenge, if sent.
-    pub code_challenge: Option<String>,
+    pub code_challenge: Option<CodeChallenge>,
     /// The `prompt` asked.
     pub prompt: Prompt,
     /// The IdP the SP suggests (`idp_hint`).
@@ -50,7 +51,7 @@ pub struct AuthorizationRequest {
     /// The maximum age of the person's sign-in, seconds (`max_age`).
     pub max_age: Option<u64>,
     /// The `sub` named by a valid `id_token_hint`: a session of someone else cannot serve.
-    pub expected_sub: Option<String>,
+    pub expected_sub: Option<PairwiseSub>,
     /// The data the SP asks for, each needing the person's consent.
     #[serde(default)]
     pub transfers: Vec<DataTransfer>,
@@ -62,8 +63,8 @@ pub struct AuthorizationRequest {
 
 impl PendingConsent {
     /// The consent to ask for `request` in the session whose id digests to `session_digest`.
-    pub fn ask(request: &AuthorizationRequest, session_digest: &str, session: &AuthenticatedSession) -> Self {
-        Self { request: request.clone(), session: session_digest.to_owned(), browser: session.browser.clone() }
+    pub fn ask(request: &AuthorizationRequest, session_digest: Digest, session: &AuthenticatedSession) -> Self {
+        Self { request: request.clone(), session: session_digest, browser: session.browser.clone() }
     }
 
     /// The transfers asked that the person ticked (`accepted` holds `dp:scope` form values).
@@ -78,9 +79,9 @@ pub struct PendingConsent {
     /// The request.
     pub request: AuthorizationRequest,
     /// The digest of the session id the consent is asked in.
-    pub session: String,
+    pub session: Digest,
     /// A digest of the browser's binding cookie.
-    pub browser: String,
+    pub browser: Digest,
 }
 
 /// An authorization request waiting for the person to sign in, bound to their browser.
@@ -89,7 +90,7 @@ pub struct PendingAuthorization {
     /// The request.
     pub request: AuthorizationRequest,
     /// A digest of the browser's binding cookie: the flow completes only in that browser.
-    pub browser: String,
+    pub browser: Digest,
 }
 
 /// The hub's own sign-in request at an IdP, waiting for its callback; keyed by the hub's
@@ -97,17 +98,17 @@ pub struct PendingAuthorization {
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct UpstreamLogin {
     /// The pending authorization this sign-in serves.
-    pub flow: String,
+    pub flow: FlowId,
     /// The IdP asked.
     pub idp: IdpId,
     /// The nonce sent to the IdP.
-    pub nonce: String,
+    pub nonce: Nonce,
     /// The PKCE verifier of the challenge sent to the IdP.
-    pub pkce_verifier: String,
+    pub pkce_verifier: PkceVerifier,
     /// The level the hub needs from this sign-in.
     pub required_level: EidasLevel,
     /// A digest of the browser's binding cookie.
-    pub browser: String,
+    pub browser: Digest,
 }
 
 /// A person signed in at the hub: the only place where their identity lives.
@@ -122,25 +123,25 @@ pub struct AuthenticatedSession {
     /// When they signed in at the IdP.
     pub auth_time: UnixTime,
     /// The IdP's ID token, for RP-initiated logout at the IdP.
-    pub idp_id_token: String,
+    pub idp_id_token: UpstreamIdToken,
     /// The SPs reached in this session.
     pub sps: Vec<SpId>,
     /// A digest of the browser's binding cookie.
-    pub browser: String,
+    pub browser: Digest,
 }
 
 impl UpstreamLogin {
     /// The hub's sign-in at `idp` for the pending authorization `flow`, with the `nonce` and
     /// PKCE verifier of its request there.
     pub fn start(
-        flow: &str,
+        flow: &FlowId,
         idp: &IdentityProvider,
-        nonce: String,
-        pkce_verifier: String,
+        nonce: Nonce,
+        pkce_verifier: PkceVerifier,
         pending: &PendingAuthorization,
     ) -> Self {
         Self {
-            flow: flow.to_owned(),
+            flow: flow.clone(),
             idp: idp.id.clone(),
             nonce,
             pkce_verifier,
@@ -158,7 +159,7 @@ impl AuthenticatedSession {
         idp: &IdpId,
         acr: EidasLevel,
         now: UnixTime,
-        idp_id_token: String,
+        idp_id_token: UpstreamIdToken,
         login: &UpstreamLogin,
     ) -> Self {
         Self {
@@ -200,7 +201,7 @@ impl AuthenticatedSession {
         let same_person = request
             .expected_sub
             .as_ref()
-            .is_none_or(|expected| PairwiseSub::derive(secret, &sp.sector, self.subject()).as_str() == expected);
+            .is_none_or(|expected| &PairwiseSub::derive(secret, &sp.sector, self.subject()) == expected);
         request.prompt != Prompt::Login
             && self.acr >= request.required_level
             && request.max_age.is_none_or(|max_age| max_age > 0 && age <= max_age)
@@ -216,11 +217,11 @@ pub struct CodeGrant {
     /// The SP it was issued to.
     pub sp: SpId,
     /// The redirect URI it was sent to (the token request must repeat it).
-    pub redirect_uri: String,
+    pub redirect_uri: RedirectUri,
     /// The PKCE challenge of the authorization request.
-    pub code_challenge: Option<String>,
+    pub code_challenge: Option<CodeChallenge>,
     /// The SP's nonce.
-    pub nonce: String,
+    pub nonce: Nonce,
     /// The released identity.
     pub grant: IdentityGrant,
     /// What data providers may give the SP with the access token.
@@ -248,7 +249,7 @@ impl CodeGrant {
             data: DataGrant {
                 transfers: granted.to_vec(),
                 pivot: if granted.is_empty() { None } else { session.subject().pivot().cloned() },
-                person: person.as_str().to_owned(),
+                person: person.clone(),
                 idp: session.idp.clone(),
             },
         }
@@ -292,7 +293,7 @@ pub struct DataGrant {
     /// The person, for the providers to find their record (`None` without transfers).
     pub pivot: Option<PivotIdentity>,
     /// The person's key, for the traces of checktoken calls.
-    pub person: String,
+    pub person: PersonKey,
     /// The IdP used (for the traces).
     pub idp: IdpId,
 }
@@ -351,5 +352,5 @@ pub struct AccessGrant {
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct RedeemedCode {
     /// The digest of the access token issued for the code.
-    pub access_token_digest: String,
+    pub access_token_digest: Digest,
 }

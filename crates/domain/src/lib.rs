@@ -18,6 +18,7 @@ pub mod scopes;
 pub mod secret;
 pub mod step;
 pub mod trace;
+pub mod values;
 
 pub use clock::{Clock, ManualClock, UnixTime};
 pub use data::{DataProvider, DataScope, DataTransfer};

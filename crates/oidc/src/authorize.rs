@@ -4,6 +4,7 @@
 
 use relais_domain::flow::{AuthorizationRequest, Prompt};
 use relais_domain::scopes::ScopeRequestError;
+use relais_domain::values::{CodeChallenge, Nonce, RedirectUri, State};
 use relais_domain::{EidasLevel, IdpId, ScopeSet, ServiceProvider, SpId};
 
 use crate::error::{ErrorCode, OAuthError};
@@ -169,12 +170,12 @@ pub fn validate(
 
     Ok(AuthorizationRequest {
         sp: sp.id.clone(),
-        redirect_uri: redirect_uri.to_owned(),
-        state: state_value,
-        nonce,
+        redirect_uri: RedirectUri::new(redirect_uri),
+        state: State::new(state_value),
+        nonce: Nonce::new(nonce),
         scopes,
         required_level,
-        code_challenge,
+        code_challenge: code_challenge.map(CodeChallenge::new),
         prompt,
         idp_hint: raw.idp_hint.as_deref().filter(|h| !h.is_empty()).map(IdpId::new),
         max_age,

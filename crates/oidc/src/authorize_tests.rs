@@ -45,7 +45,7 @@ fn error_code(result: Result<AuthorizationRequest, AuthorizeError>) -> ErrorCode
 #[test]
 fn a_valid_request_is_parsed() {
     let request = validate(&raw(), Some(&confidential())).unwrap();
-    assert_eq!(request.state, "st");
+    assert_eq!(request.state.as_str(), "st");
     assert_eq!(request.required_level, EidasLevel::Low);
     assert_eq!(request.prompt, Prompt::Default);
 }

@@ -48,7 +48,7 @@ impl<'a> AuthorizationCodeRequest<'a> {
             return Err(invalid_grant());
         }
         match (&grant.code_challenge, self.code_verifier) {
-            (Some(challenge), Some(verifier)) if pkce::verify_s256(verifier, challenge) => Ok(()),
+            (Some(challenge), Some(verifier)) if pkce::verify_s256(verifier, challenge.as_str()) => Ok(()),
             (None, None) => Ok(()),
             _ => Err(OAuthError::new(ErrorCode::InvalidGrant, "PKCE verification failed")),
         }

@@ -2,7 +2,8 @@
 use relais_domain::clock::UnixTime;
 use relais_domain::flow::{CodeGrant, DataGrant, IdentityGrant};
 use relais_domain::scopes::{Scope, ScopeSet};
-use relais_domain::{EidasLevel, IdpId, PairwiseSub, SpId};
+use relais_domain::values::{CodeChallenge, Nonce, RedirectUri};
+use relais_domain::{EidasLevel, IdpId, PairwiseSub, PersonKey, SpId};
 
 use super::*;
 use crate::pkce::s256_challenge;
@@ -10,9 +11,9 @@ use crate::pkce::s256_challenge;
 fn grant(challenge: Option<String>) -> CodeGrant {
     CodeGrant {
         sp: SpId::new("mairie"),
-        redirect_uri: "https://mairie.example/cb".into(),
-        code_challenge: challenge,
-        nonce: "n".into(),
+        redirect_uri: RedirectUri::new("https://mairie.example/cb"),
+        code_challenge: challenge.map(CodeChallenge::new),
+        nonce: Nonce::new("n"),
         grant: IdentityGrant {
             sub: PairwiseSub::from_token("s"),
             scopes: ScopeSet::from_scopes([Scope::OpenId]),
@@ -20,7 +21,12 @@ fn grant(challenge: Option<String>) -> CodeGrant {
             acr: EidasLevel::Low,
             auth_time: UnixTime(1),
         },
-        data: DataGrant { transfers: vec![], pivot: None, person: "p".into(), idp: IdpId::new("impots") },
+        data: DataGrant {
+            transfers: vec![],
+            pivot: None,
+            person: PersonKey::from_stored("p"),
+            idp: IdpId::new("impots"),
+        },
     }
 }
 

@@ -17,3 +17,8 @@ pub fn random_token() -> String {
 pub fn digest(token: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
 }
+
+/// [`digest`] as the type records hold.
+pub fn digest_of(token: &str) -> relais_domain::values::Digest {
+    relais_domain::values::Digest::new(digest(token))
+}

@@ -21,6 +21,7 @@ use openidconnect::{
 };
 use relais_domain::flow::UpstreamLogin;
 use relais_domain::providers::UpstreamClientAuth;
+use relais_domain::values;
 use relais_domain::{EidasLevel, IdentityProvider, IdpId, VerifiedClaims};
 use serde_json::{Map, Value};
 use url::Url;
@@ -71,9 +72,9 @@ pub struct UpstreamAuthorization {
     /// The hub's `state` towards the IdP.
     pub state: String,
     /// The hub's `nonce` towards the IdP.
-    pub nonce: String,
+    pub nonce: values::Nonce,
     /// The PKCE verifier.
-    pub pkce_verifier: String,
+    pub pkce_verifier: values::PkceVerifier,
 }
 
 /// What a verified IdP sign-in gives.
@@ -267,7 +268,8 @@ impl UpstreamClient {
             request = request.add_scope(Scope::new(scope.clone()));
         }
         let (url, _, _) = request.url();
-        Ok(UpstreamAuthorization { url, state, nonce, pkce_verifier: verifier.secret().clone() })
+        let (nonce, pkce_verifier) = (values::Nonce::new(nonce), values::PkceVerifier::new(verifier.secret().clone()));
+        Ok(UpstreamAuthorization { url, state, nonce, pkce_verifier })
     }
 
     /// Completes the sign-in: exchanges `code`, verifies the ID token (signature from the IdP's
@@ -284,12 +286,12 @@ impl UpstreamClient {
         let token_response = client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
             .map_err(|e| UpstreamError::Unavailable(e.to_string()))?
-            .set_pkce_verifier(PkceCodeVerifier::new(login.pkce_verifier.clone()))
+            .set_pkce_verifier(PkceCodeVerifier::new(login.pkce_verifier.secret().to_owned()))
             .request_async(&self.http)
             .await
             .map_err(|e| UpstreamError::TokenRefused(error_chain(&e)))?;
         let id_token = token_response.id_token().ok_or_else(|| UpstreamError::IdTokenRejected("no id_token".into()))?;
-        let nonce = Nonce::new(login.nonce.clone());
+        let nonce = Nonce::new(login.nonce.as_str().to_owned());
         let verified = {
             let verifier = client.id_token_verifier().set_allowed_algs(ACCEPTED_ALGORITHMS);
             id_token.claims(&verifier, &nonce).cloned()

@@ -7,6 +7,8 @@ use relais_domain::data::requested_transfers;
 use relais_domain::flow::{PendingAuthorization, Prompt};
 use relais_domain::providers::eligible_idps;
 use relais_domain::step::StepEvent;
+use relais_domain::values::FlowId;
+use relais_domain::PairwiseSub;
 use relais_oidc::authorize::{client_id_of, validate, AuthorizeError, AuthorizeRefusal, RawAuthorizationRequest};
 use relais_oidc::id_token::expected_sub;
 use relais_oidc::random::random_token;
@@ -59,7 +61,7 @@ pub async fn authorize(
     };
     let Some(sp) = sp else { return Err(PageError::Page(ErrorPage::UnknownService)) };
     match expected_sub(&state.keys(), &state.endpoints.issuer, &sp.id, raw.id_token_hint.as_deref()) {
-        Ok(expected) => request.expected_sub = expected,
+        Ok(expected) => request.expected_sub = expected.map(PairwiseSub::from_token),
         Err(_) => {
             let description = "id_token_hint is not an ID token issued to this client";
             return Err(sp_redirect::refuse(state, &request, ErrorCode::InvalidRequest, description));
@@ -99,12 +101,15 @@ pub async fn authorize(
         request.idp_hint.as_ref().and_then(|hint| eligible.iter().find(|idp| &idp.id == hint)).copied().cloned();
     let choices = session::idp_choices(&eligible, browser.last_idp.as_deref());
 
-    let flow = random_token();
+    let flow = FlowId::new(random_token());
     let pending = PendingAuthorization { request, browser: browser.binding.clone() };
-    state.records.put(Namespace::PendingAuthorization, &flow, &pending, state.settings.pending_lifetime).await?;
+    state
+        .records
+        .put(Namespace::PendingAuthorization, flow.as_str(), &pending, state.settings.pending_lifetime)
+        .await?;
     if let Some(idp) = hinted {
-        return Ok(Next::Redirect(choose::start_upstream(state, &flow, &pending, &idp).await?).into());
+        return Ok(Next::Redirect(choose::start_upstream(state, flow.as_str(), &pending, &idp).await?).into());
     }
     let ui_locales = pending.request.ui_locales.clone();
-    Ok(Next::Choice { flow, service: sp.name, idps: choices, ui_locales }.into())
+    Ok(Next::Choice { flow: flow.as_str().to_owned(), service: sp.name, idps: choices, ui_locales }.into())
 }

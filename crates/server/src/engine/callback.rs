@@ -5,6 +5,7 @@
 
 use relais_domain::flow::{AuthenticatedSession, PendingAuthorization, UpstreamLogin};
 use relais_domain::step::StepEvent;
+use relais_domain::values::UpstreamIdToken;
 use relais_domain::IdpId;
 use relais_oidc::random::{digest, random_token};
 use relais_oidc::upstream::UpstreamError;
@@ -51,7 +52,7 @@ pub async fn idp_callback(
     }
     let pending: PendingAuthorization = state
         .records
-        .take(Namespace::PendingAuthorization, &login.flow)
+        .take(Namespace::PendingAuthorization, login.flow.as_str())
         .await?
         .ok_or(PageError::Page(ErrorPage::SessionExpired))?;
     let request = pending.request;
@@ -90,8 +91,14 @@ pub async fn idp_callback(
             return Err(PageError::Page(ErrorPage::IdentityIncomplete));
         }
     };
-    let mut session =
-        AuthenticatedSession::open(identity, &idp.id, answer.acr, state.clock.now(), answer.id_token, &login);
+    let mut session = AuthenticatedSession::open(
+        identity,
+        &idp.id,
+        answer.acr,
+        state.clock.now(),
+        UpstreamIdToken::new(answer.id_token),
+        &login,
+    );
     let person = session::person_of(state, &session);
     if state.preferences.blocked_idps(person.as_str()).await?.contains(&idp.id) {
         let event = StepEvent::identity_refused(Some(&request.sp), &idp.id, "idp_blocked_by_person");

@@ -92,7 +92,7 @@ pub async fn checktoken(
         _ => None,
     };
     let checked = access.as_ref().map(|a| CheckedToken {
-        person: &a.data.person,
+        person: a.data.person.as_str(),
         sub: active.as_ref().map(|(_, _, sub)| sub),
         sp: &a.sp,
         idp: &a.data.idp,

@@ -5,6 +5,7 @@
 use relais_domain::flow::{PendingAuthorization, UpstreamLogin};
 use relais_domain::providers::eligible_idps;
 use relais_domain::step::StepEvent;
+use relais_domain::values::FlowId;
 use relais_domain::{IdentityProvider, IdpId, ServiceProvider};
 use relais_store::Namespace;
 
@@ -66,7 +67,8 @@ pub async fn start_upstream(
         tracing::warn!(idp = %idp.id, error = error.kind(), detail = %error, "identity provider unavailable");
         PageError::Page(ErrorPage::IdpUnavailable)
     })?;
-    let login = UpstreamLogin::start(flow, idp, authorization.nonce, authorization.pkce_verifier, pending);
+    let flow = FlowId::new(flow);
+    let login = UpstreamLogin::start(&flow, idp, authorization.nonce, authorization.pkce_verifier, pending);
     state.records.put(Namespace::UpstreamLogin, &authorization.state, &login, state.settings.pending_lifetime).await?;
     state.tracer.emit(StepEvent::idp_chosen(&pending.request.sp, &idp.id)).await?;
     Ok(authorization.url.to_string())

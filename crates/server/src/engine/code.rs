@@ -5,7 +5,7 @@
 use relais_domain::flow::{AuthenticatedSession, AuthorizationRequest, CodeGrant, PendingConsent, Prompt};
 use relais_domain::step::{StepEvent, Subject};
 use relais_domain::{DataTransfer, PairwiseSub, ServiceProvider};
-use relais_oidc::random::{digest, random_token};
+use relais_oidc::random::{digest, digest_of, random_token};
 use relais_oidc::ErrorCode;
 use relais_store::Namespace;
 
@@ -33,7 +33,7 @@ pub async fn complete_sign_in(
         return Err(sp_redirect::refuse(state, request, ErrorCode::ConsentRequired, description));
     }
     let flow = random_token();
-    let pending = PendingConsent::ask(request, &digest(session_id), session);
+    let pending = PendingConsent::ask(request, digest_of(session_id), session);
     state.records.put(Namespace::Consent, &flow, &pending, state.settings.pending_lifetime).await?;
     // A page of its own, so that reloading it or coming back to it works.
     Ok(Next::Redirect(format!("{CONSENT_PATH}/{flow}")))

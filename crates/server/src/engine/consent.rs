@@ -6,7 +6,7 @@
 use relais_domain::flow::{AuthenticatedSession, PendingConsent};
 use relais_domain::step::{StepEvent, Subject};
 use relais_domain::PairwiseSub;
-use relais_oidc::random::digest;
+use relais_oidc::random::digest_of;
 use relais_store::Namespace;
 use serde::Serialize;
 
@@ -102,12 +102,12 @@ pub async fn decide_consent(
         .filter(|p: &PendingConsent| browser.owns(&p.browser))
         .ok_or(PageError::Page(ErrorPage::SessionExpired))?;
     let session_id = browser.session_id.clone().ok_or(PageError::Page(ErrorPage::SessionExpired))?;
-    if digest(&session_id) != pending.session {
+    if digest_of(&session_id) != pending.session {
         return Err(PageError::Page(ErrorPage::SessionExpired));
     }
     let mut live: AuthenticatedSession = state
         .records
-        .get(Namespace::Session, &pending.session)
+        .get(Namespace::Session, pending.session.as_str())
         .await?
         .ok_or(PageError::Page(ErrorPage::SessionExpired))?;
     let sp = state

@@ -125,7 +125,7 @@ async fn end_session(
     let logout_state = random_token();
     let idp_logout = match &idp {
         Some(idp) => {
-            state.upstream.logout_url(idp, &session.idp_id_token, &logout_state).await.unwrap_or_else(|error| {
+            state.upstream.logout_url(idp, session.idp_id_token.secret(), &logout_state).await.unwrap_or_else(|error| {
                 tracing::warn!(idp = %idp.id, %error, "identity provider logout unavailable");
                 None
             })

@@ -5,6 +5,7 @@
 
 use relais_domain::flow::{CodeGrant, RedeemedCode};
 use relais_domain::step::StepEvent;
+use relais_domain::values::Digest;
 use relais_oidc::code_grant::{assertion_lifetime, assertion_replay_key, invalid_grant, AuthorizationCodeRequest};
 use relais_oidc::id_token::IdTokenClaims;
 use relais_oidc::random::{digest, random_token};
@@ -42,7 +43,7 @@ pub async fn token(state: &AppState, authorization: Option<&str>, form: &RawToke
     let code_key = digest(request.code);
     let Some(grant) = state.records.take::<CodeGrant>(Namespace::Code, &code_key).await? else {
         if let Some(redeemed) = state.records.get::<RedeemedCode>(Namespace::RedeemedCode, &code_key).await? {
-            state.records.delete(Namespace::AccessToken, &redeemed.access_token_digest).await?;
+            state.records.delete(Namespace::AccessToken, redeemed.access_token_digest.as_str()).await?;
             state.tracer.emit(StepEvent::token_refused(Some(&sp.id), "code_replayed")).await?;
         }
         return Err(ApiError::OAuth { error: invalid_grant(), basic: false });
@@ -53,7 +54,7 @@ pub async fn token(state: &AppState, authorization: Option<&str>, form: &RawToke
     let access_digest = digest(&access_token);
     let lifetime = state.settings.access_token_lifetime;
     state.records.put(Namespace::AccessToken, &access_digest, &grant.redeem(now, lifetime), lifetime).await?;
-    let redeemed = RedeemedCode { access_token_digest: access_digest };
+    let redeemed = RedeemedCode { access_token_digest: Digest::new(access_digest) };
     let remembered = state.settings.code_lifetime + lifetime;
     state.records.put(Namespace::RedeemedCode, &code_key, &redeemed, remembered).await?;
 
@@ -61,7 +62,7 @@ pub async fn token(state: &AppState, authorization: Option<&str>, form: &RawToke
         &state.endpoints.issuer,
         &sp.id,
         &grant.grant,
-        &grant.nonce,
+        grant.nonce.as_str(),
         &access_token,
         now,
         state.settings.id_token_lifetime,

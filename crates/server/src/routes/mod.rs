@@ -13,7 +13,7 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{middleware, Router};
-use relais_oidc::random::{digest, random_token};
+use relais_oidc::random::{digest_of, random_token};
 
 use crate::context::request_context;
 use crate::cookies;
@@ -96,11 +96,11 @@ fn browser(state: &AppState, headers: &HeaderMap) -> (Browser, Option<HeaderValu
     let session_id = cookies::read(headers, cookies::SESSION, https);
     let last_idp = cookies::read(headers, cookies::LAST_IDP, https);
     match cookies::read(headers, cookies::BROWSER, https) {
-        Some(binding) => (Browser { binding: digest(&binding), session_id, last_idp }, None),
+        Some(binding) => (Browser { binding: digest_of(&binding), session_id, last_idp }, None),
         None => {
             let binding = random_token();
             let cookie = cookies::set(cookies::BROWSER, &binding, None, https);
-            (Browser { binding: digest(&binding), session_id, last_idp }, Some(cookie))
+            (Browser { binding: digest_of(&binding), session_id, last_idp }, Some(cookie))
         }
     }
 }

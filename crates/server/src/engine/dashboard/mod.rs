@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use relais_domain::step::StepEvent;
+use relais_domain::values::Digest;
 
 use super::support::{session as hub_session, Browser};
 use super::token::token;
@@ -38,7 +39,7 @@ const HISTORY_LENGTH: u32 = 200;
 struct DashboardLogin {
     nonce: String,
     verifier: String,
-    browser: String,
+    browser: Digest,
 }
 
 /// A person signed in to their dashboard.
@@ -47,7 +48,7 @@ struct DashboardSession {
     person: String,
     given_name: Option<String>,
     csrf: String,
-    browser: String,
+    browser: Digest,
 }
 
 /// One line of the history.

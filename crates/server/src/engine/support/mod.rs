@@ -6,12 +6,14 @@ pub mod session;
 pub mod sp_redirect;
 pub mod tracer;
 
+use relais_domain::values::Digest;
+
 use crate::pages::IdpChoice;
 
 /// The browser a request comes from: the digest of its binding cookie and its session id.
 pub struct Browser {
     /// Digest of the binding cookie's value.
-    pub binding: String,
+    pub binding: Digest,
     /// The hub session id from its cookie, if any.
     pub session_id: Option<String>,
     /// The IdP last chosen in this browser (its id only, from a cookie), shown first.
@@ -20,8 +22,8 @@ pub struct Browser {
 
 impl Browser {
     /// Whether a record bound to the browser digest `bound_to` belongs to this browser.
-    pub fn owns(&self, bound_to: &str) -> bool {
-        bound_to == self.binding
+    pub fn owns(&self, bound_to: &Digest) -> bool {
+        bound_to == &self.binding
     }
 }
 

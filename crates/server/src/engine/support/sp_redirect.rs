@@ -9,7 +9,8 @@ use crate::state::AppState;
 
 /// The URL sending `code` to the service of `request`, with its `state` and the hub's `iss`.
 pub fn with_code(state: &AppState, request: &AuthorizationRequest, code: &str) -> Result<String, PageError> {
-    oauth::redirect_with(&state.endpoints.issuer, &request.redirect_uri, &[("code", code), ("state", &request.state)])
+    let params = [("code", code), ("state", request.state.as_str())];
+    oauth::redirect_with(&state.endpoints.issuer, request.redirect_uri.as_str(), &params)
         .ok_or(PageError::Page(ErrorPage::UnregisteredRedirect))
 }
 
@@ -36,5 +37,5 @@ pub fn refuse(
     code: ErrorCode,
     description: impl Into<String>,
 ) -> PageError {
-    refuse_to(state, &request.redirect_uri, Some(&request.state), code, description)
+    refuse_to(state, request.redirect_uri.as_str(), Some(request.state.as_str()), code, description)
 }

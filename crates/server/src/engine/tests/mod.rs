@@ -19,6 +19,7 @@ use relais_domain::data::DataScope;
 use relais_domain::flow::UpstreamLogin;
 use relais_domain::providers::{ClientAuthentication, IdTokenAlgorithm, UpstreamClientAuth};
 use relais_domain::step::StepEvent;
+use relais_domain::values::{Nonce, PkceVerifier};
 use relais_domain::{
     DataProvider, DpId, EidasLevel, IdentityProvider, IdpId, IdpPolicy, ManualClock, PairwiseSecret, Profile, Scope,
     ScopeSet, Secret, SecretDigest, Sector, ServiceProvider, SpId, UnixTime, VerifiedClaims,
@@ -26,7 +27,7 @@ use relais_domain::{
 use relais_oidc::authorize::RawAuthorizationRequest;
 use relais_oidc::jose::{HubKeys, KeyMaterial};
 use relais_oidc::pkce::s256_challenge;
-use relais_oidc::random::{digest, random_token};
+use relais_oidc::random::{digest_of, random_token};
 use relais_oidc::upstream::{Upstream, UpstreamAuthorization, UpstreamError, UpstreamIdentity};
 use relais_store::{EphemeralStore, MemoryEphemeralStore, MemoryRegistry, MemoryStores, TraceStore};
 use tokio::sync::broadcast;
@@ -84,7 +85,8 @@ impl Upstream for FakeUpstream {
         let state = random_token();
         let mut url = idp.issuer.join("/authorize").unwrap();
         url.query_pairs_mut().append_pair("state", &state);
-        Ok(UpstreamAuthorization { url, state, nonce: random_token(), pkce_verifier: random_token() })
+        let (nonce, pkce_verifier) = (Nonce::new(random_token()), PkceVerifier::new(random_token()));
+        Ok(UpstreamAuthorization { url, state, nonce, pkce_verifier })
     }
 
     async fn complete(
@@ -272,7 +274,7 @@ impl TestHub {
 
 /// A browser: its binding and its session, as the cookies carry them.
 pub fn browser() -> Browser {
-    Browser { binding: digest(&random_token()), session_id: None, last_idp: None }
+    Browser { binding: digest_of(&random_token()), session_id: None, last_idp: None }
 }
 
 /// The authorization request of `client` with PKCE, for `scope`.
