@@ -13,8 +13,9 @@ use crate::jose::{self, ClientAssertionClaims};
 /// The assertion type of `private_key_jwt`.
 pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
-/// The raw form of a token request.
-#[derive(Clone, Debug, Default, serde::Deserialize)]
+/// The raw form of a token request. `Debug` hides the code, the verifier, the secret and the
+/// assertion.
+#[derive(Clone, Default, serde::Deserialize)]
 pub struct RawTokenRequest {
     /// `grant_type`
     pub grant_type: Option<String>,
@@ -34,8 +35,8 @@ pub struct RawTokenRequest {
     pub client_assertion: Option<String>,
 }
 
-/// The credentials a client presented, by method.
-#[derive(Debug)]
+/// The credentials a client presented, by method. `Debug` shows the method and the client,
+/// never the secret or the assertion.
 pub enum PresentedCredentials {
     /// HTTP Basic.
     Basic {
@@ -63,6 +64,32 @@ pub enum PresentedCredentials {
         /// The client id.
         client_id: String,
     },
+}
+
+impl std::fmt::Debug for PresentedCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let method = match self {
+            Self::Basic { .. } => "client_secret_basic",
+            Self::Post { .. } => "client_secret_post",
+            Self::Assertion { .. } => "private_key_jwt",
+            Self::None { .. } => "none",
+        };
+        f.debug_struct("PresentedCredentials")
+            .field("method", &method)
+            .field("client_id", &self.client_id().as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for RawTokenRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawTokenRequest")
+            .field("grant_type", &self.grant_type)
+            .field("redirect_uri", &self.redirect_uri)
+            .field("client_id", &self.client_id)
+            .field("client_assertion_type", &self.client_assertion_type)
+            .finish_non_exhaustive()
+    }
 }
 
 impl PresentedCredentials {

@@ -18,7 +18,7 @@ use crate::error::{ErrorPage, PageError};
 use crate::state::AppState;
 
 /// The IdP's answer on the hub's callback.
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Default, serde::Deserialize)]
 pub struct IdpCallback {
     /// The code.
     pub code: Option<String>,

@@ -17,8 +17,8 @@ use relais_store::Namespace;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// The checktoken form.
-#[derive(Debug, Default, serde::Deserialize)]
+/// The checktoken form. `Debug` hides the token and the secret.
+#[derive(Default, serde::Deserialize)]
 pub struct CheckTokenForm {
     /// The SP's access token.
     pub token: Option<String>,
@@ -28,6 +28,12 @@ pub struct CheckTokenForm {
     pub client_id: Option<String>,
     /// For `client_secret_post`-style authentication.
     pub client_secret: Option<String>,
+}
+
+impl std::fmt::Debug for CheckTokenForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CheckTokenForm").field("client_id", &self.client_id).finish_non_exhaustive()
+    }
 }
 
 /// A checktoken answer: JSON, or a signed JWT.

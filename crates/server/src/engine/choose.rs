@@ -14,6 +14,7 @@ use crate::error::{ErrorPage, PageError};
 use crate::state::AppState;
 
 /// The choice page of a pending authorization (shown again when the person reloads it).
+#[tracing::instrument(skip_all)]
 pub async fn choice_page(state: &AppState, flow: &str, browser: &Browser) -> Result<Next, PageError> {
     let (pending, sp) = pending_for(state, flow, browser).await?;
     let idps = session::offered_idps(state, session::load(state, browser).await?.as_ref()).await?;

@@ -50,6 +50,7 @@ pub struct ConsentView {
 }
 
 /// The consent page of a pending consent.
+#[tracing::instrument(skip_all)]
 pub async fn consent_page(state: &AppState, flow: &str, browser: &Browser) -> Result<ConsentView, PageError> {
     let pending: PendingConsent = state
         .records

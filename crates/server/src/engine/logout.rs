@@ -15,7 +15,7 @@ use crate::error::{ErrorPage, PageError};
 use crate::state::AppState;
 
 /// The parameters of a logout request.
-#[derive(Debug, Default, serde::Deserialize, serde::Serialize)]
+#[derive(Default, serde::Deserialize, serde::Serialize)]
 pub struct LogoutParams {
     /// An ID token the hub issued to the SP.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -143,6 +143,7 @@ async fn end_session(
 }
 
 /// The IdP sent the person back after its logout: on to the SP.
+#[tracing::instrument(skip_all)]
 pub async fn logout_callback(state: &AppState, logout_state: Option<&str>) -> Result<LogoutOutcome, PageError> {
     let pending: Option<PendingLogout> = match logout_state {
         Some(value) => state.records.take(Namespace::Logout, value).await?,

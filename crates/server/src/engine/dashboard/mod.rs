@@ -99,6 +99,7 @@ fn callback_url(state: &AppState) -> String {
 }
 
 /// Sends the person to sign in to the dashboard through the hub; the URL to go to.
+#[tracing::instrument(skip_all)]
 pub async fn start_sign_in(state: &AppState, browser: &Browser) -> Result<String, PageError> {
     let (login_state, nonce, verifier) = (random_token(), random_token(), random_token());
     let login = DashboardLogin { nonce: nonce.clone(), verifier: verifier.clone(), browser: browser.binding.clone() };
@@ -118,7 +119,7 @@ pub async fn start_sign_in(state: &AppState, browser: &Browser) -> Result<String
 }
 
 /// The hub's answer to the dashboard's sign-in.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 pub struct DashboardCallback {
     code: Option<String>,
     state: Option<String>,
@@ -135,6 +136,7 @@ struct DashboardIdToken {
 
 /// Completes the dashboard's sign-in (the code exchanged inside the hub, the ID token checked
 /// as any SP would); the new dashboard session id.
+#[tracing::instrument(skip_all)]
 pub async fn callback(state: &AppState, callback: &DashboardCallback, browser: &Browser) -> Result<String, PageError> {
     let login: DashboardLogin = match callback.state.as_deref() {
         Some(value) => state.records.take(Namespace::DashboardLogin, value).await?,
@@ -196,6 +198,7 @@ fn event_label(record: &TraceRecord) -> &'static str {
 }
 
 /// The dashboard of the signed-in person; `None` when they must sign in first.
+#[tracing::instrument(skip_all)]
 pub async fn view(
     state: &AppState,
     session_id: Option<&str>,
@@ -252,6 +255,7 @@ pub async fn view(
 }
 
 /// Records the IdPs the person blocks for their account.
+#[tracing::instrument(skip_all)]
 pub async fn set_blocked(
     state: &AppState,
     session_id: Option<&str>,
@@ -274,6 +278,7 @@ pub async fn set_blocked(
 }
 
 /// Ends the dashboard session.
+#[tracing::instrument(skip_all)]
 pub async fn sign_out(state: &AppState, session_id: Option<&str>) -> Result<(), PageError> {
     if let Some(id) = session_id {
         state.records.delete(Namespace::DashboardSession, &digest(id)).await?;
