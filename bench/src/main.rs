@@ -18,6 +18,12 @@ use anyhow::Context;
 use clap::Parser;
 use flows::{establish_session, FederatedFlow, IntrospectionFlow, Provider, SsoFlow, TrivialFlow};
 use load::{closed_loop, fixed_rate, Flow, RunResult};
+use relais::config::{
+    ConfigFile, DataProviderSection, DataScopeSection, HubSection, IdentityProviderSection, LogFormat,
+    ServiceProviderSection,
+};
+use relais_domain::providers::IdTokenAlgorithm;
+use relais_domain::EidasLevel;
 use relais_mocks::idp::{default_identities, MockIdp, MockIdpSettings};
 use serde_json::{json, Value};
 use url::Url;
@@ -107,49 +113,48 @@ fn free_port() -> anyhow::Result<u16> {
 const SP_SECRET: &str = "bench-sp-secret-0123456789abcdef0123";
 const DP_SECRET: &str = "bench-dp-secret-0123456789abcdef0123";
 
-fn hub_config(port: u16, idp_issuer: &str, data_dir: &std::path::Path, storage: &str) -> String {
-    format!(
-        r#"[hub]
-issuer = "http://localhost:{port}"
-listen = "127.0.0.1:{port}"
-data_dir = "{dir}"
-pairwise_secret = "bench-pairwise-secret-0123456789abcdef"
-access_token_lifetime = 3600
-log_format = "json"
-
-{storage}
-
-[[identity_providers]]
-id = "mock"
-display_name = "Mock IdP"
-issuer = "{idp_issuer}"
-client_id = "relais"
-client_secret = "bench-idp-secret"
-eidas_level = "eidas2"
-
-[[service_providers]]
-client_id = "bench-sp"
-name = "Bench SP"
-client_secret = "{SP_SECRET}"
-redirect_uris = ["https://sp.example/callback"]
-scopes = ["openid", "profile"]
-id_token_signed_response_alg = "ES256"
-
-[[data_providers]]
-id = "bench-dp"
-name = "Bench DP"
-client_secret = "{DP_SECRET}"
-allowed_service_providers = {{ "bench-sp" = ["quotient_familial"] }}
-[[data_providers.scopes]]
-name = "quotient_familial"
-label = "Quotient familial"
-"#,
-        dir = data_dir.display()
-    )
+/// The hub's configuration for the benchmark, typed as the hub reads it; `redis`: the
+/// ephemeral store there, under a fresh key prefix.
+fn hub_config(port: u16, idp_issuer: &str, data_dir: &std::path::Path, redis: Option<&str>) -> anyhow::Result<String> {
+    let mut hub =
+        HubSection::new(Url::parse(&format!("http://localhost:{port}"))?, "bench-pairwise-secret-0123456789abcdef");
+    hub.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    hub.data_dir = data_dir.to_path_buf();
+    hub.access_token_lifetime = 3600;
+    hub.log_format = LogFormat::Json;
+    let mut file = ConfigFile::new(hub);
+    if let Some(url) = redis {
+        file.storage.ephemeral_url = Some(url.to_owned());
+        file.storage.redis_key_prefix = Some(format!("relais-bench-{}:", free_port()?));
+        file.storage.ephemeral_encryption_keys = vec!["k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".into()];
+    }
+    let idp = Url::parse(idp_issuer)?;
+    file.identity_providers = vec![IdentityProviderSection::new(
+        "mock",
+        "Mock IdP",
+        idp,
+        "relais",
+        "bench-idp-secret",
+        EidasLevel::Substantial,
+    )];
+    let mut sp = ServiceProviderSection::new(
+        "bench-sp",
+        "Bench SP",
+        Some(SP_SECRET),
+        "https://sp.example/callback",
+        &["openid", "profile"],
+    );
+    sp.id_token_signed_response_alg = IdTokenAlgorithm::ES256;
+    file.service_providers = vec![sp];
+    let mut dp = DataProviderSection::new("bench-dp", "Bench DP", DP_SECRET);
+    dp.allowed_service_providers.insert("bench-sp".into(), vec!["quotient_familial".into()]);
+    dp.scopes = vec![DataScopeSection::new("quotient_familial", "Quotient familial", "")];
+    file.data_providers = vec![dp];
+    Ok(file.to_toml()?)
 }
 
 /// A hub process on core 0 with a mock IdP (in this process) registered for it.
-async fn start_hub(cli: &Cli, storage: &str) -> anyhow::Result<(process::Server, String, MockIdp, PathBuf)> {
+async fn start_hub(cli: &Cli, redis: Option<&str>) -> anyhow::Result<(process::Server, String, MockIdp, PathBuf)> {
     let port = free_port()?;
     let issuer = format!("http://localhost:{port}");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -172,7 +177,7 @@ async fn start_hub(cli: &Cli, storage: &str) -> anyhow::Result<(process::Server,
     let dir = std::env::temp_dir().join(format!("relais-bench-{port}"));
     std::fs::create_dir_all(&dir)?;
     let config = dir.join("relais.toml");
-    std::fs::write(&config, hub_config(port, &idp_issuer, &dir, storage))?;
+    std::fs::write(&config, hub_config(port, &idp_issuer, &dir, redis)?)?;
     let config_text = config.display().to_string();
     let (server, _) = process::start(
         &cli.relais,
@@ -299,7 +304,7 @@ async fn redis_used_memory(url: &str) -> u64 {
 
 /// Memory per live session: a fresh hub, memory backend; then Redis, if given.
 async fn memory_workload(cli: &Cli, settings: &Settings) -> anyhow::Result<(Value, Value)> {
-    let (hub, issuer, _idp, _dir) = start_hub(cli, "").await?;
+    let (hub, issuer, _idp, _dir) = start_hub(cli, None).await?;
     let (sp, _) = discover(&issuer, "bench-sp", SP_SECRET).await?;
     let flow = |sp: Provider, issuer: &str| -> anyhow::Result<Arc<FederatedFlow>> {
         Ok(Arc::new(FederatedFlow {
@@ -318,11 +323,7 @@ async fn memory_workload(cli: &Cli, settings: &Settings) -> anyhow::Result<(Valu
     drop(hub);
     let redis_memory = match &cli.redis {
         Some(url) => {
-            let storage = format!(
-                "[storage]\nephemeral_url = \"{url}\"\nredis_key_prefix = \"relais-bench-{}:\"\nephemeral_encryption_keys = [\"k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\"]",
-                free_port()?
-            );
-            let (hub, issuer, _idp, _dir) = start_hub(cli, &storage).await?;
+            let (hub, issuer, _idp, _dir) = start_hub(cli, Some(url)).await?;
             let (sp, _) = discover(&issuer, "bench-sp", SP_SECRET).await?;
             let url = url.clone();
             let result = memory_per_session(flow(sp, &issuer)?, settings.sessions, || redis_used_memory(&url)).await?;
@@ -366,7 +367,7 @@ async fn main() -> anyhow::Result<()> {
     eprintln!("machine: {machine}");
 
     // The servers.
-    let (hub, hub_issuer, _idp, _dir) = start_hub(&cli, "").await?;
+    let (hub, hub_issuer, _idp, _dir) = start_hub(&cli, None).await?;
     let peer_script = cli.peer.join("server.mjs").display().to_string();
     let (peer, peer_address) =
         process::start("node", &[&peer_script], 0, &[("PORT", "0".into())], "peer listening on").await?;

@@ -149,14 +149,13 @@ pub struct IdentityProvider {
 
 /// How the hub authenticates at an IdP's token endpoint.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
 pub enum UpstreamClientAuth {
     /// `client_secret_basic`
     #[default]
-    #[serde(alias = "client_secret_basic")]
+    #[serde(rename = "client_secret_basic", alias = "secret_basic")]
     SecretBasic,
     /// `client_secret_post`
-    #[serde(alias = "client_secret_post")]
+    #[serde(rename = "client_secret_post", alias = "secret_post")]
     SecretPost,
 }
 

@@ -9,7 +9,7 @@ use relais_domain::registration::{
     IdentityProviderRegistration, RegistrationError, ServiceProviderRegistration, TokenEndpointAuthMethod,
 };
 use relais_domain::{EidasLevel, IdentityProvider, IdpId, Profile, ServiceProvider};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::{env_name, error, secret, ConfigError, Env};
@@ -33,7 +33,7 @@ fn default_alg() -> IdTokenAlgorithm {
 }
 
 /// `[[identity_providers]]`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct IdentityProviderSection {
     /// Registry id.
@@ -45,8 +45,10 @@ pub struct IdentityProviderSection {
     /// The hub's client id there.
     pub client_id: String,
     /// The hub's client secret there.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,
     /// File holding it.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_secret_file: Option<PathBuf>,
     /// `eidas1`, `eidas2` or `eidas3`.
     pub eidas_level: EidasLevel,
@@ -69,7 +71,7 @@ pub struct IdentityProviderSection {
 }
 
 /// `[[service_providers]]`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceProviderSection {
     /// `client_id`
@@ -80,12 +82,16 @@ pub struct ServiceProviderSection {
     #[serde(default)]
     pub token_endpoint_auth_method: TokenEndpointAuthMethod,
     /// Client secret.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,
     /// File holding it.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_secret_file: Option<PathBuf>,
     /// JWK Set (JSON text) for `private_key_jwt`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub jwks: Option<String>,
     /// File holding that JWK Set.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub jwks_file: Option<PathBuf>,
     /// Redirect URIs.
     pub redirect_uris: Vec<String>,
@@ -98,16 +104,77 @@ pub struct ServiceProviderSection {
     #[serde(default = "default_alg")]
     pub id_token_signed_response_alg: IdTokenAlgorithm,
     /// Sector for the pairwise `sub` (default: the client id).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sector_identifier: Option<String>,
     /// Only these IdPs.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_idps: Option<Vec<String>>,
     /// All IdPs but these.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub denied_idps: Option<Vec<String>>,
     /// Minimum eIDAS level.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub minimum_eidas_level: Option<EidasLevel>,
     /// The federation it belongs to: `citizen` (the default).
     #[serde(default)]
     pub profile: Profile,
+}
+
+impl IdentityProviderSection {
+    /// An identity provider at `issuer`, trusted for `eidas_level`, where the hub is
+    /// `client_id` with `client_secret`; the other fields at their defaults.
+    pub fn new(
+        id: &str,
+        display_name: &str,
+        issuer: Url,
+        client_id: &str,
+        client_secret: &str,
+        eidas_level: EidasLevel,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            display_name: display_name.into(),
+            issuer,
+            client_id: client_id.into(),
+            client_secret: Some(client_secret.into()),
+            client_secret_file: None,
+            eidas_level,
+            enabled: true,
+            scopes: default_idp_scopes(),
+            require_acr: true,
+            token_endpoint_auth_method: UpstreamClientAuth::default(),
+            profile: Profile::default(),
+        }
+    }
+}
+
+impl ServiceProviderSection {
+    /// A service provider with `client_secret` (`client_secret_basic`), or a public client
+    /// without one; the other fields at their defaults.
+    pub fn new(client_id: &str, name: &str, client_secret: Option<&str>, redirect_uri: &str, scopes: &[&str]) -> Self {
+        Self {
+            client_id: client_id.into(),
+            name: name.into(),
+            token_endpoint_auth_method: if client_secret.is_some() {
+                TokenEndpointAuthMethod::ClientSecretBasic
+            } else {
+                TokenEndpointAuthMethod::None
+            },
+            client_secret: client_secret.map(Into::into),
+            client_secret_file: None,
+            jwks: None,
+            jwks_file: None,
+            redirect_uris: vec![redirect_uri.into()],
+            post_logout_redirect_uris: Vec::new(),
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+            id_token_signed_response_alg: default_alg(),
+            sector_identifier: None,
+            allowed_idps: None,
+            denied_idps: None,
+            minimum_eidas_level: None,
+            profile: Profile::default(),
+        }
+    }
 }
 
 /// A registration error of the `index`th `section` entry, as a configuration error.

@@ -5,13 +5,13 @@ use std::path::PathBuf;
 
 use relais_domain::registration::{DataProviderRegistration, DataScopeRegistration};
 use relais_domain::{DataProvider, SpId};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::actors::at;
 use super::{env_name, error, secret, ConfigError, Env};
 
 /// `[[data_providers]]`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DataProviderSection {
     /// Its id (its login at checktoken).
@@ -19,8 +19,10 @@ pub struct DataProviderSection {
     /// Its name, shown to the person.
     pub name: String,
     /// Its secret at checktoken.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,
     /// File holding it.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_secret_file: Option<PathBuf>,
     /// `json` (RFC 7662) or `jwt` (RFC 9701).
     #[serde(default)]
@@ -33,7 +35,7 @@ pub struct DataProviderSection {
 }
 
 /// `[[data_providers.scopes]]`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DataScopeSection {
     /// The scope.
@@ -45,8 +47,30 @@ pub struct DataScopeSection {
     pub description: String,
 }
 
+impl DataProviderSection {
+    /// A data provider with `client_secret` at checktoken, serving no data yet.
+    pub fn new(id: &str, name: &str, client_secret: &str) -> Self {
+        Self {
+            id: id.into(),
+            name: name.into(),
+            client_secret: Some(client_secret.into()),
+            client_secret_file: None,
+            checktoken_format: CheckTokenFormat::default(),
+            scopes: Vec::new(),
+            allowed_service_providers: Default::default(),
+        }
+    }
+}
+
+impl DataScopeSection {
+    /// A scope with its label and description for the consent page.
+    pub fn new(name: &str, label: &str, description: &str) -> Self {
+        Self { name: name.into(), label: label.into(), description: description.into() }
+    }
+}
+
 /// The format of a data provider's checktoken answers.
-#[derive(Debug, Default, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum CheckTokenFormat {
     /// RFC 7662 JSON.

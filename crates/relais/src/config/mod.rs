@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use relais_domain::registration::is_loopback;
 use relais_domain::{IdentityProvider, IdpId, PairwiseSecret, Secret, ServiceProvider, SpId};
 use relais_server::HubSettings;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 mod actors;
@@ -39,7 +39,7 @@ fn error(field: impl Into<String>, message: impl Into<String>) -> ConfigError {
 }
 
 /// The whole file.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigFile {
     /// The hub itself.
@@ -60,8 +60,47 @@ pub struct ConfigFile {
 
 pub use relais_domain::registration::DASHBOARD_CLIENT_ID;
 
+impl ConfigFile {
+    /// A file with `hub` and nothing else: actors and storage are added to its fields.
+    pub fn new(hub: HubSection) -> Self {
+        Self {
+            hub,
+            identity_providers: Vec::new(),
+            service_providers: Vec::new(),
+            storage: StorageSection::default(),
+            data_providers: Vec::new(),
+        }
+    }
+
+    /// The file as TOML text.
+    pub fn to_toml(&self) -> Result<String, ConfigError> {
+        toml::to_string(self).map_err(|e| error("(file)", e.to_string()))
+    }
+}
+
+impl HubSection {
+    /// The hub at `issuer`, every other setting at its default.
+    pub fn new(issuer: Url, pairwise_secret: impl Into<String>) -> Self {
+        Self {
+            issuer,
+            listen: default_listen(),
+            data_dir: default_data_dir(),
+            pairwise_secret: Some(pairwise_secret.into()),
+            pairwise_secret_file: None,
+            code_lifetime: default_code_lifetime(),
+            access_token_lifetime: default_access_token_lifetime(),
+            id_token_lifetime: default_id_token_lifetime(),
+            session_lifetime: default_session_lifetime(),
+            pending_lifetime: default_pending_lifetime(),
+            log_format: LogFormat::default(),
+            operator_name: default_operator_name(),
+            state_brand: false,
+        }
+    }
+}
+
 /// `[hub]`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct HubSection {
     /// Public issuer URL.
@@ -73,8 +112,10 @@ pub struct HubSection {
     #[serde(default = "default_data_dir")]
     pub data_dir: PathBuf,
     /// Secret for the pairwise `sub`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pairwise_secret: Option<String>,
     /// File holding that secret.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pairwise_secret_file: Option<PathBuf>,
     /// Code lifetime, seconds.
     #[serde(default = "default_code_lifetime")]
@@ -108,7 +149,7 @@ fn default_operator_name() -> String {
 }
 
 /// Log output format.
-#[derive(Debug, Default, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     /// Human-readable.

@@ -1,21 +1,24 @@
 //! The `[storage]` section: where the registry and the ephemeral state live.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{error, ConfigError, Env};
 
 /// `[storage]`
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct StorageSection {
     /// `sqlite://…` or `postgres://…`; default: `sqlite://<data_dir>/relais.db`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub database_url: Option<String>,
     /// `memory` or `redis://…`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ephemeral_url: Option<String>,
     /// `id:base64` keys encrypting ephemeral entries; the first encrypts.
     #[serde(default)]
     pub ephemeral_encryption_keys: Vec<String>,
     /// Prefix of every Redis key.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub redis_key_prefix: Option<String>,
     /// `id:base64` keys sealing the hub's secrets in the registry (its private signing keys,
     /// its client secrets at identity providers); the first seals, all open. Default: one key
@@ -23,6 +26,7 @@ pub struct StorageSection {
     #[serde(default)]
     pub key_encryption_keys: Vec<String>,
     /// A file holding those keys, one per line.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub key_encryption_keys_file: Option<std::path::PathBuf>,
 }
 

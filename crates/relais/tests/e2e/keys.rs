@@ -15,7 +15,7 @@ use crate::harness::*;
 #[tokio::test]
 async fn keys_are_generated_on_first_start_kept_in_the_database_and_reused() {
     let dir = std::env::temp_dir().join(format!("relais-keys-test-{}", relais_oidc::random::random_token()));
-    let config = Config::from_toml(&demo_config_toml(8000, &dir), &|_| None).unwrap();
+    let config = Config::from_toml(&demo_config_toml(8000, &dir).unwrap(), &|_| None).unwrap();
     let clock = Arc::new(ManualClock::new(UnixTime(1_700_000_000)));
     relais::launch::assemble(&config, clock.clone()).await.unwrap();
     let sql = relais::launch::open_database(&config).await.unwrap();
@@ -32,7 +32,8 @@ async fn keys_are_generated_on_first_start_kept_in_the_database_and_reused() {
 
 #[test]
 fn the_demo_configuration_is_valid() {
-    let config = Config::from_toml(&demo_config_toml(8000, std::path::Path::new("/tmp/x")), &|_| None).unwrap();
+    let config =
+        Config::from_toml(&demo_config_toml(8000, std::path::Path::new("/tmp/x")).unwrap(), &|_| None).unwrap();
     assert_eq!(config.identity_providers.len(), 3);
     assert_eq!(config.service_providers.len(), 1);
 }

@@ -11,6 +11,8 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use url::Url;
 
+use relais::config::{ConfigFile, HubSection, ServiceProviderSection};
+
 use crate::harness::*;
 
 const SECRET: &str = "secret-a-for-tests-0123456789abcdef";
@@ -59,32 +61,22 @@ impl Node {
 #[tokio::test]
 #[ignore = "needs PostgreSQL and Redis: set RELAIS_TEST_POSTGRES_URL and RELAIS_TEST_REDIS_URL"]
 async fn a_flow_hops_across_three_hub_processes_and_survives_the_death_of_one() {
-    let (_idps, idp_toml) = start_mock_idps(ISSUER).await;
+    let (_idps, idp_sections) = start_mock_idps(ISSUER).await;
     let database_url = fresh_database_url(Backends::Servers).await;
     let prefix = format!("relais-nodes-{}:", relais_oidc::random::random_token());
-    let config = format!(
-        r#"
-[hub]
-issuer = "{ISSUER}"
-listen = "127.0.0.1:0"
-pairwise_secret = "test-pairwise-secret-0123456789abcdef"
-
-[storage]
-database_url = "{database_url}"
-ephemeral_url = "{redis}"
-redis_key_prefix = "{prefix}"
-ephemeral_encryption_keys = ["k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="]
-
-{idp_toml}
-[[service_providers]]
-client_id = "sp-a"
-name = "Mairie A"
-client_secret = "{SECRET}"
-redirect_uris = ["https://sp-a.example/callback"]
-scopes = ["openid", "identite_pivot"]
-"#,
-        redis = redis_url()
-    );
+    let mut file = hub_file(idp_sections);
+    file.storage.database_url = Some(database_url);
+    file.storage.ephemeral_url = Some(redis_url());
+    file.storage.redis_key_prefix = Some(prefix);
+    file.storage.ephemeral_encryption_keys = vec!["k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".into()];
+    file.service_providers = vec![ServiceProviderSection::new(
+        "sp-a",
+        "Mairie A",
+        Some(SECRET),
+        "https://sp-a.example/callback",
+        &["openid", "identite_pivot"],
+    )];
+    let config = file.to_toml().unwrap();
     let path = std::env::temp_dir().join(format!("relais-nodes-{}.toml", relais_oidc::random::random_token()));
     std::fs::write(&path, config).unwrap();
     // One after the other: the first generates the keys, the others find them.
@@ -194,11 +186,18 @@ fn authorize_at(node: &Node, client_id: &str) -> String {
     authorize.to_string()
 }
 
-fn service_provider_toml(client_id: &str) -> String {
-    format!(
-        "[[service_providers]]\nclient_id = \"{client_id}\"\nname = \"Service {client_id}\"\nclient_secret = \"{SECRET}\"\n\
-         redirect_uris = [\"https://{client_id}.example/callback\"]\nscopes = [\"openid\"]\n\n"
-    )
+fn service_provider(client_id: &str) -> ServiceProviderSection {
+    let redirect_uri = format!("https://{client_id}.example/callback");
+    ServiceProviderSection::new(client_id, &format!("Service {client_id}"), Some(SECRET), &redirect_uri, &["openid"])
+}
+
+/// The nodes' configuration: the hub at the public address, listening on any port.
+fn hub_file(identity_providers: Vec<relais::config::IdentityProviderSection>) -> ConfigFile {
+    let mut hub = HubSection::new(Url::parse(ISSUER).unwrap(), "test-pairwise-secret-0123456789abcdef");
+    hub.listen = "127.0.0.1:0".parse().unwrap();
+    let mut file = ConfigFile::new(hub);
+    file.identity_providers = identity_providers;
+    file
 }
 
 /// Polls `url` in `browser` until it answers 200 or `deadline` passes; whether it did.
@@ -218,16 +217,14 @@ async fn answers_before(browser: &Browser, url: &str, deadline: std::time::Insta
 #[cfg(unix)]
 #[tokio::test]
 async fn sighup_reloads_the_configuration_without_dropping_a_sign_in_and_another_node_serves_the_change() {
-    let (_idps, idp_toml) = start_mock_idps(ISSUER).await;
+    let (_idps, idp_sections) = start_mock_idps(ISSUER).await;
     let directory = std::env::temp_dir().join(format!("relais-reload-{}", relais_oidc::random::random_token()));
     std::fs::create_dir_all(&directory).unwrap();
-    let head = format!(
-        "[hub]\nissuer = \"{ISSUER}\"\nlisten = \"127.0.0.1:0\"\npairwise_secret = \"test-pairwise-secret-0123456789abcdef\"\n\n\
-         [storage]\ndatabase_url = \"sqlite://{}\"\n\n{idp_toml}",
-        directory.join("relais.db").display()
-    );
+    let mut file = hub_file(idp_sections);
+    file.storage.database_url = Some(format!("sqlite://{}", directory.join("relais.db").display()));
+    file.service_providers = vec![service_provider("sp-a")];
     let path = directory.join("relais.toml");
-    std::fs::write(&path, format!("{head}{}", service_provider_toml("sp-a"))).unwrap();
+    std::fs::write(&path, file.to_toml().unwrap()).unwrap();
     let a = Node::start(&path).await;
     let b = Node::start(&path).await;
 
@@ -239,8 +236,8 @@ async fn sighup_reloads_the_configuration_without_dropping_a_sign_in_and_another
     let newcomer = Browser::new();
     assert_eq!(newcomer.get(&authorize_at(&b, "sp-new")).await.status(), 400, "not registered yet");
 
-    std::fs::write(&path, format!("{head}{}{}", service_provider_toml("sp-a"), service_provider_toml("sp-new")))
-        .unwrap();
+    file.service_providers.push(service_provider("sp-new"));
+    std::fs::write(&path, file.to_toml().unwrap()).unwrap();
     let hangup = std::process::Command::new("kill").arg("-HUP").arg(a.process.id().unwrap().to_string()).status();
     assert!(hangup.unwrap().success());
     // Node A serves the change as soon as it has reloaded; node B within its cache's 5 seconds.

@@ -166,9 +166,9 @@ async fn every_route_carries_the_security_headers_and_every_cookie_is_http_only_
 #[tokio::test]
 async fn over_https_cookies_are_secure_with_the_host_prefix_and_hsts_is_sent() {
     let platform = Platform::start().await;
-    let toml = platform
-        .config_toml
-        .replace(&format!("issuer = \"{}\"", platform.issuer), "issuer = \"https://relais.example\"");
+    let mut file: relais::config::ConfigFile = toml::from_str(&platform.config_toml).unwrap();
+    file.hub.issuer = url::Url::parse("https://relais.example").unwrap();
+    let toml = file.to_toml().unwrap();
     let config = relais::config::Config::from_toml(&toml, &|_| None).unwrap();
     let sql = relais::launch::open_database(&config).await.unwrap();
     let ephemeral = relais::launch::ephemeral_store(&config, platform.clock.clone()).unwrap();

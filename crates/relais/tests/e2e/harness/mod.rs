@@ -1,0 +1,310 @@
+//! Starts a whole platform per test (the hub on fresh stores, the mock IdPs and DPs, all on
+//! ephemeral ports) and drives it as a person ([`browser`]) and as service providers ([`sp`]).
+
+mod browser;
+mod sp;
+
+pub use browser::*;
+pub use sp::*;
+
+use std::sync::{Arc, OnceLock};
+
+use relais::config::{
+    Config, ConfigFile, DataProviderSection, DataScopeSection, HubSection, IdentityProviderSection,
+    ServiceProviderSection,
+};
+use relais_domain::providers::IdTokenAlgorithm;
+use relais_domain::registration::TokenEndpointAuthMethod;
+use relais_domain::{ManualClock, UnixTime};
+use relais_mocks::idp::{default_identities, MockIdp, MockIdpSettings};
+use relais_oidc::jose::{HubKeys, KeyMaterial};
+use relais_store::{KeyStore, SqlStore, StoredSigningKey};
+use tokio::net::TcpListener;
+use url::Url;
+
+/// Keys shared by every hub of the test binary (RSA generation is slow).
+pub fn shared_keys() -> Vec<StoredSigningKey> {
+    static KEYS: OnceLock<Vec<StoredSigningKey>> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        [
+            (relais_domain::providers::IdTokenAlgorithm::RS256, "RS256"),
+            (relais_domain::providers::IdTokenAlgorithm::ES256, "ES256"),
+        ]
+        .into_iter()
+        .map(|(alg, name)| {
+            let material = KeyMaterial::generate(alg).unwrap();
+            StoredSigningKey {
+                kid: material.kid,
+                alg: name.into(),
+                private_pem: material.private_pem,
+                created_at: 0,
+                not_before: 0,
+                retire_at: None,
+            }
+        })
+        .collect()
+    })
+    .clone()
+}
+
+/// Where a test platform keeps its state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backends {
+    /// A fresh SQLite file and the in-memory ephemeral store.
+    Local,
+    /// A fresh PostgreSQL schema and a fresh Redis key prefix (`RELAIS_TEST_POSTGRES_URL`,
+    /// `RELAIS_TEST_REDIS_URL`).
+    Servers,
+}
+
+pub fn postgres_url() -> String {
+    std::env::var("RELAIS_TEST_POSTGRES_URL").expect("RELAIS_TEST_POSTGRES_URL")
+}
+
+pub fn redis_url() -> String {
+    std::env::var("RELAIS_TEST_REDIS_URL").expect("RELAIS_TEST_REDIS_URL")
+}
+
+/// A database URL of its own for one test: a temporary SQLite file, or a new PostgreSQL schema.
+pub async fn fresh_database_url(backends: Backends) -> String {
+    let name = format!("relais_test_{}", relais_oidc::random::random_token().to_lowercase().replace(['-', '_'], ""));
+    match backends {
+        Backends::Local => format!("sqlite://{}", std::env::temp_dir().join(format!("{name}.db")).display()),
+        Backends::Servers => {
+            let base = postgres_url();
+            let admin = SqlStore::connect(&base).await.unwrap();
+            sqlx::query(&format!("CREATE SCHEMA {name}")).execute(admin.pool()).await.unwrap();
+            let separator = if base.contains('?') { '&' } else { '?' };
+            format!("{base}{separator}options=-c%20search_path%3D{name}")
+        }
+    }
+}
+
+/// The three mock IdPs, registered for a hub at `issuer`, and their registrations there.
+pub async fn start_mock_idps(issuer: &str) -> (Vec<MockIdp>, Vec<IdentityProviderSection>) {
+    let mut idps = Vec::new();
+    let mut sections = Vec::new();
+    for (index, (id, name, level)) in IDPS.iter().enumerate() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let idp_issuer = Url::parse(&format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port())).unwrap();
+        let settings = MockIdpSettings {
+            id: (*id).into(),
+            display_name: (*name).into(),
+            issuer: idp_issuer.clone(),
+            client_id: "relais-hub".into(),
+            client_secret: format!("idp-secret-{id}"),
+            redirect_uris: vec![format!("{issuer}/idp/{id}/callback")],
+            post_logout_redirect_uris: vec![format!("{issuer}/idp/logout-callback")],
+            acr: (*level).into(),
+            identities: default_identities(id, index as u8),
+        };
+        idps.push(MockIdp::serve(listener, settings).await.unwrap());
+        let level = relais_domain::EidasLevel::from_acr(level).unwrap();
+        let secret = format!("idp-secret-{id}");
+        sections.push(IdentityProviderSection::new(id, name, idp_issuer, "relais-hub", &secret, level));
+    }
+    (idps, sections)
+}
+
+/// The secret of a mock data provider at the hub.
+pub fn dp_secret(id: &str) -> String {
+    format!("dp-secret-{id}-0123456789abcdef0123456789")
+}
+
+/// The three mock data providers, checking tokens at the hub at `issuer`, and their
+/// registrations: sp-a may ask the CAF for both its scopes and the tax office for the income;
+/// no other SP may ask anything.
+pub async fn start_mock_dps(issuer: &str) -> (Vec<relais_mocks::dp::MockDp>, Vec<DataProviderSection>) {
+    use relais_mocks::dp::{DpKind, MockDp, MockDpSettings};
+    let mut dps = Vec::new();
+    let mut sections = Vec::new();
+    for kind in DpKind::ALL {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let settings = MockDpSettings {
+            kind,
+            hub_issuer: Url::parse(issuer).unwrap(),
+            client_id: kind.id().into(),
+            client_secret: dp_secret(kind.id()),
+        };
+        dps.push(MockDp::serve(listener, settings).await.unwrap());
+        let mut section = DataProviderSection::new(kind.id(), kind.name(), &dp_secret(kind.id()));
+        let allowed: &[&str] = match kind {
+            DpKind::Caf => &["quotient_familial", "enfants"],
+            DpKind::Impots => &["revenu_fiscal_reference"],
+            DpKind::Adresse => &[],
+        };
+        if !allowed.is_empty() {
+            section.allowed_service_providers.insert("sp-a".into(), allowed.iter().map(|s| (*s).to_owned()).collect());
+        }
+        section.scopes = kind.scopes().iter().map(|(name, label, _)| DataScopeSection::new(name, label, "")).collect();
+        sections.push(section);
+    }
+    (dps, sections)
+}
+
+/// The test platform's service providers: two with secrets (basic and post), one with
+/// `private_key_jwt`, a public one, one restricted to one IdP.
+fn test_service_providers() -> Vec<ServiceProviderSection> {
+    let mut sp_a = ServiceProviderSection::new(
+        "sp-a",
+        "Mairie A",
+        Some("secret-a-for-tests-0123456789abcdef"),
+        "https://sp-a.example/callback",
+        &["openid", "identite_pivot", "email"],
+    );
+    sp_a.post_logout_redirect_uris = vec!["https://sp-a.example/logged-out".into()];
+    sp_a.id_token_signed_response_alg = IdTokenAlgorithm::ES256;
+    let mut sp_b = ServiceProviderSection::new(
+        "sp-b",
+        "Caisse B",
+        Some("secret-b-for-tests-0123456789abcdef"),
+        "https://sp-b.example/callback",
+        &["openid", "given_name", "family_name"],
+    );
+    sp_b.token_endpoint_auth_method = TokenEndpointAuthMethod::ClientSecretPost;
+    let mut sp_jwt = ServiceProviderSection::new(
+        "sp-jwt",
+        "Service JWT",
+        None,
+        "https://sp-jwt.example/callback",
+        &["openid", "birth"],
+    );
+    sp_jwt.token_endpoint_auth_method = TokenEndpointAuthMethod::PrivateKeyJwt;
+    sp_jwt.jwks = Some(sp_jwt_keys().jwks(0).to_string());
+    let sp_public = ServiceProviderSection::new(
+        "sp-public",
+        "Application mobile",
+        None,
+        "https://sp-public.example/callback",
+        &["openid", "profile"],
+    );
+    let mut sp_restricted = ServiceProviderSection::new(
+        "sp-restricted",
+        "Service restreint",
+        Some("secret-r-for-tests-0123456789abcdef"),
+        "https://sp-restricted.example/callback",
+        &["openid"],
+    );
+    sp_restricted.allowed_idps = Some(vec!["impots".into()]);
+    vec![sp_a, sp_b, sp_jwt, sp_public, sp_restricted]
+}
+
+/// A key pair of an SP using `private_key_jwt`.
+pub fn sp_jwt_keys() -> &'static HubKeys {
+    static KEYS: OnceLock<HubKeys> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        HubKeys::from_material(vec![KeyMaterial::generate(relais_domain::providers::IdTokenAlgorithm::ES256).unwrap()])
+            .unwrap()
+    })
+}
+
+pub const IDPS: [(&str, &str, &str); 3] = [
+    ("impots", "Impôts", "eidas1"),
+    ("ameli", "Assurance maladie", "eidas2"),
+    ("numerique", "Identité numérique", "eidas3"),
+];
+
+pub struct Platform {
+    pub dps: Vec<relais_mocks::dp::MockDp>,
+    pub hub: Url,
+    pub issuer: String,
+    pub idps: Vec<MockIdp>,
+    pub clock: Arc<ManualClock>,
+    pub state: relais_server::AppState,
+    pub config_toml: String,
+    pub database_url: String,
+    pub redis_prefix: String,
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
+impl Platform {
+    pub async fn start() -> Platform {
+        Self::start_on(Backends::Local).await
+    }
+
+    pub async fn start_on(backends: Backends) -> Platform {
+        Self::start_with(backends, None).await
+    }
+
+    /// With Redis reached at `redis_url` (a proxy, say) instead of `RELAIS_TEST_REDIS_URL`.
+    pub async fn start_with(backends: Backends, redis: Option<String>) -> Platform {
+        let hub_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let hub_port = hub_listener.local_addr().unwrap().port();
+        // The hub answers at `localhost`, the IdPs at `127.0.0.1`: a browser keeps their cookies
+        // apart, as it would for different sites.
+        let issuer = format!("http://localhost:{hub_port}");
+        let (idps, idp_sections) = start_mock_idps(&issuer).await;
+        let (dps, dp_sections) = start_mock_dps(&issuer).await;
+        let database_url = fresh_database_url(backends).await;
+        let redis_prefix = format!("relais-test-{}:", relais_oidc::random::random_token());
+        let mut file =
+            ConfigFile::new(HubSection::new(Url::parse(&issuer).unwrap(), "test-pairwise-secret-0123456789abcdef"));
+        file.storage.database_url = Some(database_url.clone());
+        if backends == Backends::Servers {
+            file.storage.ephemeral_url = Some(redis.unwrap_or_else(redis_url));
+            file.storage.redis_key_prefix = Some(redis_prefix.clone());
+            file.storage.ephemeral_encryption_keys = vec!["k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".into()];
+        }
+        file.identity_providers = idp_sections;
+        file.data_providers = dp_sections;
+        file.service_providers = test_service_providers();
+        let toml = file.to_toml().unwrap();
+        let config = Config::from_toml(&toml, &|_| None).unwrap();
+        let clock = Arc::new(ManualClock::new(UnixTime(now())));
+        let sql = relais::launch::open_database(&config).await.unwrap();
+        if sql.load().await.unwrap().is_empty() {
+            for key in shared_keys() {
+                sql.add(&key).await.unwrap();
+            }
+        }
+        let ephemeral = relais::launch::ephemeral_store(&config, clock.clone()).unwrap();
+        let state = relais::launch::assemble_with(&config, sql, ephemeral, clock.clone()).await.unwrap();
+        tokio::spawn(relais_server::serve(hub_listener, state.clone()));
+        Platform {
+            dps,
+            hub: Url::parse(&issuer).unwrap(),
+            issuer,
+            idps,
+            clock,
+            state,
+            config_toml: toml,
+            database_url,
+            redis_prefix,
+        }
+    }
+
+    /// The platform's configuration, parsed again.
+    pub fn config(&self) -> Config {
+        Config::from_toml(&self.config_toml, &|_| None).unwrap()
+    }
+
+    /// Another hub node on the same stores, as behind one load balancer; its base URL.
+    pub async fn add_node(&self) -> Url {
+        let config = Config::from_toml(&self.config_toml, &|_| None).unwrap();
+        let sql = relais::launch::open_database(&config).await.unwrap();
+        let ephemeral = relais::launch::ephemeral_store(&config, self.clock.clone()).unwrap();
+        let state = relais::launch::assemble_with(&config, sql, ephemeral, self.clock.clone()).await.unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = Url::parse(&format!("http://localhost:{}", listener.local_addr().unwrap().port())).unwrap();
+        tokio::spawn(relais_server::serve(listener, state));
+        url
+    }
+
+    /// Every trace recorded, in order.
+    pub async fn state_traces(&self) -> Vec<relais_domain::trace::TraceRecord> {
+        use relais_store::TraceStore;
+        relais_store::SqlStore::connect(&self.database_url).await.unwrap().all().await.unwrap()
+    }
+
+    pub fn idp(&self, id: &str) -> &MockIdp {
+        let index = IDPS.iter().position(|(i, _, _)| *i == id).unwrap();
+        &self.idps[index]
+    }
+
+    pub fn url(&self, path: &str) -> Url {
+        self.hub.join(path).unwrap()
+    }
+}
