@@ -32,6 +32,7 @@ test('the whole sign-in with consent in English, by the browser language', async
   await page.getByRole('heading', { name: 'Mairie de Démoville asks for data about you' }).waitFor();
   assert.match(await page.locator('main').innerText(), /If you refuse, you will still be signed in/);
   await expectAccessible(page, 'consent page (en)');
+  await page.getByRole('checkbox', { name: /Family quotient|Quotient familial/ }).check();
   await page.getByRole('button', { name: 'Share the ticked data' }).click();
   await page.waitForURL(`${demo.sp}/`);
   await page.getByRole('heading', { name: 'Votre tarif' }).waitFor();
@@ -83,14 +84,15 @@ test('keyboard only: Tab and Enter through the choice and consent pages', async 
   await tabTo(page, page.getByRole('button', { name: /Se connecter en tant que .*DUBOIS/i }));
 
   await page.waitForURL(`${demo.hub}/consentement/**`);
-  // Untick the children with the space bar, keep the family quotient.
-  const children = page.getByRole('checkbox', { name: /Enfants/ });
-  const childrenHandle = await children.elementHandle();
-  for (let i = 0; i < 40 && !(await childrenHandle.evaluate((e) => e === document.activeElement)); i++) {
+  // Tick the family quotient with the space bar, leave the children unticked.
+  const quotient = page.getByRole('checkbox', { name: /Quotient familial/ });
+  const quotientHandle = await quotient.elementHandle();
+  for (let i = 0; i < 40 && !(await quotientHandle.evaluate((e) => e === document.activeElement)); i++) {
     await page.keyboard.press('Tab');
   }
   await page.keyboard.press('Space');
-  assert.equal(await children.isChecked(), false);
+  assert.equal(await quotient.isChecked(), true);
+  assert.equal(await page.getByRole('checkbox', { name: /Enfants/ }).isChecked(), false);
   // Visible focus: the focused element has an outline.
   const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
   assert.notEqual(outline, 'none');
@@ -145,6 +147,7 @@ test('without JavaScript, the sign-in path works (forms and links only)', async 
   await page.getByRole('button', { name: /Se connecter en tant que .*DUBOIS/i }).click();
   await page.waitForURL(`${demo.hub}/consentement/**`);
   await page.getByRole('link', { name: 'English' }).click();
+  await page.getByRole('checkbox', { name: /Quotient familial|Family quotient/ }).check();
   await page.getByRole('button', { name: 'Share the ticked data' }).click();
   await page.waitForURL(`${demo.sp}/`);
   await page.getByRole('heading', { name: 'Votre tarif' }).waitFor();

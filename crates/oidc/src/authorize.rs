@@ -10,6 +10,18 @@ use relais_domain::{EidasLevel, IdpId, ScopeSet, ServiceProvider, SpId};
 use crate::error::{ErrorCode, OAuthError};
 use crate::pkce;
 
+impl RawAuthorizationRequest {
+    /// The request of `raw` (a query string or a form body), read strictly
+    /// ([`crate::params::strict_pairs`]); parameters it does not know are ignored.
+    pub fn parse(raw: &[u8]) -> Result<Self, crate::params::ParamError> {
+        let pairs = crate::params::strict_pairs(raw)?;
+        let object: serde_json::Map<String, serde_json::Value> =
+            pairs.into_iter().map(|(name, value)| (name, serde_json::Value::String(value))).collect();
+        // Every field is an optional string: an object of strings always deserialises.
+        Ok(serde_json::from_value(serde_json::Value::Object(object)).unwrap_or_default())
+    }
+}
+
 /// The raw query (or form) parameters of an authorization request.
 #[derive(Clone, Debug, Default, serde::Deserialize)]
 pub struct RawAuthorizationRequest {
@@ -151,7 +163,7 @@ pub fn validate(
         (Some(_), method) if method != Some("S256") => {
             return Err(refuse(ErrorCode::InvalidRequest, "code_challenge_method must be S256"))
         }
-        (Some(challenge), _) if !pkce::is_well_formed(challenge) => {
+        (Some(challenge), _) if !pkce::is_s256_challenge(challenge) => {
             return Err(refuse(ErrorCode::InvalidRequest, "code_challenge is malformed"))
         }
         (Some(challenge), _) => Some(challenge.to_owned()),

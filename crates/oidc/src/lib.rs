@@ -11,6 +11,7 @@ pub mod error;
 pub mod id_token;
 pub mod introspection;
 pub mod jose;
+pub mod params;
 pub mod pkce;
 pub mod random;
 pub mod token;

@@ -12,6 +12,12 @@ pub fn is_well_formed(value: &str) -> bool {
         && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
+/// Whether `value` can be an `S256` challenge at all: the unpadded base64url of a SHA-256
+/// digest, 43 characters (a challenge of another length could never match, RFC 7636 4.2).
+pub fn is_s256_challenge(value: &str) -> bool {
+    value.len() == 43 && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+}
+
 /// The `S256` challenge of a verifier.
 pub fn s256_challenge(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
@@ -36,5 +42,13 @@ mod tests {
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         ));
         assert!(!verify_s256("short", &s256_challenge("short")));
+    }
+
+    #[test]
+    fn a_challenge_is_43_base64url_characters() {
+        assert!(is_s256_challenge("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"));
+        assert!(!is_s256_challenge("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cMx"));
+        assert!(!is_s256_challenge(&"a".repeat(128)));
+        assert!(!is_s256_challenge("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw.cM"));
     }
 }

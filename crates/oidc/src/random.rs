@@ -13,6 +13,11 @@ pub fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// Whether `value` has the form of a [`random_token`]: 43 base64url characters.
+pub fn is_random_token(value: &str) -> bool {
+    value.len() == 43 && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+}
+
 /// The SHA-256 of `token`, base64url: the key a token is stored under.
 pub fn digest(token: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
@@ -21,4 +26,16 @@ pub fn digest(token: &str) -> String {
 /// [`digest`] as the type records hold.
 pub fn digest_of(token: &str) -> relais_domain::values::Digest {
     relais_domain::values::Digest::new(digest(token))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_has_the_form_it_is_checked_for() {
+        assert!(is_random_token(&random_token()));
+        assert!(!is_random_token("x"));
+        assert!(!is_random_token(&format!("{}=", &random_token()[..42])));
+    }
 }

@@ -3,9 +3,10 @@
 //! headers, and the rendering of error pages, which needs both.
 
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use relais_oidc::{ErrorCode, OAuthError};
 use tracing::Instrument;
 
 use crate::error::ErrorPage;
@@ -21,6 +22,59 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
      img-src 'self' data:; font-src 'self'; connect-src 'self'; manifest-src 'self'; \
      frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
+/// Whether `request` changes the person's state from a page of another site: a `POST` to the
+/// choice, the consent or the dashboard whose `Origin` is not the hub's (`SameSite=Lax` keeps
+/// the cookies off such posts; this refuses them outright). Posts other sites may make by
+/// design (an authorization request, RP-initiated logout) are not concerned.
+fn is_cross_site_post(request: &Request, state: &AppState) -> bool {
+    let path = request.uri().path();
+    let person_form = ["/interaction/", "/consentement/", "/tableau-de-bord/"].iter().any(|p| path.starts_with(p));
+    if request.method() != axum::http::Method::POST || !person_form {
+        return false;
+    }
+    let Some(origin) = request.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return false };
+    origin != state.settings.issuer.origin().ascii_serialization()
+}
+
+/// The endpoints machines call: their errors are JSON, never a page.
+fn is_machine_endpoint(path: &str) -> bool {
+    matches!(path, "/token" | "/userinfo" | "/checktoken")
+}
+
+/// A rejection made by the framework rather than the hub (a body over the size limit, a path
+/// that is not UTF-8, a wrong content type: plain text written for developers) becomes the
+/// hub's own answer, a page or the spec's JSON, with the same status.
+fn framework_rejection(response: &Response, machine: bool) -> Option<Response> {
+    let status = response.status();
+    let content_type = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    // Plain text is the framework's; no body at all (a 405) is too, except on the machines'
+    // endpoints, where a bare 401 is RFC 6750's challenge.
+    let foreign = match content_type {
+        Some(kind) => kind.starts_with("text/plain"),
+        None => !machine,
+    };
+    let error = status.is_client_error() || status.is_server_error();
+    if !error || !foreign || response.extensions().get::<ErrorPage>().is_some() {
+        return None;
+    }
+    tracing::info!(status = status.as_u16(), "request rejected before the hub could read it");
+    let mut replaced = if machine {
+        let code = if status.is_server_error() { ErrorCode::ServerError } else { ErrorCode::InvalidRequest };
+        crate::error::oauth::json_error(&OAuthError::new(code, "the request could not be read"), false)
+    } else {
+        let page = match status {
+            StatusCode::NOT_FOUND => ErrorPage::NotFound,
+            status if status.is_server_error() => ErrorPage::TemporarilyUnavailable,
+            _ => ErrorPage::BadRequest,
+        };
+        let mut page_response = status.into_response();
+        page_response.extensions_mut().insert(page);
+        page_response
+    };
+    *replaced.status_mut() = status;
+    Some(replaced)
+}
+
 /// Wraps every request: id, language, tracing span, error page, headers.
 pub async fn request_context(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let id = uuid::Uuid::new_v4().simple().to_string();
@@ -28,7 +82,19 @@ pub async fn request_context(State(state): State<AppState>, mut request: Request
     request.extensions_mut().insert(locale.clone());
     let span =
         tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path());
-    let mut response = next.run(request).instrument(span).await;
+    let path = request.uri().path();
+    let (machine, health) = (is_machine_endpoint(path), matches!(path, "/healthz" | "/readyz"));
+    let mut response = if is_cross_site_post(&request, &state) {
+        tracing::warn!(parent: &span, "state-changing post from another site refused");
+        let mut refused = StatusCode::FORBIDDEN.into_response();
+        refused.extensions_mut().insert(ErrorPage::BadRequest);
+        refused
+    } else {
+        next.run(request).instrument(span).await
+    };
+    if let Some(replaced) = framework_rejection(&response, machine).filter(|_| !health) {
+        response = replaced;
+    }
     if let Some(page) = response.extensions_mut().remove::<ErrorPage>() {
         let status = response.status();
         let mut rendered = state.pages.error(&locale, &page, &id).into_response();

@@ -106,9 +106,28 @@ impl Locale {
     }
 }
 
-/// Whether `target` is a path of this site to send the person back to (not `//host`).
-pub fn is_local_path(target: &str) -> bool {
-    target.starts_with('/') && !target.starts_with("//") && !target.starts_with("/\\") && !target.contains(['\r', '\n'])
+/// `target` as a normalised path (and query) of the hub, or `None` when a browser could read it
+/// as another site: it is parsed as a browser would (which drops tabs and newlines, reads `\`
+/// as `/`), must stay on the hub's origin, and must not normalise to a scheme-relative `//…`.
+/// Control characters are refused outright.
+pub fn local_path(target: &str) -> Option<String> {
+    if !target.starts_with('/') || target.chars().any(char::is_control) {
+        return None;
+    }
+    let base = url::Url::parse("https://relais.invalid/").ok()?;
+    let parsed = base.join(target).ok()?;
+    if parsed.origin() != base.origin() {
+        return None;
+    }
+    let mut local = parsed.path().to_owned();
+    if local.starts_with("//") || local.starts_with("/\\") {
+        return None;
+    }
+    if let Some(query) = parsed.query() {
+        local.push('?');
+        local.push_str(query);
+    }
+    Some(local)
 }
 
 /// The message catalogues, parsed once.

@@ -97,3 +97,14 @@ fn every_page_renders_in_both_languages_with_its_texts() {
     let state = Pages::new(Brand { operator_name: "FranceConnect".into(), state_brand: true });
     assert!(state.home(&locale(Lang::Fr)).0.contains("fr-logo"));
 }
+
+#[test]
+fn nothing_is_ticked_in_advance_on_the_consent_page_and_it_says_so() {
+    let pages = Pages::new(Brand::default());
+    for (lang, says) in [(Lang::Fr, "Rien n'est coché d'avance"), (Lang::En, "Nothing is ticked in advance")] {
+        let consent = &every_page(&pages, lang)[2];
+        assert!(consent.contains("type=\"checkbox\""), "{consent}");
+        assert!(!consent.contains(" checked"), "a pre-ticked box is not consent: {consent}");
+        assert!(consent.contains(&says.replace('\'', "&#x27;")), "{consent}");
+    }
+}

@@ -84,10 +84,13 @@ pub async fn checktoken(
     let provider = authenticate(state, authorization, form).await?;
     tracing::Span::current().record("dp", provider.id.as_str());
     let now = state.clock.now();
-    let access: Option<AccessGrant> = match form.token.as_deref().filter(|t| !t.is_empty()) {
-        Some(token) => state.records.get(Namespace::AccessToken, &digest(token)).await?,
-        None => None,
-    };
+    // RFC 7662 section 2.1: `token` is required.
+    let token = form
+        .token
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::oauth(ErrorCode::InvalidRequest, "token is required"))?;
+    let access: Option<AccessGrant> = state.records.get(Namespace::AccessToken, &digest(token)).await?;
     let access = access.filter(|a| now.is_before(a.expires_at));
     let scopes: Vec<String> = access.iter().flat_map(|a| a.data.scopes_of(&provider.id)).collect();
     let active = match (&access, access.as_ref().and_then(|a| a.data.pivot.as_ref())) {

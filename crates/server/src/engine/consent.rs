@@ -96,16 +96,14 @@ pub async fn decide_consent(
     accepted: Option<Vec<String>>,
     browser: &Browser,
 ) -> Result<Outcome, PageError> {
-    let pending: PendingConsent = state
-        .records
-        .take(Namespace::Consent, flow)
-        .await?
-        .filter(|p: &PendingConsent| browser.owns(&p.browser))
-        .ok_or(PageError::Page(ErrorPage::SessionExpired))?;
-    let session_id = browser.session_id.clone().ok_or(PageError::Page(ErrorPage::SessionExpired))?;
-    if digest_of(&session_id) != pending.session {
-        return Err(PageError::Page(ErrorPage::SessionExpired));
-    }
+    // Read, check it is this browser's and this session's, and only then take it: a forged
+    // post from another site (no cookies) must not use up the person's pending consent.
+    let expired = || PageError::Page(ErrorPage::SessionExpired);
+    let session_id = browser.session_id.clone().ok_or_else(expired)?;
+    let owned = |p: &PendingConsent| browser.owns(&p.browser) && p.session == digest_of(&session_id);
+    state.records.get(Namespace::Consent, flow).await?.filter(owned).ok_or_else(expired)?;
+    let pending: PendingConsent =
+        state.records.take(Namespace::Consent, flow).await?.filter(owned).ok_or_else(expired)?;
     let mut live: AuthenticatedSession = state
         .records
         .get(Namespace::Session, pending.session.as_str())

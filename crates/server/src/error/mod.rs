@@ -9,8 +9,8 @@ mod api;
 pub mod oauth;
 mod page;
 
-use axum::http::{header, HeaderValue};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 
 pub use api::ApiError;
 pub use page::{ErrorPage, PageError};
@@ -23,7 +23,11 @@ pub fn no_store() -> [(header::HeaderName, HeaderValue); 2] {
     ]
 }
 
-/// A 303 redirect (after a POST, the browser must GET the target).
+/// A 303 redirect (after a POST, the browser must GET the target). A target that cannot be a
+/// header value (a control character) is a bad request, never a panic.
 pub fn see_other(url: &str) -> Response {
-    Redirect::to(url).into_response()
+    match HeaderValue::from_str(url) {
+        Ok(location) => (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response(),
+        Err(_) => PageError::Page(ErrorPage::BadRequest).into_response(),
+    }
 }

@@ -72,7 +72,7 @@ async fn switch_language(
     query: Result<axum::extract::Query<Switch>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let switch = query.map(|q| q.0).unwrap_or(Switch { lang: None, retour: None });
-    let target = switch.retour.filter(|r| crate::i18n::is_local_path(r)).unwrap_or_else(|| "/".to_owned());
+    let target = switch.retour.as_deref().and_then(crate::i18n::local_path).unwrap_or_else(|| "/".to_owned());
     let mut response = see_other(&target);
     if let Some(lang) = switch.lang.as_deref().and_then(crate::i18n::Lang::from_tag) {
         let cookie =
@@ -90,12 +90,13 @@ fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
     url::form_urlencoded::parse(body).into_owned().collect()
 }
 
-/// The browser of a request, and the binding cookie to set when it had none.
+/// The browser of a request, and the binding cookie to set when it had none (or one the hub
+/// cannot have made: only a 256-bit random token of its own form binds a browser).
 fn browser(state: &AppState, headers: &HeaderMap) -> (Browser, Option<HeaderValue>) {
     let https = state.settings.is_https();
     let session_id = cookies::read(headers, cookies::SESSION, https);
     let last_idp = cookies::read(headers, cookies::LAST_IDP, https);
-    match cookies::read(headers, cookies::BROWSER, https) {
+    match cookies::read(headers, cookies::BROWSER, https).filter(|value| relais_oidc::random::is_random_token(value)) {
         Some(binding) => (Browser { binding: digest_of(&binding), session_id, last_idp }, None),
         None => {
             let binding = random_token();

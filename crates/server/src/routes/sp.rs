@@ -2,7 +2,7 @@
 //! end session.
 
 use axum::extract::rejection::{FormRejection, QueryRejection};
-use axum::extract::{Query, State};
+use axum::extract::{Query, RawQuery, State};
 use axum::http::{header, HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -62,9 +62,12 @@ async fn authorize_get(
     State(state): State<AppState>,
     Extension(locale): Extension<Locale>,
     headers: HeaderMap,
-    query: Result<Query<RawAuthorizationRequest>, QueryRejection>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
-    let Query(raw) = query.map_err(|_| PageError::Page(ErrorPage::BadRequest))?;
+    let raw = RawAuthorizationRequest::parse(query.unwrap_or_default().as_bytes()).map_err(|error| {
+        tracing::info!(%error, "authorization request refused");
+        PageError::Page(ErrorPage::BadRequest)
+    })?;
     authorize(state, locale, headers, raw).await
 }
 
@@ -76,10 +79,15 @@ async fn authorize_post(headers: HeaderMap, body: axum::body::Bytes) -> Result<R
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    let query = std::str::from_utf8(&body).map_err(|_| PageError::Page(ErrorPage::BadRequest))?;
-    if !is_form || query.contains(['#', ' ', '\n']) {
+    if !is_form {
         return Err(PageError::Page(ErrorPage::BadRequest));
     }
+    // Read as strictly as a GET, and re-encoded: nothing of the body reaches `Location` raw.
+    let pairs = relais_oidc::params::strict_pairs(&body).map_err(|error| {
+        tracing::info!(%error, "authorization request refused");
+        PageError::Page(ErrorPage::BadRequest)
+    })?;
+    let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
     Ok(see_other(&format!("/authorize?{query}")))
 }
 

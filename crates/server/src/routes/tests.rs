@@ -140,3 +140,110 @@ fn base64_of(text: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(text)
 }
+
+#[tokio::test]
+async fn a_binding_cookie_the_hub_did_not_make_is_replaced() {
+    let hub = TestHub::new();
+    let request = Request::get(authorize_uri("mairie")).header(header::COOKIE, "__Host-relais_browser=x");
+    let response = send(&hub, request.body(Body::empty()).unwrap()).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let cookie = header_of(&response, "set-cookie");
+    assert!(
+        cookie.starts_with("__Host-relais_browser=") && !cookie.starts_with("__Host-relais_browser=x;"),
+        "{cookie}"
+    );
+}
+
+#[tokio::test]
+async fn a_post_from_another_site_to_the_persons_forms_is_refused() {
+    let hub = TestHub::new();
+    for path in ["/interaction/f/choose", "/consentement/f", "/tableau-de-bord/comptes"] {
+        let request = Request::post(path)
+            .header(header::ORIGIN, "https://attacker.example")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from("idp=impots"));
+        let response = send(&hub, request.unwrap()).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
+        assert!(header_of(&response, "content-type").starts_with("text/html"), "{path}");
+    }
+    let same_site = Request::post("/consentement/f")
+        .header(header::ORIGIN, "https://relais.example")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from("decision=refuser"));
+    assert_eq!(send(&hub, same_site.unwrap()).await.status(), StatusCode::BAD_REQUEST, "reaches the hub: expired");
+}
+
+#[tokio::test]
+async fn what_cannot_be_echoed_exactly_is_refused_never_a_5xx() {
+    let hub = TestHub::new();
+    for query in ["state=%FF", "state=a%00b", "state=a%0Db", "state=a%7Fb", "state=a%01b"] {
+        let uri = format!("{}&{query}", authorize_uri("mairie").replace("&state=s", ""));
+        let response = get(&hub, &uri).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{query}");
+        assert!(header_of(&response, "location").is_empty(), "not echoed: {query}");
+    }
+    for body in ["client_id=mairie&state=a\rb", "client_id=mairie&state=a\x01b", "state=%FF"] {
+        let request = Request::post("/authorize")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body.to_owned()));
+        let response = send(&hub, request.unwrap()).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body:?}");
+    }
+    let long = format!("client_id=mairie&state={}", "a".repeat(100_000));
+    let request = Request::post("/authorize")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(long));
+    let response = send(&hub, request.unwrap()).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST, "not a 100 KB Location");
+    assert!(header_of(&response, "location").is_empty());
+    let good = Request::post("/authorize")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from("client_id=mairie&state=a+b%2Bc"));
+    let response = send(&hub, good.unwrap()).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(header_of(&response, "location"), "/authorize?client_id=mairie&state=a+b%2Bc");
+}
+
+#[tokio::test]
+async fn framework_rejections_get_the_hubs_page_or_json() {
+    let hub = TestHub::new();
+    let huge = Request::post("/consentement/f")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(vec![b'a'; 3 * 1024 * 1024]));
+    let response = send(&hub, huge.unwrap()).await;
+    assert!(response.status().is_client_error());
+    assert!(header_of(&response, "content-type").starts_with("text/html"));
+    let html = body(response).await;
+    assert!(!html.contains("Failed to buffer") && html.contains("id=\"reference\""), "{html}");
+
+    let bad_path = get(&hub, "/interaction/%FF").await;
+    assert!(bad_path.status().is_client_error());
+    assert!(header_of(&bad_path, "content-type").starts_with("text/html"));
+    assert!(!body(bad_path).await.contains("Invalid URL"));
+
+    let wrong_method = send(&hub, Request::put("/jwks").body(Body::empty()).unwrap()).await;
+    assert_eq!(wrong_method.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert!(header_of(&wrong_method, "content-type").starts_with("text/html"));
+
+    let token = Request::post("/token").header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    let response = send(&hub, token.body(Body::from(vec![b'a'; 3 * 1024 * 1024])).unwrap()).await;
+    assert!(response.status().is_client_error());
+    assert!(header_of(&response, "content-type").starts_with("application/json"));
+}
+
+#[tokio::test]
+async fn the_language_switch_goes_back_to_local_paths_only() {
+    let hub = TestHub::new();
+    for (retour, expected) in [
+        ("/interaction/abc", "/interaction/abc"),
+        ("%2F%09%2Fevil.example", "/"),
+        ("%2F%2Fevil.example", "/"),
+        ("%2F%5C%2Fevil.example", "/"),
+        ("https%3A%2F%2Fevil.example", "/"),
+        ("%2Fa%00b", "/"),
+    ] {
+        let response = get(&hub, &format!("/langue?lang=en&retour={retour}")).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{retour}");
+        assert_eq!(header_of(&response, "location"), expected, "{retour}");
+    }
+}

@@ -80,3 +80,13 @@ async fn an_answer_is_taken_once_and_only_in_its_browser_and_session() {
     decide_consent(&hub.state, &flow, None, &browser).await.unwrap();
     assert_eq!(page_of(decide_consent(&hub.state, &flow, None, &browser).await), ErrorPage::SessionExpired);
 }
+
+#[tokio::test]
+async fn a_forged_post_without_the_persons_cookies_leaves_their_consent_pending() {
+    let hub = TestHub::new();
+    let (browser, flow) = at_consent(&hub).await;
+    let page = page_of(decide_consent(&hub.state, &flow, None, &super::browser()).await);
+    assert_eq!(page, ErrorPage::SessionExpired);
+    let accepted = Some(vec!["caf:quotient_familial".to_owned()]);
+    code_of(&decide_consent(&hub.state, &flow, accepted, &browser).await.unwrap());
+}

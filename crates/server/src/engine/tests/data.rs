@@ -95,3 +95,13 @@ async fn the_signed_answer_is_a_jwt_of_the_hub_for_the_provider() {
         CheckTokenAnswer::Json(_) => panic!("a JWT asked"),
     }
 }
+
+#[tokio::test]
+async fn a_request_without_a_token_is_invalid() {
+    let hub = TestHub::new();
+    let form = CheckTokenForm::default();
+    match checktoken(&hub.state, Some(&basic("caf", CAF_SECRET)), &form, false).await {
+        Err(ApiError::OAuth { error, .. }) => assert_eq!(error.code, ErrorCode::InvalidRequest),
+        _ => panic!("refused"),
+    }
+}
