@@ -62,10 +62,20 @@ impl DataTransfer {
     }
 }
 
-/// Why a request for data is refused.
+/// Why a request for data is refused: the scope, its data provider, and what the integrator
+/// can do about it.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
-#[error("scope `{0}` is not allowed for this client")]
-pub struct TransferNotAllowed(pub String);
+#[error(
+    "scope `{scope}` is data of the provider `{provider}`, which has not authorised this client to \
+     receive it; the service must be granted it at the hub (the provider's allowed_service_providers) \
+     before asking"
+)]
+pub struct TransferNotAllowed {
+    /// The scope asked.
+    pub scope: String,
+    /// The data provider that serves it.
+    pub provider: DpId,
+}
 
 /// The transfers a space-separated `scope` parameter asks for on behalf of `sp`: each data
 /// scope of a registered provider, which must allow that SP. Other scopes are not data scopes.
@@ -78,7 +88,7 @@ pub fn requested_transfers(
     for name in requested.split_ascii_whitespace() {
         let Some(provider) = providers.iter().find(|p| p.scope(name).is_some()) else { continue };
         if !provider.allows(sp, name) {
-            return Err(TransferNotAllowed(name.to_owned()));
+            return Err(TransferNotAllowed { scope: name.to_owned(), provider: provider.id.clone() });
         }
         let transfer = DataTransfer { dp: provider.id.clone(), scope: name.to_owned() };
         if !transfers.contains(&transfer) {
@@ -119,11 +129,11 @@ mod tests {
         assert_eq!(transfers, [DataTransfer { dp: DpId::new("caf"), scope: "quotient_familial".into() }]);
         assert_eq!(
             requested_transfers("openid enfants", &SpId::new("mairie"), &providers),
-            Err(TransferNotAllowed("enfants".into()))
+            Err(TransferNotAllowed { scope: "enfants".into(), provider: DpId::new("caf") })
         );
         assert_eq!(
             requested_transfers("openid quotient_familial", &SpId::new("other"), &providers),
-            Err(TransferNotAllowed("quotient_familial".into()))
+            Err(TransferNotAllowed { scope: "quotient_familial".into(), provider: DpId::new("caf") })
         );
         assert!(requested_transfers("openid profile", &SpId::new("other"), &providers).unwrap().is_empty());
     }

@@ -15,9 +15,9 @@ use openidconnect::core::{
 };
 use openidconnect::{
     AccessToken, AdditionalClaims, AuthType, AuthenticationContextClass, AuthorizationCode, ClientId, ClientSecret,
-    CsrfToken, EmptyAdditionalClaims, EmptyAdditionalProviderMetadata, IssuerUrl, LogoutProviderMetadata,
-    LogoutRequest, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl, RedirectUrl,
-    Scope, StandardErrorResponse, TokenResponse, UserInfoClaims,
+    CsrfToken, EmptyAdditionalClaims, IssuerUrl, LogoutProviderMetadata, LogoutRequest, Nonce, OAuth2TokenResponse,
+    PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl, RedirectUrl, Scope, StandardErrorResponse,
+    TokenResponse, UserInfoClaims,
 };
 use relais_domain::flow::UpstreamLogin;
 use relais_domain::providers::UpstreamClientAuth;
@@ -127,6 +127,9 @@ pub trait Upstream: Send + Sync + 'static {
         id_token: &str,
         state: &str,
     ) -> Result<Option<Url>, UpstreamError>;
+    /// Whether `idp` advertises that its authorization responses carry `iss` (RFC 9207): an
+    /// answer without it is then refused.
+    async fn sends_iss(&self, idp: &IdentityProvider) -> Result<bool, UpstreamError>;
 }
 
 #[async_trait::async_trait]
@@ -151,6 +154,12 @@ impl Upstream for UpstreamClient {
         state: &str,
     ) -> Result<Option<Url>, UpstreamError> {
         UpstreamClient::logout_url(self, idp, id_token, state).await
+    }
+
+    async fn sends_iss(&self, idp: &IdentityProvider) -> Result<bool, UpstreamError> {
+        let discovered = self.discovered(idp, false).await?;
+        Ok(discovered.metadata.additional_metadata().additional_metadata.authorization_response_iss_parameter_supported
+            == Some(true))
     }
 }
 
@@ -359,10 +368,18 @@ impl UpstreamClient {
     }
 }
 
+/// RFC 9207's discovery member: whether the IdP sends `iss` in its authorization responses.
+#[derive(Clone, Debug, Default, serde::Deserialize, serde::Serialize)]
+struct IssParameterMetadata {
+    #[serde(default)]
+    authorization_response_iss_parameter_supported: Option<bool>,
+}
+impl openidconnect::AdditionalProviderMetadata for IssParameterMetadata {}
+
 /// `openidconnect`'s core provider metadata (with RP-initiated logout), its keys checked by
 /// [`ProviderKey`].
 type ProviderMetadataWithLogout = openidconnect::ProviderMetadata<
-    LogoutProviderMetadata<EmptyAdditionalProviderMetadata>,
+    LogoutProviderMetadata<IssParameterMetadata>,
     CoreAuthDisplay,
     CoreClientAuthMethod,
     CoreClaimName,

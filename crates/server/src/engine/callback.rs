@@ -58,11 +58,17 @@ pub async fn idp_callback(
     let request = pending.request;
     let idp =
         state.registry.identity_provider(&login.idp).await?.ok_or(PageError::Page(ErrorPage::IdentityRejected))?;
-    if let Some(iss) = &callback.iss {
-        if iss.trim_end_matches('/') != idp.issuer.as_str().trim_end_matches('/') {
-            state.tracer.emit(StepEvent::identity_refused(Some(&request.sp), &idp.id, "mix_up_issuer")).await?;
-            return Err(PageError::Page(ErrorPage::IdentityRejected));
-        }
+    // RFC 9207: the `iss` of the answer names the IdP asked; an IdP that advertises it must
+    // send it (an answer without it may be another IdP's, replayed here).
+    let iss_expected = match &callback.iss {
+        Some(_) => true,
+        None => state.upstream.sends_iss(&idp).await.unwrap_or(false),
+    };
+    let same_issuer = |iss: &str| iss.trim_end_matches('/') == idp.issuer.as_str().trim_end_matches('/');
+    if iss_expected && !callback.iss.as_deref().is_some_and(same_issuer) {
+        let outcome = if callback.iss.is_some() { "mix_up_issuer" } else { "iss_missing" };
+        state.tracer.emit(StepEvent::identity_refused(Some(&request.sp), &idp.id, outcome)).await?;
+        return Err(PageError::Page(ErrorPage::IdentityRejected));
     }
     if let Some(error) = &callback.error {
         let event = StepEvent::identity_refused(Some(&request.sp), &idp.id, "idp_error").with_detail(error.clone());

@@ -81,7 +81,9 @@ async fn a_data_scope_the_service_may_not_have_is_an_invalid_scope() {
     let hub = TestHub::new();
     let (error, url) = error_sent_back(step(&hub.state, &request("mairie", "openid enfants"), &browser()).await);
     assert_eq!(error, "invalid_scope");
-    assert!(param(url.as_str(), "error_description").unwrap().contains("enfants"));
+    let description = param(url.as_str(), "error_description").unwrap();
+    assert!(description.contains("enfants") && description.contains("`caf`"), "names the provider: {description}");
+    assert!(description.contains("not authorised this client"), "says what is missing: {description}");
 }
 
 #[tokio::test]

@@ -181,3 +181,19 @@ async fn the_pending_authorization_expires() {
     let result = idp_callback(&hub.state, &IdpId::new("impots"), &answer(&state, "angela", "impots"), &browser).await;
     assert_eq!(page_of(result), ErrorPage::SessionExpired);
 }
+
+#[tokio::test]
+async fn an_answer_without_iss_from_an_idp_that_sends_it_is_refused() {
+    let mut hub = TestHub::new();
+    let (browser, state) = at_idp(&hub, "impots").await;
+    let mut callback = answer(&state, "angela", "impots");
+    callback.iss = None;
+    let page = page_of(idp_callback(&hub.state, &IdpId::new("impots"), &callback, &browser).await);
+    assert_eq!(page, ErrorPage::IdentityRejected);
+    assert!(hub.emitted().contains(&("identity_received".into(), "iss_missing".into())));
+    // An IdP that does not advertise RFC 9207 may leave it out.
+    let (browser, state) = at_idp(&hub, "ameli").await;
+    let mut callback = answer(&state, "angela", "ameli");
+    callback.iss = None;
+    code_of(&idp_callback(&hub.state, &IdpId::new("ameli"), &callback, &browser).await.unwrap());
+}

@@ -127,6 +127,11 @@ impl Upstream for FakeUpstream {
         url.query_pairs_mut().append_pair("state", state);
         Ok(Some(url))
     }
+
+    /// Every fake IdP but `ameli` advertises RFC 9207.
+    async fn sends_iss(&self, idp: &IdentityProvider) -> Result<bool, UpstreamError> {
+        Ok(idp.id.as_str() != "ameli")
+    }
 }
 
 fn idp(id: &str, level: EidasLevel, enabled: bool) -> IdentityProvider {
