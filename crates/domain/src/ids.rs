@@ -1,7 +1,5 @@
 //! Identifiers of the actors. Newtypes, so an SP id is never passed where an IdP id is expected.
 
-use std::fmt;
-
 macro_rules! identifier {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -20,13 +18,16 @@ macro_rules! identifier {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(&self.0)
             }
         }
     };
 }
+
+/// The newtype of every identifier and protocol value (`crate::values` too).
+pub(crate) use identifier;
 
 identifier!(
     /// A service provider's OAuth `client_id` at the hub.

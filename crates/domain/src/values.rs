@@ -4,25 +4,7 @@
 //! the digests it keys records by. Each wraps the text as received or made; none is parsed
 //! further here (the protocol rules in `relais_oidc` check them).
 
-macro_rules! value {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-        #[serde(transparent)]
-        pub struct $name(String);
-
-        impl $name {
-            /// Wraps a value.
-            pub fn new(value: impl Into<String>) -> Self {
-                Self(value.into())
-            }
-            /// The value as text.
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-    };
-}
+use crate::ids::identifier as value;
 
 macro_rules! secret_value {
     ($(#[$doc:meta])* $name:ident) => {

@@ -1,17 +1,11 @@
 //! Checktoken: what a data provider learns about an access token.
 
-use relais_oidc::token::RawTokenRequest;
 use relais_oidc::ErrorCode;
 
 use super::*;
 use crate::engine::checktoken::{CheckTokenAnswer, CheckTokenForm};
-use crate::engine::{checktoken, decide_consent, token, CONSENT_PATH};
+use crate::engine::{checktoken, decide_consent, CONSENT_PATH};
 use crate::error::ApiError;
-
-fn basic(client: &str, secret: &str) -> String {
-    use base64::Engine;
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{client}:{secret}")))
-}
 
 /// An access token of mairie for which the person said `consent` to the family quotient.
 async fn access_token(hub: &TestHub, consent: bool) -> (String, String) {
@@ -21,14 +15,7 @@ async fn access_token(hub: &TestHub, consent: bool) -> (String, String) {
     let flow = redirect_of(&outcome).strip_prefix(&format!("{CONSENT_PATH}/")).unwrap().to_owned();
     let accepted = consent.then(|| vec!["caf:quotient_familial".to_owned()]);
     let code = code_of(&decide_consent(&hub.state, &flow, accepted, &browser).await.unwrap());
-    let form = RawTokenRequest {
-        grant_type: Some("authorization_code".into()),
-        code: Some(code),
-        redirect_uri: Some("https://mairie.example/cb".into()),
-        code_verifier: Some(VERIFIER.into()),
-        ..Default::default()
-    };
-    let answer = token(&hub.state, Some(&basic("mairie", MAIRIE_SECRET)), &form).await.unwrap();
+    let answer = tokens(hub, &code).await;
     let id_token: relais_oidc::id_token::IdTokenClaims =
         hub.state.keys().verify_own(answer["id_token"].as_str().unwrap(), ISSUER).unwrap();
     (answer["access_token"].as_str().unwrap().to_owned(), id_token.sub)

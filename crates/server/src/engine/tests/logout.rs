@@ -5,20 +5,9 @@ use crate::engine::{logout, logout_callback, LogoutOutcome, LogoutParams};
 use relais_domain::trace::TraceKind;
 
 async fn signed_in(hub: &TestHub) -> (Browser, String) {
-    use relais_oidc::token::RawTokenRequest;
     let mut browser = browser();
     let code = code_of(&sign_in(hub, &mut browser, &request("mairie", "openid"), "impots", "angela").await.unwrap());
-    let form = RawTokenRequest {
-        grant_type: Some("authorization_code".into()),
-        code: Some(code),
-        redirect_uri: Some("https://mairie.example/cb".into()),
-        code_verifier: Some(VERIFIER.into()),
-        ..Default::default()
-    };
-    use base64::Engine;
-    let basic =
-        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("mairie:{MAIRIE_SECRET}")));
-    let answer = crate::engine::token(&hub.state, Some(&basic), &form).await.unwrap();
+    let answer = tokens(hub, &code).await;
     (browser, answer["id_token"].as_str().unwrap().to_owned())
 }
 

@@ -373,3 +373,25 @@ pub fn code_of(outcome: &Outcome) -> String {
     assert!(url.starts_with("https://"), "sent to the service: {url}");
     param(url, "code").expect("a code")
 }
+
+/// HTTP Basic credentials.
+pub fn basic(client: &str, secret: &str) -> String {
+    use base64::Engine;
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{client}:{secret}")))
+}
+
+/// mairie's token request for `code`, with the PKCE verifier of [`request`].
+pub fn exchange(code: &str) -> relais_oidc::token::RawTokenRequest {
+    relais_oidc::token::RawTokenRequest {
+        grant_type: Some("authorization_code".into()),
+        code: Some(code.into()),
+        redirect_uri: Some("https://mairie.example/cb".into()),
+        code_verifier: Some(VERIFIER.into()),
+        ..Default::default()
+    }
+}
+
+/// mairie's tokens for `code`.
+pub async fn tokens(hub: &TestHub, code: &str) -> serde_json::Value {
+    super::token(&hub.state, Some(&basic("mairie", MAIRIE_SECRET)), &exchange(code)).await.unwrap()
+}

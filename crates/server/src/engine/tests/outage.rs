@@ -43,10 +43,6 @@ async fn the_persons_steps_fail_closed_with_a_page() {
 #[tokio::test]
 async fn the_machines_endpoints_fail_closed_with_temporarily_unavailable() {
     let hub = TestHub::on(Some(Arc::new(Down)));
-    use base64::Engine;
-    let basic = |client: &str, secret: &str| {
-        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{client}:{secret}")))
-    };
     let form = RawTokenRequest {
         grant_type: Some("authorization_code".into()),
         code: Some("c".into()),

@@ -1,27 +1,11 @@
 //! Steps 5 and 6: the token request and userinfo.
 
 use relais_oidc::id_token::IdTokenClaims;
-use relais_oidc::token::RawTokenRequest;
 use relais_oidc::ErrorCode;
 
 use super::*;
 use crate::engine::{token, userinfo};
 use crate::error::ApiError;
-
-fn basic(client: &str, secret: &str) -> String {
-    use base64::Engine;
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{client}:{secret}")))
-}
-
-fn exchange(code: &str) -> RawTokenRequest {
-    RawTokenRequest {
-        grant_type: Some("authorization_code".into()),
-        code: Some(code.into()),
-        redirect_uri: Some("https://mairie.example/cb".into()),
-        code_verifier: Some(VERIFIER.into()),
-        ..Default::default()
-    }
-}
 
 async fn a_code(hub: &TestHub) -> String {
     let mut browser = browser();
