@@ -97,7 +97,8 @@ test('the family quotient procedure: consent clicked through, the price band sho
   // Nothing is ticked until the person ticks it (GDPR art. 4(11): a pre-ticked box is no consent).
   for (const box of await page.getByRole('checkbox').all()) assert.equal(await box.isChecked(), false);
   await expectAccessible(page, 'consent page');
-  await page.getByRole('checkbox', { name: 'Quotient familial' }).check();
+  await page.locator('label', { hasText: 'Quotient familial' }).click();
+  assert.equal(await page.getByRole('checkbox', { name: 'Quotient familial' }).isChecked(), true);
   await page.getByRole('button', { name: 'Transmettre les données cochées' }).click();
 
   await page.waitForURL(`http://localhost:${base + 1}/`);

@@ -32,7 +32,7 @@ test('the whole sign-in with consent in English, by the browser language', async
   await page.getByRole('heading', { name: 'Mairie de Démoville asks for data about you' }).waitFor();
   assert.match(await page.locator('main').innerText(), /If you refuse, you will still be signed in/);
   await expectAccessible(page, 'consent page (en)');
-  await page.getByRole('checkbox', { name: /Family quotient|Quotient familial/ }).check();
+  await page.locator('label', { hasText: 'Quotient familial' }).click();
   await page.getByRole('button', { name: 'Share the ticked data' }).click();
   await page.waitForURL(`${demo.sp}/`);
   await page.getByRole('heading', { name: 'Votre tarif' }).waitFor();
@@ -147,7 +147,7 @@ test('without JavaScript, the sign-in path works (forms and links only)', async 
   await page.getByRole('button', { name: /Se connecter en tant que .*DUBOIS/i }).click();
   await page.waitForURL(`${demo.hub}/consentement/**`);
   await page.getByRole('link', { name: 'English' }).click();
-  await page.getByRole('checkbox', { name: /Quotient familial|Family quotient/ }).check();
+  await page.locator('label', { hasText: 'Quotient familial' }).click();
   await page.getByRole('button', { name: 'Share the ticked data' }).click();
   await page.waitForURL(`${demo.sp}/`);
   await page.getByRole('heading', { name: 'Votre tarif' }).waitFor();

@@ -32,7 +32,7 @@ test('screenshots of the main pages', { skip: !ENABLED && 'set RELAIS_SCREENSHOT
     await page.getByRole('button', { name: /Se connecter en tant que .*DUBOIS/i }).click();
     await page.waitForURL(`${demo.hub}/consentement/**`);
     await shot('consent');
-    await page.getByRole('checkbox', { name: 'Quotient familial' }).check();
+    await page.locator('label', { hasText: 'Quotient familial' }).click();
     await page.getByRole('button', { name: 'Transmettre les données cochées' }).click();
     await page.waitForURL(`${demo.sp}/`);
     await page.goto(`${demo.hub}/tableau-de-bord`);

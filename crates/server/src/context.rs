@@ -32,8 +32,17 @@ fn is_cross_site_post(request: &Request, state: &AppState) -> bool {
     if request.method() != axum::http::Method::POST || !person_form {
         return false;
     }
-    let Some(origin) = request.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return false };
-    origin != state.settings.issuer.origin().ascii_serialization()
+    let headers = request.headers();
+    // Fetch Metadata first: browsers send it whatever the referrer policy.
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return !matches!(site, "same-origin" | "none");
+    }
+    // Else the origin; the hub's pages say `Referrer-Policy: no-referrer`, under which a
+    // browser sends `Origin: null` for its own form posts, so `null` is not a verdict.
+    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        None | Some("null") => false,
+        Some(origin) => origin != state.settings.issuer.origin().ascii_serialization(),
+    }
 }
 
 /// The endpoints machines call: their errors are JSON, never a page.

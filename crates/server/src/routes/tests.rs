@@ -171,6 +171,15 @@ async fn a_post_from_another_site_to_the_persons_forms_is_refused() {
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .body(Body::from("decision=refuser"));
     assert_eq!(send(&hub, same_site.unwrap()).await.status(), StatusCode::BAD_REQUEST, "reaches the hub: expired");
+    // A browser's own post under `no-referrer` (Origin: null) with Fetch Metadata.
+    for (site, status) in [("same-origin", StatusCode::BAD_REQUEST), ("cross-site", StatusCode::FORBIDDEN)] {
+        let request = Request::post("/consentement/f")
+            .header(header::ORIGIN, "null")
+            .header("sec-fetch-site", site)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from("decision=refuser"));
+        assert_eq!(send(&hub, request.unwrap()).await.status(), status, "{site}");
+    }
 }
 
 #[tokio::test]
