@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use relais::config::{process_env, Config, LogFormat};
 use relais::launch::{
@@ -109,9 +110,26 @@ fn init_logs(format: LogFormat) {
     }
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
+/// Errors end the process with one line (`RUST_BACKTRACE` or not) and exit code 1.
+fn main() -> std::process::ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("relais: cannot start: {error}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(Cli::parse())) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("relais: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
         Command::Serve(ConfigArg { config: path }) => {
             let config = Config::load(&path, &process_env)?;
             init_logs(config.log_format);
@@ -125,7 +143,9 @@ async fn main() -> anyhow::Result<()> {
             let state = hub.state.clone();
             spawn_key_reloader(state.clone());
             spawn_configuration_reloader(hub, path);
-            let listener = tokio::net::TcpListener::bind(config.listen).await?;
+            let listener = tokio::net::TcpListener::bind(config.listen)
+                .await
+                .with_context(|| format!("cannot listen on {} (hub.listen)", config.listen))?;
             let address = listener.local_addr()?;
             tracing::info!(listen = %address, issuer = %config.settings.issuer, "relais hub listening");
             println!("relais hub listening on {address}");

@@ -2,7 +2,7 @@
 //! page, so a person can quote it to support), the language of the pages, the security
 //! headers, and the rendering of error pages, which needs both.
 
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -91,8 +91,13 @@ pub async fn request_context(State(state): State<AppState>, mut request: Request
     request.extensions_mut().insert(locale.clone());
     let span =
         tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path());
+    let started = std::time::Instant::now();
+    let method = request.method().clone();
+    // The route's pattern, never its values: a path or query can carry a flow id or a code.
+    let route = request.extensions().get::<MatchedPath>().map_or("(unmatched)".to_owned(), |p| p.as_str().to_owned());
     let path = request.uri().path();
     let (machine, health) = (is_machine_endpoint(path), matches!(path, "/healthz" | "/readyz"));
+    let access_span = span.clone();
     let mut response = if is_cross_site_post(&request, &state) {
         tracing::warn!(parent: &span, "state-changing post from another site refused");
         let mut refused = StatusCode::FORBIDDEN.into_response();
@@ -131,5 +136,8 @@ pub async fn request_context(State(state): State<AppState>, mut request: Request
     if state.settings.is_https() {
         headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=63072000"));
     }
+    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let status = response.status().as_u16();
+    tracing::info!(target: "relais::access", parent: &access_span, %method, route, status, duration_ms, "request");
     response
 }

@@ -10,6 +10,7 @@ mod harness;
 mod keys;
 mod negative;
 mod nodes;
+mod operator;
 mod pages;
 mod servers;
 mod sign_in;

@@ -256,3 +256,45 @@ async fn the_language_switch_goes_back_to_local_paths_only() {
         assert_eq!(header_of(&response, "location"), expected, "{retour}");
     }
 }
+
+/// The log lines written while `f` runs, as JSON objects.
+async fn logs_of<F: std::future::Future<Output = ()>>(f: F) -> Vec<serde_json::Value> {
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buffer = Buffer::default();
+    let writer = buffer.clone();
+    let subscriber = tracing_subscriber::fmt().json().with_writer(move || writer.clone()).finish();
+    let guard = tracing::subscriber::set_default(subscriber);
+    f.await;
+    drop(guard);
+    let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    text.lines().map(|line| serde_json::from_str(line).unwrap()).collect()
+}
+
+#[tokio::test]
+async fn every_request_has_an_access_line_with_its_route_and_no_values() {
+    let hub = TestHub::new();
+    let lines = logs_of(async {
+        get(&hub, "/idp/impots/callback?code=secret-code-value&state=secret-state-value").await;
+    })
+    .await;
+    let access: Vec<_> = lines.iter().filter(|line| line["target"] == "relais::access").collect();
+    assert_eq!(access.len(), 1, "{lines:?}");
+    let line = access[0];
+    assert_eq!(line["fields"]["route"], "/idp/{idp}/callback");
+    assert_eq!(line["fields"]["method"], "GET");
+    assert_eq!(line["fields"]["status"], 400);
+    assert!(line["fields"]["duration_ms"].as_f64().is_some());
+    assert_eq!(line["span"]["request_id"].as_str().map(str::len), Some(32));
+    let all = serde_json::to_string(&lines).unwrap();
+    assert!(!all.contains("secret-code-value") && !all.contains("secret-state-value"), "{all}");
+}
