@@ -11,6 +11,7 @@ pub mod flow;
 pub mod ids;
 pub mod pairwise;
 pub mod pivot;
+pub mod preferences;
 pub mod profile;
 pub mod providers;
 pub mod registration;

@@ -256,9 +256,26 @@ impl StepEvent {
         event
     }
 
-    /// The person now blocks `blocked` identity providers.
-    pub fn preferences(blocked: usize) -> Self {
-        Self::new(Step::Preferences, "ok").with_detail(format!("blocked={blocked}"))
+    /// The person now blocks `blocked` identity providers; a record of their history.
+    pub fn preferences(at: UnixTime, person: &PersonKey, blocked: &[IdpId]) -> Self {
+        let mut event = Self::new(Step::Preferences, "ok").with_detail(format!("blocked={}", blocked.len()));
+        event.records = vec![TraceEvent {
+            at,
+            kind: TraceKind::Preferences,
+            person: Some(person.as_str().to_owned()),
+            sub: None,
+            sp: None,
+            idp: None,
+            dp: None,
+            scopes: blocked.iter().map(ToString::to_string).collect(),
+            outcome: "ok".to_owned(),
+        }];
+        event
+    }
+
+    /// A change of the person's preferences refused (`outcome`: why).
+    pub fn preferences_refused(outcome: &str) -> Self {
+        Self::new(Step::Preferences, outcome)
     }
 }
 

@@ -20,6 +20,8 @@ pub enum TraceKind {
     Checktoken,
     /// The person signed out.
     Logout,
+    /// The person changed which accounts may sign in as them.
+    Preferences,
 }
 
 impl TraceKind {
@@ -31,12 +33,13 @@ impl TraceKind {
             Self::ConsentRefused => "consent_refused",
             Self::Checktoken => "checktoken",
             Self::Logout => "logout",
+            Self::Preferences => "preferences",
         }
     }
 
     /// Parses a stored kind.
     pub fn parse(value: &str) -> Option<Self> {
-        [Self::SignIn, Self::ConsentGiven, Self::ConsentRefused, Self::Checktoken, Self::Logout]
+        [Self::SignIn, Self::ConsentGiven, Self::ConsentRefused, Self::Checktoken, Self::Logout, Self::Preferences]
             .into_iter()
             .find(|kind| kind.as_str() == value)
     }

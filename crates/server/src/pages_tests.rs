@@ -45,7 +45,11 @@ fn every_page(pages: &Pages, lang: Lang) -> Vec<String> {
         given_name: Some("Angela".into()),
         history: vec![line],
         consents: vec![],
-        accounts: vec![AccountChoice { id: "a".into(), name: "Impôts".into(), blocked: false }],
+        accounts: vec![
+            AccountChoice { id: "a".into(), name: "Impôts".into(), blocked: false, current: true },
+            AccountChoice { id: "b".into(), name: "Ameli".into(), blocked: true, current: false },
+        ],
+        notice: Some(("no_account_left", true)),
         csrf: "c".into(),
     };
     let mut out = vec![
@@ -107,4 +111,13 @@ fn nothing_is_ticked_in_advance_on_the_consent_page_and_it_says_so() {
         assert!(!consent.contains(" checked"), "a pre-ticked box is not consent: {consent}");
         assert!(consent.contains(&says.replace('\'', "&#x27;")), "{consent}");
     }
+}
+
+#[test]
+fn the_dashboard_says_which_account_cannot_be_blocked_and_confirms_each_change() {
+    let pages = Pages::new(Brand::default());
+    let dashboard = &every_page(&pages, Lang::Fr)[3];
+    assert!(dashboard.contains("id=\"bloquer-a\" name=\"bloquer\" value=\"a\" disabled"), "{dashboard}");
+    assert!(dashboard.contains("il ne peut pas être bloqué d&#x27;ici"), "{dashboard}");
+    assert!(dashboard.contains("fr-alert--error") && dashboard.contains("au moins un compte doit rester autorisé"));
 }

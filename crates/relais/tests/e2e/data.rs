@@ -315,3 +315,35 @@ async fn relais_traces_verify_finds_an_edited_or_removed_record() {
     assert!(output.contains("trace 3: records 2 to 2 are missing"), "{output}");
     std::fs::remove_file(config).unwrap();
 }
+
+/// Posts the dashboard's accounts form blocking `blocked`; the dashboard page after it.
+async fn save_accounts(platform: &Platform, browser: &Browser, csrf: &str, blocked: &[&str]) -> String {
+    let mut form = vec![("csrf".to_owned(), csrf.to_owned())];
+    form.extend(blocked.iter().map(|id| ("bloquer".to_owned(), (*id).to_owned())));
+    let saved = browser.post(platform.url("/tableau-de-bord/comptes").as_str(), &form).await;
+    assert_eq!(location(&saved), "/tableau-de-bord");
+    browser.get(platform.url("/tableau-de-bord").as_str()).await.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn nobody_can_lock_themselves_out_and_each_change_is_confirmed_and_traced() {
+    let platform = Platform::start().await;
+    let browser = Browser::new();
+    let page = dashboard(&platform, &browser, "impots", 0).await;
+    assert!(page.contains("value=\"impots\" disabled"), "the account of this session cannot be ticked");
+    let csrf = hidden_inputs(&page).into_iter().find(|(k, _)| k == "csrf").unwrap().1;
+    // A forged form ticking the current account changes nothing, and says so.
+    let page = save_accounts(&platform, &browser, &csrf, &["impots", "ameli", "numerique"]).await;
+    assert!(page.contains("Rien n&#x27;a été changé"), "{page}");
+    assert!(!page.contains("value=\"ameli\" checked"), "nothing was blocked");
+    // Blocking the others is confirmed, shown in the history, and the current one stays allowed.
+    let page = save_accounts(&platform, &browser, &csrf, &["ameli", "numerique"]).await;
+    assert!(page.contains("Vos choix sont enregistrés") && page.contains("Choix des comptes modifiés"), "{page}");
+    let page = browser.get(platform.url("/tableau-de-bord").as_str()).await.text().await.unwrap();
+    assert!(!page.contains("Vos choix sont enregistrés"), "confirmed once");
+    let sp = Sp::discover(&platform, "sp-a", Some(SECRET_A), AuthType::BasicAuth).await;
+    let signed_in = sign_in(&platform, &Browser::new(), &sp, &["openid"], "impots", 0).await;
+    assert!(!signed_in.sub.is_empty(), "still able to sign in through the account kept");
+    let kinds: Vec<_> = platform.state_traces().await.iter().map(|r| r.event.kind).collect();
+    assert!(kinds.contains(&relais_domain::trace::TraceKind::Preferences), "{kinds:?}");
+}

@@ -16,8 +16,11 @@ use relais_store::Namespace;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use relais_domain::flow::AccessGrant;
+use relais_domain::preferences::{accounts_to_block, BlockRefusal};
 use relais_domain::step::StepEvent;
 use relais_domain::values::Digest;
+use relais_domain::PersonKey;
 
 use super::support::{session as hub_session, Browser};
 use super::token::token;
@@ -49,6 +52,40 @@ struct DashboardSession {
     given_name: Option<String>,
     csrf: String,
     browser: Digest,
+    /// The account they signed in with: it cannot be blocked from this session.
+    #[serde(default)]
+    idp: Option<IdpId>,
+    /// What the last change of preferences did, shown once on the next page.
+    #[serde(default)]
+    notice: Option<Notice>,
+}
+
+/// The outcome of the last change of preferences, confirmed on the page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Notice {
+    /// Saved.
+    Saved,
+    /// Refused: the account of this session cannot be blocked.
+    CurrentAccount,
+    /// Refused: at least one account must stay allowed.
+    NoAccountLeft,
+}
+
+impl Notice {
+    /// The key of its message in the catalogues' `dashboard.notices`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Saved => "saved",
+            Self::CurrentAccount => "current_account",
+            Self::NoAccountLeft => "no_account_left",
+        }
+    }
+
+    /// Whether it is a refusal.
+    pub fn is_refusal(self) -> bool {
+        self != Self::Saved
+    }
 }
 
 /// One line of the history.
@@ -77,6 +114,8 @@ pub struct AccountChoice {
     pub name: String,
     /// Whether the person blocked it.
     pub blocked: bool,
+    /// Whether it is the account of this dashboard session (it cannot be blocked from here).
+    pub current: bool,
 }
 
 /// What the dashboard shows.
@@ -92,6 +131,8 @@ pub struct DashboardView {
     pub accounts: Vec<AccountChoice>,
     /// The form's anti-forgery token.
     pub csrf: String,
+    /// The outcome of the last change, to confirm: its message key, and whether it is a refusal.
+    pub notice: Option<(&'static str, bool)>,
 }
 
 fn callback_url(state: &AppState) -> String {
@@ -158,6 +199,9 @@ pub async fn callback(state: &AppState, callback: &DashboardCallback, browser: &
     };
     let tokens = token(state, None, &form).await.map_err(|_| PageError::Page(ErrorPage::IdentityRejected))?;
     let id_token = tokens["id_token"].as_str().ok_or(PageError::Page(ErrorPage::IdentityRejected))?;
+    // The account used, from the hub's own record of the token (the dashboard is the hub).
+    let access = tokens["access_token"].as_str().unwrap_or_default();
+    let grant: Option<AccessGrant> = state.records.get(Namespace::AccessToken, &digest(access)).await?;
     let claims: DashboardIdToken = state
         .keys()
         .verify_own(id_token, &state.endpoints.issuer)
@@ -171,6 +215,8 @@ pub async fn callback(state: &AppState, callback: &DashboardCallback, browser: &
         given_name: claims.given_name,
         csrf: random_token(),
         browser: browser.binding.clone(),
+        idp: grant.map(|grant| grant.data.idp),
+        notice: None,
     };
     state.records.put(Namespace::DashboardSession, &digest(&session_id), &session, DASHBOARD_SESSION_LIFETIME).await?;
     Ok(session_id)
@@ -194,6 +240,7 @@ fn event_label(record: &TraceRecord) -> &'static str {
         (TraceKind::Checktoken, "active") => "data_sent",
         (TraceKind::Checktoken, _) => "data_refused",
         (TraceKind::Logout, _) => "logout",
+        (TraceKind::Preferences, _) => "preferences",
     }
 }
 
@@ -204,7 +251,14 @@ pub async fn view(
     session_id: Option<&str>,
     browser: &Browser,
 ) -> Result<Option<DashboardView>, PageError> {
-    let Some(session) = session(state, session_id, browser).await? else { return Ok(None) };
+    let Some(mut session) = session(state, session_id, browser).await? else { return Ok(None) };
+    let notice = session.notice.take();
+    if notice.is_some() {
+        if let Some(id) = session_id {
+            let lifetime = DASHBOARD_SESSION_LIFETIME;
+            state.records.put(Namespace::DashboardSession, &digest(id), &session, lifetime).await?;
+        }
+    }
     let records = state.traces.for_person(&session.person, HISTORY_LENGTH).await?;
     let idps = state.registry.identity_providers().await?;
     let providers = state.registry.data_providers().await?;
@@ -249,9 +303,11 @@ pub async fn view(
             id: idp.id.to_string(),
             name: idp.display_name.clone(),
             blocked: blocked.contains(&idp.id),
+            current: session.idp.as_ref() == Some(&idp.id),
         })
         .collect();
-    Ok(Some(DashboardView { given_name: session.given_name, history, consents, accounts, csrf: session.csrf }))
+    let notice = notice.map(|n| (n.key(), n.is_refusal()));
+    Ok(Some(DashboardView { given_name: session.given_name, history, consents, accounts, csrf: session.csrf, notice }))
 }
 
 /// Records the IdPs the person blocks for their account.
@@ -263,17 +319,33 @@ pub async fn set_blocked(
     csrf: &str,
     blocked: &[String],
 ) -> Result<(), PageError> {
-    let session = session(state, session_id, browser).await?.ok_or(PageError::Page(ErrorPage::SessionExpired))?;
-    if !relais_domain::Secret::new(session.csrf).matches(csrf) {
+    let mut session = session(state, session_id, browser).await?.ok_or(PageError::Page(ErrorPage::SessionExpired))?;
+    if !relais_domain::Secret::new(session.csrf.clone()).matches(csrf) {
         return Err(PageError::Page(ErrorPage::BadRequest));
     }
-    let known = state.registry.identity_providers().await?;
-    let blocked: Vec<IdpId> =
-        known.into_iter().map(|idp| idp.id).filter(|id| blocked.iter().any(|b| b == id.as_str())).collect();
-    state.preferences.set_blocked_idps(&session.person, &blocked, state.clock.now().0).await?;
-    // After the change is committed: sessions opened before it read the preferences again.
-    hub_session::mark_preferences_changed(state, &session.person).await?;
-    state.tracer.emit(StepEvent::preferences(blocked.len())).await?;
+    let offered: Vec<IdpId> =
+        state.registry.identity_providers().await?.into_iter().filter(|idp| idp.enabled).map(|idp| idp.id).collect();
+    let asked: Vec<IdpId> = blocked.iter().map(|id| IdpId::new(id.as_str())).collect();
+    session.notice = Some(match accounts_to_block(&offered, &asked, session.idp.as_ref()) {
+        Ok(blocked) => {
+            state.preferences.set_blocked_idps(&session.person, &blocked, state.clock.now().0).await?;
+            // After the change is committed: sessions opened before it read the preferences again.
+            hub_session::mark_preferences_changed(state, &session.person).await?;
+            let person = PersonKey::from_stored(session.person.clone());
+            state.tracer.emit(StepEvent::preferences(state.clock.now(), &person, &blocked)).await?;
+            Notice::Saved
+        }
+        Err(refusal) => {
+            state.tracer.emit(StepEvent::preferences_refused(refusal.as_str())).await?;
+            match refusal {
+                BlockRefusal::CurrentAccount => Notice::CurrentAccount,
+                BlockRefusal::NoAccountLeft => Notice::NoAccountLeft,
+            }
+        }
+    });
+    if let Some(id) = session_id {
+        state.records.put(Namespace::DashboardSession, &digest(id), &session, DASHBOARD_SESSION_LIFETIME).await?;
+    }
     Ok(())
 }
 
