@@ -4,6 +4,8 @@
 
 use axum::response::Html;
 use minijinja::{context, Environment, Value};
+use relais_domain::civil_time::ParisTime;
+use relais_domain::UnixTime;
 use serde::Serialize;
 
 use crate::assets::DSFR_PREFIX;
@@ -50,7 +52,7 @@ fn fill(text: String, values: minijinja::value::Kwargs) -> Result<String, miniji
     Ok(out)
 }
 
-/// `{{ seconds|date(at) }}`: a date for people, `23/11/2026 à 09:40 (UTC)`.
+/// `{{ seconds|date(at) }}`: a date for people, `23/11/2026 à 10:40` (French local time).
 fn date_filter(seconds: u64, at: String) -> String {
     format_date(seconds, &at)
 }
@@ -61,6 +63,7 @@ impl Pages {
         let mut env = Environment::new();
         env.add_filter("fill", fill);
         env.add_filter("date", date_filter);
+        env.add_filter("datetime", machine_date);
         for (name, source) in TEMPLATES {
             if let Err(error) = env.add_template(name, source) {
                 tracing::error!(template = name, %error, "template does not compile");
@@ -129,21 +132,16 @@ impl Pages {
     }
 }
 
-/// A date for people: `23/11/2026 à 09:40 (UTC)`, `at` being the catalogue's word for "at".
+/// A date for people, in French local time: `23/11/2026 à 10:40`, `at` being the catalogue's
+/// word for "at".
 pub fn format_date(seconds: u64, at: &str) -> String {
-    let days = (seconds / 86_400) as i64;
-    let minutes_of_day = (seconds % 86_400) / 60;
-    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era = (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    format!("{day:02}/{month:02}/{year} {at} {:02}:{:02} (UTC)", minutes_of_day / 60, minutes_of_day % 60)
+    let local = ParisTime::of(UnixTime(seconds));
+    format!("{:02}/{:02}/{} {at} {:02}:{:02}", local.day, local.month, local.year, local.hour, local.minute)
+}
+
+/// The same instant for machines: RFC 3339 with the offset of Europe/Paris.
+pub fn machine_date(seconds: u64) -> String {
+    ParisTime::of(UnixTime(seconds)).rfc3339()
 }
 
 #[cfg(test)]

@@ -9,9 +9,11 @@ fn locale(lang: Lang) -> Locale {
 
 #[test]
 fn dates_are_civil_dates() {
-    assert_eq!(format_date(0, "à"), "01/01/1970 à 00:00 (UTC)");
-    assert_eq!(format_date(1_795_338_000, "at"), "22/11/2026 at 09:00 (UTC)");
-    assert_eq!(format_date(951_782_400, "à"), "29/02/2000 à 00:00 (UTC)");
+    assert_eq!(format_date(0, "à"), "01/01/1970 à 01:00");
+    assert_eq!(format_date(1_795_338_000, "at"), "22/11/2026 at 10:00");
+    assert_eq!(format_date(951_782_400, "à"), "29/02/2000 à 01:00");
+    assert_eq!(format_date(1_784_066_400, "à"), "15/07/2026 à 00:00", "summer time: UTC+2");
+    assert_eq!(machine_date(1_795_338_000), "2026-11-22T10:00:00+01:00");
 }
 
 fn every_page(pages: &Pages, lang: Lang) -> Vec<String> {
@@ -96,7 +98,9 @@ fn every_page_renders_in_both_languages_with_its_texts() {
     assert!(fr[6].contains("Service inconnu") && fr[6].contains("id=\"reference\">ref123<"));
     let en = every_page(&pages, Lang::En);
     assert!(en[1].contains("Sign in with Impôts"));
-    assert!(en[3].contains("1970 at 00:00 (UTC)") && en[3].contains("Sign-in"));
+    let dated = en[3].split("<td>").find(|cell| cell.contains("<time")).unwrap_or_default().to_owned();
+    assert!(dated.contains("1970 at 01:00") && dated.contains("datetime=\"1970-01-01T01:00:00+01:00\""), "{dated}");
+    assert!(en[3].contains("Sign-in"));
     assert!(!fr[0].contains("fr-logo"), "no Marianne block unless configured");
     let state = Pages::new(Brand { operator_name: "FranceConnect".into(), state_brand: true });
     assert!(state.home(&locale(Lang::Fr)).0.contains("fr-logo"));
