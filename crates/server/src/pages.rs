@@ -102,8 +102,15 @@ impl Pages {
     }
 
     /// The choice page: the eligible IdPs for one pending authorization.
-    pub fn choice(&self, locale: &Locale, flow: &str, service: &str, idps: &[IdpChoice]) -> Html<String> {
-        self.render("choice.html", locale, context! { flow, service, idps })
+    pub fn choice(
+        &self,
+        locale: &Locale,
+        flow: &str,
+        service: &str,
+        idps: &[IdpChoice],
+        failed: Option<&str>,
+    ) -> Html<String> {
+        self.render("choice.html", locale, context! { flow, service, idps, failed })
     }
 
     /// An error page with the request id to quote.

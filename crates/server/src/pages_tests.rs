@@ -56,7 +56,7 @@ fn every_page(pages: &Pages, lang: Lang) -> Vec<String> {
     };
     let mut out = vec![
         pages.home(&locale).0,
-        pages.choice(&locale, "f", "Mairie <b>", &idps).0,
+        pages.choice(&locale, "f", "Mairie <b>", &idps, Some("Ameli")).0,
         pages.consent(&locale, &consent).0,
         pages.dashboard(&locale, &dashboard).0,
         pages.logout_confirm(&locale, std::collections::BTreeMap::from([("state", "s")])).0,
@@ -102,7 +102,7 @@ fn every_page_renders_in_both_languages_with_its_texts() {
     assert!(dated.contains("1970 at 01:00") && dated.contains("datetime=\"1970-01-01T01:00:00+01:00\""), "{dated}");
     assert!(en[3].contains("Sign-in"));
     assert!(!fr[0].contains("fr-logo"), "no Marianne block unless configured");
-    let state = Pages::new(Brand { operator_name: "FranceConnect".into(), state_brand: true });
+    let state = Pages::new(Brand { operator_name: "FranceConnect".into(), state_brand: true, ..Brand::default() });
     assert!(state.home(&locale(Lang::Fr)).0.contains("fr-logo"));
 }
 
@@ -124,4 +124,18 @@ fn the_dashboard_says_which_account_cannot_be_blocked_and_confirms_each_change()
     assert!(dashboard.contains("id=\"bloquer-a\" name=\"bloquer\" value=\"a\" disabled"), "{dashboard}");
     assert!(dashboard.contains("il ne peut pas être bloqué d&#x27;ici"), "{dashboard}");
     assert!(dashboard.contains("fr-alert--error") && dashboard.contains("au moins un compte doit rester autorisé"));
+}
+
+#[test]
+fn the_choice_says_which_account_failed_and_errors_give_the_support_contact() {
+    let pages = Pages::new(Brand::default());
+    assert!(every_page(&pages, Lang::Fr)[1].contains("Le compte Ameli ne répond pas pour le moment"));
+    assert!(!every_page(&pages, Lang::Fr)[6].contains("Assistance :"), "no contact unless configured");
+    let supported = Pages::new(Brand {
+        support_email: Some("assistance@relais.example".into()),
+        support_url: Some("https://relais.example/aide".into()),
+        ..Brand::default()
+    });
+    let error = &every_page(&supported, Lang::Fr)[6];
+    assert!(error.contains("mailto:assistance@relais.example") && error.contains("page d&#x27;aide"), "{error}");
 }

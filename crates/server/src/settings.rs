@@ -32,11 +32,17 @@ pub struct Brand {
     pub operator_name: String,
     /// Whether the header and footer show the Marianne block ("République française").
     pub state_brand: bool,
+    /// The support's e-mail address, shown on error pages with the reference to quote.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub support_email: Option<String>,
+    /// The support's web page, shown on error pages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub support_url: Option<String>,
 }
 
 impl Default for Brand {
     fn default() -> Self {
-        Self { operator_name: "Relais".to_owned(), state_brand: false }
+        Self { operator_name: "Relais".to_owned(), state_brand: false, support_email: None, support_url: None }
     }
 }
 

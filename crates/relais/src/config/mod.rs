@@ -95,6 +95,8 @@ impl HubSection {
             log_format: LogFormat::default(),
             operator_name: default_operator_name(),
             state_brand: false,
+            support_email: None,
+            support_url: None,
         }
     }
 }
@@ -142,6 +144,12 @@ pub struct HubSection {
     /// to State websites.
     #[serde(default)]
     pub state_brand: bool,
+    /// The support's e-mail address, shown on error pages with the reference to quote.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub support_email: Option<String>,
+    /// The support's web page, shown on error pages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub support_url: Option<Url>,
 }
 
 fn default_operator_name() -> String {
@@ -306,7 +314,12 @@ impl Config {
                 session_lifetime: hub.session_lifetime,
                 pending_lifetime: hub.pending_lifetime,
                 pairwise_secret: PairwiseSecret::new(pairwise),
-                brand: relais_server::Brand { operator_name: hub.operator_name, state_brand: hub.state_brand },
+                brand: relais_server::Brand {
+                    operator_name: hub.operator_name,
+                    state_brand: hub.state_brand,
+                    support_email: hub.support_email,
+                    support_url: hub.support_url.map(|url| url.to_string()),
+                },
             },
             listen: hub.listen,
             data_dir: hub.data_dir,

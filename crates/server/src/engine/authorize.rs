@@ -111,5 +111,6 @@ pub async fn authorize(
         return Ok(Next::Redirect(choose::start_upstream(state, flow.as_str(), &pending, &idp).await?).into());
     }
     let ui_locales = pending.request.ui_locales.clone();
-    Ok(Next::Choice { flow: flow.as_str().to_owned(), service: sp.name, idps: choices, ui_locales }.into())
+    Ok(Next::Choice { flow: flow.as_str().to_owned(), service: sp.name, idps: choices, ui_locales, failed: None }
+        .into())
 }

@@ -12,8 +12,8 @@ use relais_oidc::upstream::UpstreamError;
 use relais_oidc::ErrorCode;
 use relais_store::Namespace;
 
-use super::code;
 use super::support::{session, sp_redirect, Browser, Outcome};
+use super::{choose, code};
 use crate::error::{ErrorPage, PageError};
 use crate::state::AppState;
 
@@ -82,10 +82,15 @@ pub async fn idp_callback(
         Err(error) => {
             tracing::debug!(idp = %idp.id, detail = %error, "why the identity provider answer was rejected");
             state.tracer.emit(StepEvent::identity_refused(Some(&request.sp), &idp.id, error.kind())).await?;
-            return Err(PageError::Page(match error {
-                UpstreamError::Unavailable(_) => ErrorPage::IdpUnavailable,
-                _ => ErrorPage::IdentityRejected,
-            }));
+            if let UpstreamError::Unavailable(_) = error {
+                // The IdP could not be reached (down, timing out): the person did nothing wrong.
+                // Back to the choice, which says which account failed and offers the others.
+                let pending = PendingAuthorization { request, browser: login.browser.clone() };
+                let lifetime = state.settings.pending_lifetime;
+                state.records.put(Namespace::PendingAuthorization, login.flow.as_str(), &pending, lifetime).await?;
+                return Ok(choose::choice_without(state, login.flow.as_str(), &idp, browser).await?.into());
+            }
+            return Err(PageError::Page(ErrorPage::IdentityRejected));
         }
     };
     // The IdP's profile makes an identity of the verified claims: complete, or refused.

@@ -21,7 +21,23 @@ pub async fn choice_page(state: &AppState, flow: &str, browser: &Browser) -> Res
     let eligible = eligible_idps(&idps, &sp, pending.request.required_level);
     let choices = session::idp_choices(&eligible, browser.last_idp.as_deref());
     let ui_locales = pending.request.ui_locales;
-    Ok(Next::Choice { flow: flow.to_owned(), service: sp.name, idps: choices, ui_locales })
+    Ok(Next::Choice { flow: flow.to_owned(), service: sp.name, idps: choices, ui_locales, failed: None })
+}
+
+/// The choice page again, after `failed` could not be used: it says so and offers the others.
+pub async fn choice_without(
+    state: &AppState,
+    flow: &str,
+    failed: &IdentityProvider,
+    browser: &Browser,
+) -> Result<Next, PageError> {
+    match choice_page(state, flow, browser).await? {
+        Next::Choice { flow, service, idps, ui_locales, .. } => {
+            let idps = idps.into_iter().filter(|idp| idp.id != failed.id.as_str()).collect();
+            Ok(Next::Choice { flow, service, idps, ui_locales, failed: Some(failed.display_name.clone()) })
+        }
+        other => Ok(other),
+    }
 }
 
 async fn pending_for(
@@ -53,7 +69,12 @@ pub async fn choose(state: &AppState, flow: &str, idp_id: &IdpId, browser: &Brow
         .find(|idp| &idp.id == idp_id)
         .cloned()
         .ok_or(PageError::Page(ErrorPage::BadRequest))?;
-    Ok(Next::ToIdp { url: start_upstream(state, flow, &pending, &idp).await?, idp: idp.id.to_string() })
+    match start_upstream(state, flow, &pending, &idp).await {
+        Ok(url) => Ok(Next::ToIdp { url, idp: idp.id.to_string() }),
+        // The IdP cannot be reached: back to the choice, which says so and offers the others.
+        Err(PageError::Page(ErrorPage::IdpUnavailable)) => choice_without(state, flow, &idp, browser).await,
+        Err(other) => Err(other),
+    }
 }
 
 /// Sends the person to `idp` with the hub's own request; the URL to go to. Also the way in

@@ -11,6 +11,7 @@
 //! 1     authorize.rs    authorize                      RawAuthorizationRequest      → Outcome (choice page | step 2 | step 4)
 //! 2     choose.rs       choice_page, choose            PendingAuthorization + IdpId → UpstreamLogin, redirect to the IdP
 //!                       start_upstream                 (also from step 1 with idp_hint)
+//!                       choice_without                 the choice again after an IdP failed (also from step 3)
 //! 3     callback.rs     idp_callback                   UpstreamLogin + IdpCallback  → AuthenticatedSession → step 4
 //! 3b    consent.rs      consent_page, decide_consent   PendingConsent + answer      → step 4 with the transfers given
 //! 4     code.rs         complete_sign_in, issue_code   AuthenticatedSession         → PendingConsent | CodeGrant, redirect

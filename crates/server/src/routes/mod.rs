@@ -117,9 +117,9 @@ fn respond(state: &AppState, locale: Locale, outcome: Outcome, binding_cookie: O
                 cookies::is_token(&idp).then(|| cookies::set(cookies::LAST_IDP, &idp, Some(cookies::YEAR), https));
             see_other(&url)
         }
-        Next::Choice { flow, service, idps, ui_locales } => {
+        Next::Choice { flow, service, idps, ui_locales, failed } => {
             let locale = locale.with_ui_locales(ui_locales.as_deref());
-            state.pages.choice(&locale, &flow, &service, &idps).into_response()
+            state.pages.choice(&locale, &flow, &service, &idps, failed.as_deref()).into_response()
         }
     };
     let headers = response.headers_mut();

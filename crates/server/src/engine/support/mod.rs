@@ -41,6 +41,9 @@ pub enum Next {
         idps: Vec<IdpChoice>,
         /// The SP's `ui_locales`.
         ui_locales: Option<String>,
+        /// The account that could not be used just now, when the person is back on the page
+        /// because of it.
+        failed: Option<String>,
     },
     /// A redirect to an IdP the person chose, remembered in the browser as the last one used.
     ToIdp {

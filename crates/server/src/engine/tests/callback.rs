@@ -46,12 +46,19 @@ async fn choosing_an_idp_not_offered_is_a_bad_request() {
 }
 
 #[tokio::test]
-async fn an_unreachable_idp_is_said_on_the_choice() {
+async fn an_unreachable_idp_is_said_on_the_choice_which_offers_the_others() {
     let hub = TestHub::new();
     let browser = browser();
     let choice = crate::engine::authorize(&hub.state, &request("mairie", "openid"), &browser).await.unwrap();
-    let page = page_of(choose(&hub.state, &flow_of(&choice), &IdpId::new("panne"), &browser).await);
-    assert_eq!(page, ErrorPage::IdpUnavailable);
+    let flow = flow_of(&choice);
+    match choose(&hub.state, &flow, &IdpId::new("panne"), &browser).await.unwrap() {
+        Next::Choice { failed, idps, .. } => {
+            assert_eq!(failed.as_deref(), Some("IdP panne"));
+            assert_eq!(idps.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), ["impots", "ameli"]);
+        }
+        _ => panic!("back to the choice"),
+    }
+    assert!(matches!(choose(&hub.state, &flow, &IdpId::new("impots"), &browser).await.unwrap(), Next::ToIdp { .. }));
 }
 
 #[tokio::test]
@@ -143,7 +150,6 @@ async fn an_idp_error_is_sent_back_to_the_service_as_access_denied() {
 #[tokio::test]
 async fn each_upstream_failure_has_its_page_and_its_trace() {
     for (code, page, outcome) in [
-        ("down", ErrorPage::IdpUnavailable, "idp_unavailable"),
         ("forged", ErrorPage::IdentityRejected, "id_token_rejected"),
         ("low", ErrorPage::IdentityRejected, "level_not_reached"),
         ("incomplete", ErrorPage::IdentityIncomplete, "pivot_claim_missing"),
@@ -195,5 +201,29 @@ async fn an_answer_without_iss_from_an_idp_that_sends_it_is_refused() {
     let (browser, state) = at_idp(&hub, "ameli").await;
     let mut callback = answer(&state, "angela", "ameli");
     callback.iss = None;
+    code_of(&idp_callback(&hub.state, &IdpId::new("ameli"), &callback, &browser).await.unwrap());
+}
+
+#[tokio::test]
+async fn an_idp_that_fails_at_the_code_exchange_sends_the_person_back_to_the_others() {
+    let mut hub = TestHub::new();
+    let (browser, state) = at_idp(&hub, "impots").await;
+    let outcome =
+        idp_callback(&hub.state, &IdpId::new("impots"), &answer(&state, "down", "impots"), &browser).await.unwrap();
+    let flow = match outcome.next {
+        Next::Choice { failed, idps, flow, .. } => {
+            assert_eq!(failed.as_deref(), Some("IdP impots"));
+            assert!(idps.iter().all(|i| i.id != "impots"));
+            flow
+        }
+        _ => panic!("back to the choice"),
+    };
+    assert!(hub.emitted().contains(&("identity_received".into(), "idp_unavailable".into())));
+    // The sign-in goes on through another account.
+    let to_idp = match choose(&hub.state, &flow, &IdpId::new("ameli"), &browser).await.unwrap() {
+        Next::ToIdp { url, .. } => url,
+        _ => panic!("to ameli"),
+    };
+    let callback = answer(&param(&to_idp, "state").unwrap(), "angela", "ameli");
     code_of(&idp_callback(&hub.state, &IdpId::new("ameli"), &callback, &browser).await.unwrap());
 }
