@@ -117,7 +117,7 @@ pub async fn idp_callback(
         return Err(PageError::Page(ErrorPage::IdpBlocked));
     }
     state.tracer.emit(StepEvent::identity_received(&request.sp, &idp.id, session.acr)).await?;
-    let sp = state.registry.service_provider(&request.sp).await?.ok_or(PageError::Page(ErrorPage::UnknownService))?;
+    let sp = session::service(state, &request.sp).await?;
     if let Some(old) = &browser.session_id {
         state.records.delete(Namespace::Session, &digest(old)).await?;
     }

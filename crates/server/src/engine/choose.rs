@@ -45,17 +45,10 @@ async fn pending_for(
     flow: &str,
     browser: &Browser,
 ) -> Result<(PendingAuthorization, ServiceProvider), PageError> {
-    let pending: PendingAuthorization = state
-        .records
-        .get(Namespace::PendingAuthorization, flow)
-        .await?
-        .filter(|p: &PendingAuthorization| browser.owns(&p.browser))
-        .ok_or(PageError::Page(ErrorPage::SessionExpired))?;
-    let sp = state
-        .registry
-        .service_provider(&pending.request.sp)
-        .await?
-        .ok_or(PageError::Page(ErrorPage::UnknownService))?;
+    let pending: PendingAuthorization =
+        session::pending(state, Namespace::PendingAuthorization, flow, browser, |p: &PendingAuthorization| &p.browser)
+            .await?;
+    let sp = session::service(state, &pending.request.sp).await?;
     Ok((pending, sp))
 }
 

@@ -52,14 +52,10 @@ pub struct ConsentView {
 /// The consent page of a pending consent.
 #[tracing::instrument(skip_all)]
 pub async fn consent_page(state: &AppState, flow: &str, browser: &Browser) -> Result<ConsentView, PageError> {
-    let pending: PendingConsent = state
-        .records
-        .get(Namespace::Consent, flow)
-        .await?
-        .filter(|p: &PendingConsent| browser.owns(&p.browser))
-        .ok_or(PageError::Page(ErrorPage::SessionExpired))?;
+    let pending: PendingConsent =
+        session::pending(state, Namespace::Consent, flow, browser, |p: &PendingConsent| &p.browser).await?;
     let request = pending.request;
-    let sp = state.registry.service_provider(&request.sp).await?.ok_or(PageError::Page(ErrorPage::UnknownService))?;
+    let sp = session::service(state, &request.sp).await?;
     let providers = state.registry.data_providers().await?;
     let mut view = ConsentView {
         flow: flow.to_owned(),
@@ -109,11 +105,7 @@ pub async fn decide_consent(
         .get(Namespace::Session, pending.session.as_str())
         .await?
         .ok_or(PageError::Page(ErrorPage::SessionExpired))?;
-    let sp = state
-        .registry
-        .service_provider(&pending.request.sp)
-        .await?
-        .ok_or(PageError::Page(ErrorPage::UnknownService))?;
+    let sp = session::service(state, &pending.request.sp).await?;
     let granted = pending.granted(&accepted.unwrap_or_default());
 
     let person = session::person_of(state, &live);

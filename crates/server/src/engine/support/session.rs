@@ -3,12 +3,13 @@
 //! providers the person of a session may be offered.
 
 use relais_domain::flow::AuthenticatedSession;
-use relais_domain::{IdentityProvider, PersonKey};
+use relais_domain::values::Digest;
+use relais_domain::{IdentityProvider, PersonKey, ServiceProvider, SpId};
 use relais_oidc::random::digest;
 use relais_store::Namespace;
 
 use super::Browser;
-use crate::error::PageError;
+use crate::error::{ErrorPage, PageError};
 use crate::pages::IdpChoice;
 use crate::state::AppState;
 
@@ -27,6 +28,24 @@ pub async fn save(state: &AppState, session_id: &str, session: &AuthenticatedSes
         state.records.put(Namespace::Session, &digest(session_id), session, remaining).await?;
     }
     Ok(())
+}
+
+/// The registered service provider `id`, or the unknown-service page.
+pub async fn service(state: &AppState, id: &SpId) -> Result<ServiceProvider, PageError> {
+    state.registry.service_provider(id).await?.ok_or(PageError::Page(ErrorPage::UnknownService))
+}
+
+/// The pending record `id` of `ns` bound to this browser (`bound_to` says where its binding
+/// is), or the expired-session page.
+pub async fn pending<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    ns: Namespace,
+    id: &str,
+    browser: &Browser,
+    bound_to: impl Fn(&T) -> &Digest,
+) -> Result<T, PageError> {
+    let record: Option<T> = state.records.get(ns, id).await?;
+    record.filter(|record| browser.owns(bound_to(record))).ok_or(PageError::Page(ErrorPage::SessionExpired))
 }
 
 /// The person key of a session's person.
