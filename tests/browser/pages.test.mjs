@@ -132,6 +132,19 @@ test('on a 320-pixel-wide screen: every page fits, and passes axe', async () => 
   await page.getByRole('button', { name: /Se connecter en tant que .*DUBOIS/i }).click();
   await page.getByRole('heading', { name: 'Mon tableau de bord', level: 1 }).waitFor();
   await noHorizontalScroll(page, 'dashboard');
+  // Every history entry is readable whole on the screen: no column cut off in a scrolled table.
+  const entries = page.locator('ol.relais-historique > li');
+  assert.ok((await entries.count()) >= 2, 'the sign-in and the refused transfers');
+  for (const entry of await entries.all()) {
+    assert.ok(await entry.isVisible());
+    const box = await entry.boundingBox();
+    assert.ok(box.x >= 0 && box.x + box.width <= 320, `an entry within the screen: ${JSON.stringify(box)}`);
+  }
+  const all = await page.locator('ol.relais-historique').innerText();
+  for (const text of ['Mairie de Démoville', 'Impôts (démo)', "Caisse d'allocations familiales (démo)", 'Quotient familial']) {
+    assert.ok(all.includes(text), `${text} visible at 320 px`);
+  }
+  assert.equal(await page.locator('table').first().isVisible(), false, 'the table is for wider screens');
   await expectAccessible(page, 'dashboard (320 px)');
   await page.goto(`${demo.hub}/interaction/inconnu`);
   await noHorizontalScroll(page, 'error page');
