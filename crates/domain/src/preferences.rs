@@ -4,6 +4,37 @@
 
 use crate::ids::IdpId;
 
+/// What the person decided for accounts added to the hub after their choice.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NewAccounts {
+    /// They may sign in as the person (the default).
+    #[default]
+    Allowed,
+    /// They are blocked until the person allows them.
+    Blocked,
+}
+
+/// A person's choices on the accounts that may sign in as them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Preferences {
+    /// The accounts they blocked.
+    pub blocked: Vec<IdpId>,
+    /// The accounts offered when they chose: any other is "added later".
+    #[serde(default)]
+    pub known: Vec<IdpId>,
+    /// What holds for accounts added later.
+    #[serde(default)]
+    pub new_accounts: NewAccounts,
+}
+
+impl Preferences {
+    /// Whether `idp` may not sign in as the person.
+    pub fn blocks(&self, idp: &IdpId) -> bool {
+        self.blocked.contains(idp) || (self.new_accounts == NewAccounts::Blocked && !self.known.contains(idp))
+    }
+}
+
 /// Why a change of the blocked accounts is refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BlockRefusal {
@@ -46,6 +77,16 @@ mod tests {
 
     fn ids(names: &[&str]) -> Vec<IdpId> {
         names.iter().map(|n| IdpId::new(*n)).collect()
+    }
+
+    #[test]
+    fn accounts_added_later_follow_the_persons_choice() {
+        let mut preferences =
+            Preferences { blocked: ids(&["ameli"]), known: ids(&["impots", "ameli"]), ..Default::default() };
+        assert!(preferences.blocks(&IdpId::new("ameli")) && !preferences.blocks(&IdpId::new("impots")));
+        assert!(!preferences.blocks(&IdpId::new("nouveau")), "allowed by default");
+        preferences.new_accounts = NewAccounts::Blocked;
+        assert!(preferences.blocks(&IdpId::new("nouveau")) && !preferences.blocks(&IdpId::new("impots")));
     }
 
     #[test]

@@ -52,6 +52,7 @@ fn every_page(pages: &Pages, lang: Lang) -> Vec<String> {
             AccountChoice { id: "b".into(), name: "Ameli".into(), blocked: true, current: false },
         ],
         notice: Some(("no_account_left", true)),
+        new_accounts_blocked: true,
         csrf: "c".into(),
     };
     let mut out = vec![
@@ -124,6 +125,7 @@ fn the_dashboard_says_which_account_cannot_be_blocked_and_confirms_each_change()
     assert!(dashboard.contains("id=\"bloquer-a\" name=\"bloquer\" value=\"a\" disabled"), "{dashboard}");
     assert!(dashboard.contains("il ne peut pas être bloqué d&#x27;ici"), "{dashboard}");
     assert!(dashboard.contains("fr-alert--error") && dashboard.contains("au moins un compte doit rester autorisé"));
+    assert!(dashboard.contains("value=\"bloquer\" checked"), "accounts added later: blocked, as chosen");
 }
 
 #[test]

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
+use relais_domain::preferences::Preferences;
 use relais_domain::trace::{chain_hash, TraceEvent, TraceRecord, GENESIS_HASH};
-use relais_domain::IdpId;
 
 use crate::keys::{KeyStore, StoredSigningKey};
 use crate::traces::{PreferenceStore, TraceStore};
@@ -24,7 +24,7 @@ fn locked<T, R>(mutex: &Mutex<T>, f: impl FnOnce(&mut T) -> R) -> R {
 #[derive(Default)]
 pub struct MemoryStores {
     traces: Mutex<Vec<TraceRecord>>,
-    preferences: Mutex<HashMap<String, Vec<IdpId>>>,
+    preferences: Mutex<HashMap<String, Preferences>>,
     keys: Mutex<Vec<StoredSigningKey>>,
 }
 
@@ -65,12 +65,12 @@ impl TraceStore for MemoryStores {
 
 #[async_trait]
 impl PreferenceStore for MemoryStores {
-    async fn blocked_idps(&self, person: &str) -> Result<Vec<IdpId>, StoreError> {
+    async fn preferences(&self, person: &str) -> Result<Preferences, StoreError> {
         Ok(locked(&self.preferences, |preferences| preferences.get(person).cloned().unwrap_or_default()))
     }
 
-    async fn set_blocked_idps(&self, person: &str, idps: &[IdpId], _now: u64) -> Result<(), StoreError> {
-        locked(&self.preferences, |preferences| preferences.insert(person.to_owned(), idps.to_vec()));
+    async fn set_preferences(&self, person: &str, chosen: &Preferences, _now: u64) -> Result<(), StoreError> {
+        locked(&self.preferences, |preferences| preferences.insert(person.to_owned(), chosen.clone()));
         Ok(())
     }
 }

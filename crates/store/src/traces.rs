@@ -2,6 +2,7 @@
 //! records chained by hashes; preferences keyed by the person's keyed hash).
 
 use async_trait::async_trait;
+use relais_domain::preferences::Preferences;
 use relais_domain::trace::{chain_hash, TraceEvent, TraceKind, TraceRecord, GENESIS_HASH};
 use relais_domain::{IdpId, UnixTime};
 use sqlx::any::AnyRow;
@@ -24,10 +25,10 @@ pub trait TraceStore: Send + Sync + 'static {
 /// Where each person's preferences are kept.
 #[async_trait]
 pub trait PreferenceStore: Send + Sync + 'static {
-    /// The IdPs the person blocked for their account.
-    async fn blocked_idps(&self, person: &str) -> Result<Vec<IdpId>, StoreError>;
-    /// Replaces the IdPs the person blocked.
-    async fn set_blocked_idps(&self, person: &str, idps: &[IdpId], now: u64) -> Result<(), StoreError>;
+    /// The person's choices on the accounts that may sign in as them (none: the defaults).
+    async fn preferences(&self, person: &str) -> Result<Preferences, StoreError>;
+    /// Replaces them.
+    async fn set_preferences(&self, person: &str, preferences: &Preferences, now: u64) -> Result<(), StoreError>;
 }
 
 fn unavailable(error: sqlx::Error) -> StoreError {
@@ -236,23 +237,25 @@ impl TraceStore for SqlStore {
 
 #[async_trait]
 impl PreferenceStore for SqlStore {
-    async fn blocked_idps(&self, person: &str) -> Result<Vec<IdpId>, StoreError> {
+    async fn preferences(&self, person: &str) -> Result<Preferences, StoreError> {
         let row = sqlx::query("SELECT blocked_idps FROM person_preferences WHERE person = $1")
             .bind(person)
             .fetch_optional(self.pool())
             .await
             .map_err(unavailable)?;
-        match row {
-            None => Ok(Vec::new()),
-            Some(row) => {
-                let text: String = row.try_get("blocked_idps").map_err(unavailable)?;
-                serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("preferences: {e}")))
-            }
+        let Some(row) = row else { return Ok(Preferences::default()) };
+        let text: String = row.try_get("blocked_idps").map_err(unavailable)?;
+        let corrupt = |e: serde_json::Error| StoreError::Corrupt(format!("preferences: {e}"));
+        // The first layout was the list of blocked accounts alone.
+        if text.trim_start().starts_with('[') {
+            let blocked: Vec<IdpId> = serde_json::from_str(&text).map_err(corrupt)?;
+            return Ok(Preferences { blocked, ..Preferences::default() });
         }
+        serde_json::from_str(&text).map_err(corrupt)
     }
 
-    async fn set_blocked_idps(&self, person: &str, idps: &[IdpId], now: u64) -> Result<(), StoreError> {
-        let text = serde_json::to_string(idps).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    async fn set_preferences(&self, person: &str, preferences: &Preferences, now: u64) -> Result<(), StoreError> {
+        let text = serde_json::to_string(preferences).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         sqlx::query(
             "INSERT INTO person_preferences (person, blocked_idps, updated_at) VALUES ($1, $2, $3) \
              ON CONFLICT (person) DO UPDATE SET blocked_idps = excluded.blocked_idps, updated_at = excluded.updated_at",

@@ -346,4 +346,32 @@ async fn nobody_can_lock_themselves_out_and_each_change_is_confirmed_and_traced(
     assert!(!signed_in.sub.is_empty(), "still able to sign in through the account kept");
     let kinds: Vec<_> = platform.state_traces().await.iter().map(|r| r.event.kind).collect();
     assert!(kinds.contains(&relais_domain::trace::TraceKind::Preferences), "{kinds:?}");
+    assert!(
+        page.contains("id=\"nouveaux-autoriser\" name=\"nouveaux\" value=\"autoriser\" checked"),
+        "allowed by default"
+    );
+}
+
+#[tokio::test]
+async fn accounts_added_later_are_blocked_when_the_person_chose_so() {
+    let platform = Platform::start().await;
+    let browser = Browser::new();
+    let page = dashboard(&platform, &browser, "impots", 0).await;
+    let csrf = hidden_inputs(&page).into_iter().find(|(k, _)| k == "csrf").unwrap().1;
+    let form = [("csrf".to_owned(), csrf), ("nouveaux".to_owned(), "bloquer".to_owned())];
+    let saved = browser.post(platform.url("/tableau-de-bord/comptes").as_str(), &form).await;
+    assert_eq!(location(&saved), "/tableau-de-bord");
+    let page = browser.get(platform.url("/tableau-de-bord").as_str()).await.text().await.unwrap();
+    assert!(page.contains("value=\"bloquer\" checked"), "the choice is kept");
+    // The accounts offered when she chose stay allowed: she still signs in through ameli.
+    let sp = Sp::discover(&platform, "sp-a", Some(SECRET_A), AuthType::BasicAuth).await;
+    sign_in(&platform, &Browser::new(), &sp, &["openid"], "ameli", 0).await;
+    let preferences = relais::launch::open_database(&platform.config()).await.unwrap();
+    let person = platform.state_traces().await.iter().find_map(|r| r.event.person.clone()).unwrap();
+    use relais_store::PreferenceStore;
+    let chosen = preferences.preferences(&person).await.unwrap();
+    assert_eq!(chosen.new_accounts, relais_domain::preferences::NewAccounts::Blocked);
+    assert!(
+        chosen.blocks(&relais_domain::IdpId::new("added-later")) && !chosen.blocks(&relais_domain::IdpId::new("ameli"))
+    );
 }

@@ -111,7 +111,7 @@ pub async fn idp_callback(
         &login,
     );
     let person = session::person_of(state, &session);
-    if state.preferences.blocked_idps(person.as_str()).await?.contains(&idp.id) {
+    if state.preferences.preferences(person.as_str()).await?.blocks(&idp.id) {
         let event = StepEvent::identity_refused(Some(&request.sp), &idp.id, "idp_blocked_by_person");
         state.tracer.emit(event).await?;
         return Err(PageError::Page(ErrorPage::IdpBlocked));

@@ -9,6 +9,8 @@ use axum::routing::{get, post};
 use axum::{Extension, Router};
 
 use super::{browser, form_pairs};
+use relais_domain::preferences::NewAccounts;
+
 use crate::cookies;
 use crate::engine::dashboard::{
     self, DashboardCallback, DASHBOARD_CALLBACK_PATH, DASHBOARD_PATH, DASHBOARD_SESSION_LIFETIME,
@@ -65,7 +67,12 @@ async fn accounts(State(state): State<AppState>, headers: HeaderMap, body: Bytes
     let pairs = form_pairs(&body);
     let csrf = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or_default();
     let blocked: Vec<String> = pairs.iter().filter(|(k, _)| k == "bloquer").map(|(_, v)| v.clone()).collect();
-    dashboard::set_blocked(&state, session_id(&state, &headers).as_deref(), &browser, csrf, &blocked).await?;
+    let new_accounts = match pairs.iter().find(|(k, _)| k == "nouveaux").map(|(_, v)| v.as_str()) {
+        Some("bloquer") => NewAccounts::Blocked,
+        _ => NewAccounts::Allowed,
+    };
+    let session = session_id(&state, &headers);
+    dashboard::set_blocked(&state, session.as_deref(), &browser, csrf, &blocked, new_accounts).await?;
     Ok(see_other(DASHBOARD_PATH))
 }
 

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use relais_domain::flow::AccessGrant;
-use relais_domain::preferences::{accounts_to_block, BlockRefusal};
+use relais_domain::preferences::{accounts_to_block, BlockRefusal, NewAccounts, Preferences};
 use relais_domain::step::StepEvent;
 use relais_domain::values::Digest;
 use relais_domain::PersonKey;
@@ -129,6 +129,8 @@ pub struct DashboardView {
     pub consents: Vec<HistoryLine>,
     /// The IdPs and whether they blocked each.
     pub accounts: Vec<AccountChoice>,
+    /// Whether accounts added later are blocked until the person allows them.
+    pub new_accounts_blocked: bool,
     /// The form's anti-forgery token.
     pub csrf: String,
     /// The outcome of the last change, to confirm: its message key, and whether it is a refusal.
@@ -295,22 +297,32 @@ pub async fn view(
     };
     let history = records.iter().filter(|r| r.event.sp.as_deref() != Some(DASHBOARD_CLIENT_ID)).map(line).collect();
     let consents = records.iter().filter(|r| r.event.kind == TraceKind::ConsentGiven).map(line).collect();
-    let blocked = state.preferences.blocked_idps(&session.person).await?;
+    let preferences = state.preferences.preferences(&session.person).await?;
     let accounts = idps
         .iter()
         .filter(|idp| idp.enabled)
         .map(|idp| AccountChoice {
             id: idp.id.to_string(),
             name: idp.display_name.clone(),
-            blocked: blocked.contains(&idp.id),
+            blocked: preferences.blocks(&idp.id),
             current: session.idp.as_ref() == Some(&idp.id),
         })
         .collect();
     let notice = notice.map(|n| (n.key(), n.is_refusal()));
-    Ok(Some(DashboardView { given_name: session.given_name, history, consents, accounts, csrf: session.csrf, notice }))
+    let new_accounts_blocked = preferences.new_accounts == NewAccounts::Blocked;
+    Ok(Some(DashboardView {
+        given_name: session.given_name,
+        history,
+        consents,
+        accounts,
+        new_accounts_blocked,
+        csrf: session.csrf,
+        notice,
+    }))
 }
 
-/// Records the IdPs the person blocks for their account.
+/// Records the IdPs the person blocks for their account, and what holds for accounts added
+/// later.
 #[tracing::instrument(skip_all)]
 pub async fn set_blocked(
     state: &AppState,
@@ -318,6 +330,7 @@ pub async fn set_blocked(
     browser: &Browser,
     csrf: &str,
     blocked: &[String],
+    new_accounts: NewAccounts,
 ) -> Result<(), PageError> {
     let mut session = session(state, session_id, browser).await?.ok_or(PageError::Page(ErrorPage::SessionExpired))?;
     if !relais_domain::Secret::new(session.csrf.clone()).matches(csrf) {
@@ -328,7 +341,8 @@ pub async fn set_blocked(
     let asked: Vec<IdpId> = blocked.iter().map(|id| IdpId::new(id.as_str())).collect();
     session.notice = Some(match accounts_to_block(&offered, &asked, session.idp.as_ref()) {
         Ok(blocked) => {
-            state.preferences.set_blocked_idps(&session.person, &blocked, state.clock.now().0).await?;
+            let preferences = Preferences { blocked: blocked.clone(), known: offered.clone(), new_accounts };
+            state.preferences.set_preferences(&session.person, &preferences, state.clock.now().0).await?;
             // After the change is committed: sessions opened before it read the preferences again.
             hub_session::mark_preferences_changed(state, &session.person).await?;
             let person = PersonKey::from_stored(session.person.clone());

@@ -61,8 +61,8 @@ pub async fn offered_idps(
 ) -> Result<Vec<IdentityProvider>, PageError> {
     let idps = state.registry.identity_providers().await?;
     let Some(session) = session else { return Ok(idps) };
-    let blocked = state.preferences.blocked_idps(person_of(state, session).as_str()).await?;
-    Ok(idps.into_iter().filter(|idp| !blocked.contains(&idp.id)).collect())
+    let preferences = state.preferences.preferences(person_of(state, session).as_str()).await?;
+    Ok(idps.into_iter().filter(|idp| !preferences.blocks(&idp.id)).collect())
 }
 
 /// Whether the person still allows the IdP of their session. The session was opened only after
@@ -74,7 +74,7 @@ pub async fn idp_still_allowed(state: &AppState, session: &AuthenticatedSession)
     if state.records.get::<bool>(Namespace::PreferencesChanged, &digest(person.as_str())).await?.is_none() {
         return Ok(true);
     }
-    Ok(!state.preferences.blocked_idps(person.as_str()).await?.contains(&session.idp))
+    Ok(!state.preferences.preferences(person.as_str()).await?.blocks(&session.idp))
 }
 
 /// Leaves the mark that `person` changed their preferences, once the change is committed, for

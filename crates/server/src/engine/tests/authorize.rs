@@ -192,7 +192,9 @@ async fn a_session_whose_idp_was_blocked_since_does_not_serve() {
     let session = crate::engine::support::session::load(&hub.state, &browser).await.unwrap().unwrap();
     let person = crate::engine::support::session::person_of(&hub.state, &session);
     use relais_store::PreferenceStore;
-    hub.traces.set_blocked_idps(person.as_str(), &[IdpId::new("impots")], START).await.unwrap();
+    let preferences =
+        relais_domain::preferences::Preferences { blocked: vec![IdpId::new("impots")], ..Default::default() };
+    hub.traces.set_preferences(person.as_str(), &preferences, START).await.unwrap();
     crate::engine::support::session::mark_preferences_changed(&hub.state, person.as_str()).await.unwrap();
     match step(&hub.state, &request("ecole", "openid"), &browser).await.unwrap().next {
         Next::Choice { idps, .. } => assert!(idps.iter().all(|i| i.id != "impots"), "and it is not offered"),

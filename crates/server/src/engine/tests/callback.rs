@@ -173,7 +173,9 @@ async fn an_idp_the_person_blocked_is_refused() {
     };
     let person = crate::engine::support::session::person_of(&hub.state, &session);
     use relais_store::PreferenceStore;
-    hub.traces.set_blocked_idps(person.as_str(), &[IdpId::new("ameli")], START).await.unwrap();
+    let preferences =
+        relais_domain::preferences::Preferences { blocked: vec![IdpId::new("ameli")], ..Default::default() };
+    hub.traces.set_preferences(person.as_str(), &preferences, START).await.unwrap();
     let (browser, state) = at_idp(&hub, "ameli").await;
     let result = idp_callback(&hub.state, &IdpId::new("ameli"), &answer(&state, "angela", "ameli"), &browser).await;
     assert_eq!(page_of(result), ErrorPage::IdpBlocked);
