@@ -46,7 +46,14 @@ fn every_page(pages: &Pages, lang: Lang) -> Vec<String> {
     let dashboard = DashboardView {
         given_name: Some("Angela".into()),
         history: vec![line],
-        consents: vec![],
+        consents: vec![HistoryLine {
+            at: 0,
+            event: "consent_given",
+            service: "Mairie".into(),
+            account: "Impôts".into(),
+            provider: "CAF".into(),
+            data: "Quotient familial".into(),
+        }],
         accounts: vec![
             AccountChoice { id: "a".into(), name: "Impôts".into(), blocked: false, current: true },
             AccountChoice { id: "b".into(), name: "Ameli".into(), blocked: true, current: false },
@@ -126,6 +133,7 @@ fn the_dashboard_says_which_account_cannot_be_blocked_and_confirms_each_change()
     assert!(dashboard.contains("il ne peut pas être bloqué d&#x27;ici"), "{dashboard}");
     assert!(dashboard.contains("fr-alert--error") && dashboard.contains("au moins un compte doit rester autorisé"));
     assert!(dashboard.contains("value=\"bloquer\" checked"), "accounts added later: blocked, as chosen");
+    assert!(dashboard.contains("adressez-vous à ce service (droit à l&#x27;effacement"), "how to have the data erased");
 }
 
 #[test]
