@@ -5,8 +5,10 @@
 
 mod floor;
 mod flows;
+mod hub;
 mod load;
 mod process;
+mod report;
 mod vu;
 
 use std::path::PathBuf;
@@ -17,14 +19,8 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 use flows::{establish_session, FederatedFlow, IntrospectionFlow, Provider, SsoFlow, TrivialFlow};
+use hub::{start_hub, DP_SECRET, SP_SECRET};
 use load::{closed_loop, fixed_rate, Flow, RunResult};
-use relais::config::{
-    ConfigFile, DataProviderSection, DataScopeSection, HubSection, IdentityProviderSection, LogFormat,
-    ServiceProviderSection,
-};
-use relais_domain::providers::IdTokenAlgorithm;
-use relais_domain::EidasLevel;
-use relais_mocks::idp::{default_identities, MockIdp, MockIdpSettings};
 use serde_json::{json, Value};
 use url::Url;
 use vu::VirtualUser;
@@ -104,90 +100,6 @@ async fn discover(issuer: &str, client_id: &str, secret: &str) -> anyhow::Result
         },
         metadata,
     ))
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
-const SP_SECRET: &str = "bench-sp-secret-0123456789abcdef0123";
-const DP_SECRET: &str = "bench-dp-secret-0123456789abcdef0123";
-
-/// The hub's configuration for the benchmark, typed as the hub reads it; `redis`: the
-/// ephemeral store there, under a fresh key prefix.
-fn hub_config(port: u16, idp_issuer: &str, data_dir: &std::path::Path, redis: Option<&str>) -> anyhow::Result<String> {
-    let mut hub =
-        HubSection::new(Url::parse(&format!("http://localhost:{port}"))?, "bench-pairwise-secret-0123456789abcdef");
-    hub.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-    hub.data_dir = data_dir.to_path_buf();
-    hub.access_token_lifetime = 3600;
-    hub.log_format = LogFormat::Json;
-    let mut file = ConfigFile::new(hub);
-    if let Some(url) = redis {
-        file.storage.ephemeral_url = Some(url.to_owned());
-        file.storage.redis_key_prefix = Some(format!("relais-bench-{}:", free_port()?));
-        file.storage.ephemeral_encryption_keys = vec!["k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".into()];
-    }
-    let idp = Url::parse(idp_issuer)?;
-    file.identity_providers = vec![IdentityProviderSection::new(
-        "mock",
-        "Mock IdP",
-        idp,
-        "relais",
-        "bench-idp-secret",
-        EidasLevel::Substantial,
-    )];
-    let mut sp = ServiceProviderSection::new(
-        "bench-sp",
-        "Bench SP",
-        Some(SP_SECRET),
-        "https://sp.example/callback",
-        &["openid", "profile"],
-    );
-    sp.id_token_signed_response_alg = IdTokenAlgorithm::ES256;
-    file.service_providers = vec![sp];
-    let mut dp = DataProviderSection::new("bench-dp", "Bench DP", DP_SECRET);
-    dp.allowed_service_providers.insert("bench-sp".into(), vec!["quotient_familial".into()]);
-    dp.scopes = vec![DataScopeSection::new("quotient_familial", "Quotient familial", "")];
-    file.data_providers = vec![dp];
-    Ok(file.to_toml()?)
-}
-
-/// A hub process on core 0 with a mock IdP (in this process) registered for it.
-async fn start_hub(cli: &Cli, redis: Option<&str>) -> anyhow::Result<(process::Server, String, MockIdp, PathBuf)> {
-    let port = free_port()?;
-    let issuer = format!("http://localhost:{port}");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let idp_issuer = format!("http://127.0.0.1:{}", listener.local_addr()?.port());
-    let idp = MockIdp::serve(
-        listener,
-        MockIdpSettings {
-            id: "mock".into(),
-            display_name: "Mock IdP".into(),
-            issuer: Url::parse(&idp_issuer)?,
-            client_id: "relais".into(),
-            client_secret: "bench-idp-secret".into(),
-            redirect_uris: vec![format!("{issuer}/idp/mock/callback")],
-            post_logout_redirect_uris: vec![],
-            acr: "eidas2".into(),
-            identities: default_identities("mock", 0),
-        },
-    )
-    .await?;
-    let dir = std::env::temp_dir().join(format!("relais-bench-{port}"));
-    std::fs::create_dir_all(&dir)?;
-    let config = dir.join("relais.toml");
-    std::fs::write(&config, hub_config(port, &idp_issuer, &dir, redis)?)?;
-    let config_text = config.display().to_string();
-    let (server, _) = process::start(
-        &cli.relais,
-        &["serve", "--config", &config_text],
-        0,
-        &[("RELAIS_LOG", "warn".into())],
-        "relais hub listening on",
-    )
-    .await?;
-    Ok((server, issuer, idp, dir))
 }
 
 /// One measurement: the flow's run and the server's CPU during it.
@@ -507,103 +419,7 @@ async fn main() -> anyhow::Result<()> {
         "latest"
     };
     std::fs::write(cli.out.join(format!("{name}.json")), serde_json::to_string_pretty(&report)?)?;
-    std::fs::write(cli.out.join(format!("{name}.md")), markdown(&report))?;
-    println!("{}", markdown(&report));
+    std::fs::write(cli.out.join(format!("{name}.md")), report::markdown(&report))?;
+    println!("{}", report::markdown(&report));
     Ok(())
-}
-
-fn number(value: &Value) -> f64 {
-    value.as_f64().unwrap_or_default()
-}
-
-fn markdown(report: &Value) -> String {
-    let mut text = format!(
-        "# Relais benchmark ({})\n\nMachine: {}. Servers pinned to core 0, load generator to core 1 (`taskset`); \
-         each saturation figure is the median of {} rounds of {} s with {} virtual users, after a warm-up; latency at a \
-         fixed rate (half the slower system's saturation), measured from each flow's scheduled start.\n\n\
-         Load generator ceiling (GET /healthz): {:.0} requests/s.\n\n",
-        report["mode"].as_str().unwrap_or_default(),
-        report["machine"].as_str().unwrap_or_default(),
-        report["settings"]["rounds"],
-        report["settings"]["seconds_per_round"],
-        report["settings"]["virtual_users"],
-        number(&report["load_generator_ceiling"]["run"]["flows_per_second"]),
-    );
-    for (title, key) in [
-        ("SSO sign-in (authorization → code → token → userinfo)", "sso_sign_in"),
-        (
-            "Full federated sign-in (Relais: choice, mock IdP, callback, consent, token, userinfo)",
-            "full_federated_sign_in",
-        ),
-        ("Checktoken (Relais) / token introspection (peer)", "checktoken"),
-    ] {
-        let workload = &report[key];
-        if workload.is_null() {
-            continue;
-        }
-        text.push_str(&format!(
-            "## {title}\n\nFixed rate: {} flows/s.\n\n| system | flows/s at saturation | CPU ms per flow | CPU s per 1000 flows | p50 ms | p99 ms | p99.9 ms (fixed rate) | errors |\n|---|---|---|---|---|---|---|---|\n",
-            workload["fixed_rate_per_second"]
-        ));
-        for system in ["relais", "peer"] {
-            let data = &workload[system];
-            if data.is_null() {
-                continue;
-            }
-            let saturation = &data["saturation"];
-            let fixed = &data["fixed_rate"]["run"];
-            text.push_str(&format!(
-                "| {system} | {:.0} | {:.3} | {:.3} | {:.2} | {:.2} | {:.2} | {} |\n",
-                number(&saturation["run"]["flows_per_second"]),
-                number(&saturation["cpu_ms_per_flow"]),
-                number(&saturation["cpu_ms_per_flow"]),
-                number(&fixed["p50_ms"]),
-                number(&fixed["p99_ms"]),
-                number(&fixed["p999_ms"]),
-                number(&saturation["run"]["errors"]) + number(&fixed["errors"]),
-            ));
-        }
-        if !workload["peer"].is_null() {
-            let ratio = number(&workload["relais"]["saturation"]["run"]["flows_per_second"])
-                / number(&workload["peer"]["saturation"]["run"]["flows_per_second"]).max(1e-9);
-            text.push_str(&format!("\nRelais / peer, flows per second on one core: **{ratio:.1}x**.\n"));
-        }
-        text.push('\n');
-    }
-    let floor = &report["floor"];
-    text.push_str(&format!(
-        "## The floor: each unavoidable step alone\n\nMeasured in the load generator's process (core 1, one thread, \
-         median of 5 rounds), except the first line (the hub's CPU during the load generator's ceiling run).\n\n\
-         | step | µs |\n|---|---|\n\
-         | hub CPU per trivial HTTP request (`GET /healthz`, keep-alive) | {:.1} |\n\
-         | ES256 signature, `ring`, key parsed once (the hub) | {:.1} |\n\
-         | ES256 signature, `jsonwebtoken` + RustCrypto, key parsed per token (the hub before) | {:.1} |\n\
-         | ES256 verification, `ring` (the hub, IdP ID tokens) | {:.1} |\n\
-         | ES256 verification, RustCrypto `p256` (`openidconnect`'s default) | {:.1} |\n\
-         | trace append on SQLite, alone (one commit) | {:.1} |\n\
-         | trace append on SQLite, in a group commit of 32 (per record) | {:.1} |\n\n",
-        number(&report["load_generator_ceiling"]["cpu_ms_per_flow"]) * 1000.0,
-        number(&floor["es256_sign_ring_us"]),
-        number(&floor["es256_sign_jsonwebtoken_rustcrypto_us"]),
-        number(&floor["es256_verify_ring_us"]),
-        number(&floor["es256_verify_rustcrypto_us"]),
-        number(&floor["trace_append_alone_us"]),
-        number(&floor["trace_append_in_group_of_32_us"]),
-    ));
-    let memory = &report["memory_per_session"];
-    if memory["memory_backend_rss"].is_null() {
-        return text;
-    }
-    text.push_str(&format!(
-        "## Memory per live session\n\nEach session left by a full sign-in (with its access token, redeemed-code record and \
-         the ephemeral entries of the flow):\n\n- memory backend, hub RSS growth: {:.0} bytes per session ({} sessions)\n- Redis `used_memory` growth: {}\n",
-        number(&memory["memory_backend_rss"]["bytes_per_session"]),
-        memory["memory_backend_rss"]["sessions"],
-        if memory["redis_used_memory"].is_null() {
-            "not measured (no Redis given)".to_owned()
-        } else {
-            format!("{:.0} bytes per session ({} sessions)", number(&memory["redis_used_memory"]["bytes_per_session"]), memory["redis_used_memory"]["sessions"])
-        }
-    ));
-    text
 }

@@ -1,0 +1,99 @@
+//! The hub under test: its configuration, typed as the hub reads it, and its process pinned to
+//! core 0 with a mock IdP (in this process) registered for it.
+
+use std::path::PathBuf;
+
+use relais::config::{
+    ConfigFile, DataProviderSection, DataScopeSection, HubSection, IdentityProviderSection, LogFormat,
+    ServiceProviderSection,
+};
+use relais_domain::providers::IdTokenAlgorithm;
+use relais_domain::EidasLevel;
+use relais_mocks::idp::{default_identities, MockIdp, MockIdpSettings};
+use url::Url;
+
+use crate::{process, Cli};
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+pub const SP_SECRET: &str = "bench-sp-secret-0123456789abcdef0123";
+pub const DP_SECRET: &str = "bench-dp-secret-0123456789abcdef0123";
+
+/// The hub's configuration for the benchmark, typed as the hub reads it; `redis`: the
+/// ephemeral store there, under a fresh key prefix.
+fn hub_config(port: u16, idp_issuer: &str, data_dir: &std::path::Path, redis: Option<&str>) -> anyhow::Result<String> {
+    let mut hub =
+        HubSection::new(Url::parse(&format!("http://localhost:{port}"))?, "bench-pairwise-secret-0123456789abcdef");
+    hub.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    hub.data_dir = data_dir.to_path_buf();
+    hub.access_token_lifetime = 3600;
+    hub.log_format = LogFormat::Json;
+    let mut file = ConfigFile::new(hub);
+    if let Some(url) = redis {
+        file.storage.ephemeral_url = Some(url.to_owned());
+        file.storage.redis_key_prefix = Some(format!("relais-bench-{}:", free_port()?));
+        file.storage.ephemeral_encryption_keys = vec!["k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".into()];
+    }
+    let idp = Url::parse(idp_issuer)?;
+    file.identity_providers = vec![IdentityProviderSection::new(
+        "mock",
+        "Mock IdP",
+        idp,
+        "relais",
+        "bench-idp-secret",
+        EidasLevel::Substantial,
+    )];
+    let mut sp = ServiceProviderSection::new(
+        "bench-sp",
+        "Bench SP",
+        Some(SP_SECRET),
+        "https://sp.example/callback",
+        &["openid", "profile"],
+    );
+    sp.id_token_signed_response_alg = IdTokenAlgorithm::ES256;
+    file.service_providers = vec![sp];
+    let mut dp = DataProviderSection::new("bench-dp", "Bench DP", DP_SECRET);
+    dp.allowed_service_providers.insert("bench-sp".into(), vec!["quotient_familial".into()]);
+    dp.scopes = vec![DataScopeSection::new("quotient_familial", "Quotient familial", "")];
+    file.data_providers = vec![dp];
+    Ok(file.to_toml()?)
+}
+
+/// A hub process on core 0 with a mock IdP (in this process) registered for it.
+pub async fn start_hub(cli: &Cli, redis: Option<&str>) -> anyhow::Result<(process::Server, String, MockIdp, PathBuf)> {
+    let port = free_port()?;
+    let issuer = format!("http://localhost:{port}");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let idp_issuer = format!("http://127.0.0.1:{}", listener.local_addr()?.port());
+    let idp = MockIdp::serve(
+        listener,
+        MockIdpSettings {
+            id: "mock".into(),
+            display_name: "Mock IdP".into(),
+            issuer: Url::parse(&idp_issuer)?,
+            client_id: "relais".into(),
+            client_secret: "bench-idp-secret".into(),
+            redirect_uris: vec![format!("{issuer}/idp/mock/callback")],
+            post_logout_redirect_uris: vec![],
+            acr: "eidas2".into(),
+            identities: default_identities("mock", 0),
+        },
+    )
+    .await?;
+    let dir = std::env::temp_dir().join(format!("relais-bench-{port}"));
+    std::fs::create_dir_all(&dir)?;
+    let config = dir.join("relais.toml");
+    std::fs::write(&config, hub_config(port, &idp_issuer, &dir, redis)?)?;
+    let config_text = config.display().to_string();
+    let (server, _) = process::start(
+        &cli.relais,
+        &["serve", "--config", &config_text],
+        0,
+        &[("RELAIS_LOG", "warn".into())],
+        "relais hub listening on",
+    )
+    .await?;
+    Ok((server, issuer, idp, dir))
+}
