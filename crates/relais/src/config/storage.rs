@@ -101,7 +101,9 @@ fn key_ring(
 ) -> Result<(relais_store::KeyRing, bool), ConfigError> {
     let mut keys = parse_keys(field, texts)?;
     let derived = keys.is_empty();
-    if let (true, Some(secret)) = (derived, derived_from) {
+    // The derived key always comes last: it seals only when no key is configured, and still
+    // opens what it sealed before one was (moving to a configured key needs no migration).
+    if let Some(secret) = derived_from {
         keys.push(relais_store::SealingKey::derive(DERIVED_KEY_ID, "key-encryption", secret.expose()));
     }
     let ring = relais_store::KeyRing::new(keys).map_err(|e| error(field, e.to_string()))?;

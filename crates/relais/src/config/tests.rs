@@ -81,3 +81,15 @@ fn the_environment_overrides_secrets() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn what_the_derived_key_sealed_still_opens_once_a_key_is_configured() {
+    let derived = Config::from_toml(VALID, &no_env).unwrap();
+    let sealed = derived.storage.key_encryption.seal_text("signing_key:k1", "pem").unwrap();
+    let key = relais_store::SealingKey::generate_text("kek1");
+    let configured =
+        Config::from_toml(&format!("{VALID}\n[storage]\nkey_encryption_keys = [\"{key}\"]\n"), &no_env).unwrap();
+    assert_eq!(configured.storage.key_encryption.current_id(), "kek1", "the configured key seals");
+    assert!(!configured.storage.key_encryption_derived);
+    assert_eq!(configured.storage.key_encryption.open_text("signing_key:k1", &sealed).unwrap(), "pem");
+}
