@@ -111,7 +111,8 @@ pub async fn request_context(State(state): State<AppState>, mut request: Request
     }
     if let Some(page) = response.extensions_mut().remove::<ErrorPage>() {
         let status = response.status();
-        let mut rendered = state.pages.error(&locale, &page, &id).into_response();
+        let back = response.extensions_mut().remove::<crate::error::ReturnToService>();
+        let mut rendered = state.pages.error(&locale, &page, &id, back.as_ref().map(|b| b.0.as_str())).into_response();
         *rendered.status_mut() = status;
         for (name, value) in response.headers() {
             if name == header::SET_COOKIE || name == header::RETRY_AFTER {

@@ -114,8 +114,8 @@ impl Pages {
     }
 
     /// An error page with the request id to quote.
-    pub fn error(&self, locale: &Locale, page: &ErrorPage, request_id: &str) -> Html<String> {
-        self.render("error.html", locale, context! { request_id, key => page.key() })
+    pub fn error(&self, locale: &Locale, page: &ErrorPage, request_id: &str, back: Option<&str>) -> Html<String> {
+        self.render("error.html", locale, context! { request_id, key => page.key(), back })
     }
 
     /// The logout confirmation page (a logout request without a valid `id_token_hint`).

@@ -82,7 +82,7 @@ fn every_page(pages: &Pages, lang: Lang) -> Vec<String> {
         ErrorPage::IdpBlocked,
         ErrorPage::NotFound,
     ] {
-        out.push(pages.error(&locale, &page, "ref123").0);
+        out.push(pages.error(&locale, &page, "ref123", None).0);
     }
     out
 }
@@ -148,4 +148,23 @@ fn the_choice_says_which_account_failed_and_errors_give_the_support_contact() {
     });
     let error = &every_page(&supported, Lang::Fr)[6];
     assert!(error.contains("mailto:assistance@relais.example") && error.contains("page d&#x27;aide"), "{error}");
+}
+
+#[test]
+fn an_error_page_offers_the_way_back_to_the_service_when_there_is_one() {
+    let pages = Pages::new(Brand::default());
+    let page = pages
+        .error(
+            &locale(Lang::Fr),
+            &ErrorPage::IdentityIncomplete,
+            "r",
+            Some("https://sp.example/cb?error=access_denied"),
+        )
+        .0;
+    assert!(
+        page.contains("Retourner sur le site du service")
+            && page.contains("https:&#x2f;&#x2f;sp.example&#x2f;cb?error=access_denied"),
+        "{page}"
+    );
+    assert!(!page.contains("Retour à l&#x27;accueil"));
 }

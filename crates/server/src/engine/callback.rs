@@ -68,7 +68,7 @@ pub async fn idp_callback(
     if iss_expected && !callback.iss.as_deref().is_some_and(same_issuer) {
         let outcome = if callback.iss.is_some() { "mix_up_issuer" } else { "iss_missing" };
         state.tracer.emit(StepEvent::identity_refused(Some(&request.sp), &idp.id, outcome)).await?;
-        return Err(PageError::Page(ErrorPage::IdentityRejected));
+        return Err(sp_redirect::page_with_return(state, &request, ErrorPage::IdentityRejected));
     }
     if let Some(error) = &callback.error {
         let event = StepEvent::identity_refused(Some(&request.sp), &idp.id, "idp_error").with_detail(error.clone());
@@ -90,7 +90,7 @@ pub async fn idp_callback(
                 state.records.put(Namespace::PendingAuthorization, login.flow.as_str(), &pending, lifetime).await?;
                 return Ok(choose::choice_without(state, login.flow.as_str(), &idp, browser).await?.into());
             }
-            return Err(PageError::Page(ErrorPage::IdentityRejected));
+            return Err(sp_redirect::page_with_return(state, &request, ErrorPage::IdentityRejected));
         }
     };
     // The IdP's profile makes an identity of the verified claims: complete, or refused.
@@ -99,7 +99,7 @@ pub async fn idp_callback(
         Err(error) => {
             tracing::debug!(idp = %idp.id, detail = %error, "why the identity is incomplete");
             state.tracer.emit(StepEvent::identity_refused(Some(&request.sp), &idp.id, error.kind())).await?;
-            return Err(PageError::Page(ErrorPage::IdentityIncomplete));
+            return Err(sp_redirect::page_with_return(state, &request, ErrorPage::IdentityIncomplete));
         }
     };
     let mut session = AuthenticatedSession::open(
@@ -114,7 +114,7 @@ pub async fn idp_callback(
     if state.preferences.preferences(person.as_str()).await?.blocks(&idp.id) {
         let event = StepEvent::identity_refused(Some(&request.sp), &idp.id, "idp_blocked_by_person");
         state.tracer.emit(event).await?;
-        return Err(PageError::Page(ErrorPage::IdpBlocked));
+        return Err(sp_redirect::page_with_return(state, &request, ErrorPage::IdpBlocked));
     }
     state.tracer.emit(StepEvent::identity_received(&request.sp, &idp.id, session.acr)).await?;
     let sp = session::service(state, &request.sp).await?;

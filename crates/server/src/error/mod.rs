@@ -13,7 +13,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 pub use api::ApiError;
-pub use page::{ErrorPage, PageError};
+pub use page::{ErrorPage, PageError, ReturnToService};
 
 /// `Cache-Control: no-store` and `Pragma: no-cache`, for every response carrying tokens.
 pub fn no_store() -> [(header::HeaderName, HeaderValue); 2] {

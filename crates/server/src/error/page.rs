@@ -70,7 +70,14 @@ pub enum PageError {
     ToService(String),
     /// A storage failure: fail closed.
     Store(StoreError),
+    /// A page that also offers the way back to the service: its redirect URI with the OAuth
+    /// error (the service is known and the address registered).
+    PageWithReturn(ErrorPage, String),
 }
+
+/// The way back to the service an error page offers (a response extension, as [`ErrorPage`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReturnToService(pub String);
 
 impl From<ErrorPage> for PageError {
     fn from(page: ErrorPage) -> Self {
@@ -98,6 +105,13 @@ impl IntoResponse for PageError {
                 for (name, value) in super::no_store() {
                     response.headers_mut().insert(name, value);
                 }
+                response
+            }
+            PageError::PageWithReturn(page, url) => {
+                tracing::warn!(error = page.key(), "request refused, with a way back to the service");
+                let mut response = page.status().into_response();
+                response.extensions_mut().insert(page);
+                response.extensions_mut().insert(ReturnToService(url));
                 response
             }
             PageError::Store(error) => {

@@ -30,6 +30,22 @@ pub fn refuse_to(
     }
 }
 
+/// `page` for the person, with the way back to the service of `request`: its redirect URI with
+/// `access_denied` (the sign-in did not complete), should they follow it.
+pub fn page_with_return(state: &AppState, request: &AuthorizationRequest, page: ErrorPage) -> PageError {
+    let error = OAuthError::new(ErrorCode::AccessDenied, "the sign-in could not be completed");
+    let back = oauth::error_redirect(
+        &state.endpoints.issuer,
+        request.redirect_uri.as_str(),
+        Some(request.state.as_str()),
+        &error,
+    );
+    match back {
+        Some(url) => PageError::PageWithReturn(page, url),
+        None => PageError::Page(page),
+    }
+}
+
 /// The error `code` with `description` sent back to the service of `request`.
 pub fn refuse(
     state: &AppState,

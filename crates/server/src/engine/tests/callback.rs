@@ -229,3 +229,19 @@ async fn an_idp_that_fails_at_the_code_exchange_sends_the_person_back_to_the_oth
     let callback = answer(&param(&to_idp, "state").unwrap(), "angela", "ameli");
     code_of(&idp_callback(&hub.state, &IdpId::new("ameli"), &callback, &browser).await.unwrap());
 }
+
+#[tokio::test]
+async fn a_refused_answer_offers_the_way_back_to_the_service_with_its_state() {
+    let hub = TestHub::new();
+    let (browser, state) = at_idp(&hub, "impots").await;
+    let result =
+        idp_callback(&hub.state, &IdpId::new("impots"), &answer(&state, "incomplete", "impots"), &browser).await;
+    match result {
+        Err(PageError::PageWithReturn(ErrorPage::IdentityIncomplete, back)) => {
+            assert!(back.starts_with("https://mairie.example/cb?error=access_denied"), "{back}");
+            assert_eq!(param(&back, "state").as_deref(), Some("sp-state"));
+            assert_eq!(param(&back, "iss").as_deref(), Some(ISSUER));
+        }
+        _ => panic!("a page with the way back"),
+    }
+}

@@ -313,7 +313,7 @@ pub fn error_sent_back(result: Result<Outcome, PageError>) -> (String, Url) {
 /// The page a refusal shows the person.
 pub fn page_of<T>(result: Result<T, PageError>) -> ErrorPage {
     match result {
-        Err(PageError::Page(page)) => page,
+        Err(PageError::Page(page) | PageError::PageWithReturn(page, _)) => page,
         Err(other) => panic!("not a page: {other:?}"),
         Ok(_) => panic!("not refused"),
     }
