@@ -94,7 +94,8 @@ pub async fn request_context(State(state): State<AppState>, mut request: Request
     let started = std::time::Instant::now();
     let method = request.method().clone();
     // The route's pattern, never its values: a path or query can carry a flow id or a code.
-    let route = request.extensions().get::<MatchedPath>().map_or("(unmatched)".to_owned(), |p| p.as_str().to_owned());
+    // (A shared pointer: no copy of the text on every request.)
+    let route = request.extensions().get::<MatchedPath>().cloned();
     let path = request.uri().path();
     let (machine, health) = (is_machine_endpoint(path), matches!(path, "/healthz" | "/readyz"));
     let access_span = span.clone();
@@ -139,6 +140,7 @@ pub async fn request_context(State(state): State<AppState>, mut request: Request
     }
     let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
     let status = response.status().as_u16();
+    let route = route.as_ref().map_or("(unmatched)", MatchedPath::as_str);
     tracing::info!(target: "relais::access", parent: &access_span, %method, route, status, duration_ms, "request");
     response
 }
