@@ -13,7 +13,7 @@ use crate::pivot::PivotIdentity;
 use crate::profile::{Identity, Principal};
 use crate::providers::{IdentityProvider, ServiceProvider};
 use crate::scopes::ScopeSet;
-use crate::values::{CodeChallenge, Digest, FlowId, Nonce, PkceVerifier, RedirectUri, State, UpstreamIdToken};
+use crate::values::{CodeChallenge, Digest, FlowId, Nonce, PkceVerifier, RedirectUri, Sid, State, UpstreamIdToken};
 
 /// What `prompt` asks of the hub.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -128,6 +128,9 @@ pub struct AuthenticatedSession {
     pub sps: Vec<SpId>,
     /// A digest of the browser's binding cookie.
     pub browser: Digest,
+    /// The session's id for the protocol: the tokens issued in it carry it, and are revoked
+    /// with it at logout.
+    pub sid: Sid,
 }
 
 impl UpstreamLogin {
@@ -161,6 +164,7 @@ impl AuthenticatedSession {
         now: UnixTime,
         idp_id_token: UpstreamIdToken,
         login: &UpstreamLogin,
+        sid: Sid,
     ) -> Self {
         Self {
             principal: Principal::person(identity),
@@ -170,6 +174,7 @@ impl AuthenticatedSession {
             idp_id_token,
             sps: Vec::new(),
             browser: login.browser.clone(),
+            sid,
         }
     }
 
@@ -226,6 +231,8 @@ pub struct CodeGrant {
     pub grant: IdentityGrant,
     /// What data providers may give the SP with the access token.
     pub data: DataGrant,
+    /// The session it was issued in.
+    pub sid: Sid,
 }
 
 impl CodeGrant {
@@ -252,6 +259,7 @@ impl CodeGrant {
                 person: person.clone(),
                 idp: session.idp.clone(),
             },
+            sid: session.sid.clone(),
         }
     }
 
@@ -280,6 +288,7 @@ impl CodeGrant {
             data: self.data.clone(),
             issued_at: now,
             expires_at: now.plus(lifetime),
+            sid: self.sid.clone(),
         }
     }
 }
@@ -345,7 +354,14 @@ pub struct AccessGrant {
     pub issued_at: UnixTime,
     /// When it expires.
     pub expires_at: UnixTime,
+    /// The session it was issued in: it dies with it at logout.
+    pub sid: Sid,
 }
+
+/// The mark a logout leaves: the tokens of session `sid` are revoked. Kept as long as a token
+/// of that session may live.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct EndedSession;
 
 /// The trace of a redeemed code, kept for the code's lifetime so a replay revokes what the
 /// code gave (RFC 6749, section 4.1.2).

@@ -53,6 +53,11 @@ value!(
     FlowId
 );
 value!(
+    /// A hub session's id as the protocol knows it (`sid`, OpenID Connect Front- and
+    /// Back-Channel Logout): random, never the cookie; what the session's tokens are revoked by.
+    Sid
+);
+value!(
     /// The digest of a value the hub keys a record by (a session id, a browser's binding
     /// cookie): the value itself is never stored.
     Digest

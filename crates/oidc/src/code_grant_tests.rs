@@ -2,7 +2,7 @@
 use relais_domain::clock::UnixTime;
 use relais_domain::flow::{CodeGrant, DataGrant, IdentityGrant};
 use relais_domain::scopes::{Scope, ScopeSet};
-use relais_domain::values::{CodeChallenge, Nonce, RedirectUri};
+use relais_domain::values::{CodeChallenge, Nonce, RedirectUri, Sid};
 use relais_domain::{EidasLevel, IdpId, PairwiseSub, PersonKey, SpId};
 
 use super::*;
@@ -27,6 +27,7 @@ fn grant(challenge: Option<String>) -> CodeGrant {
             person: PersonKey::from_stored("p"),
             idp: IdpId::new("impots"),
         },
+        sid: Sid::new("session"),
     }
 }
 

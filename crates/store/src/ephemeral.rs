@@ -54,6 +54,8 @@ pub enum Namespace {
     /// The mark that a person changed their preferences, by person key: kept as long as a
     /// session opened before the change can live.
     PreferencesChanged,
+    /// The mark of a session ended by logout, by its `sid`: its tokens are revoked.
+    EndedSession,
 }
 
 impl Namespace {
@@ -71,6 +73,7 @@ impl Namespace {
             Self::DashboardLogin => "dashboard-login",
             Self::DashboardSession => "dashboard",
             Self::PreferencesChanged => "preferences-changed",
+            Self::EndedSession => "ended-session",
         }
     }
 

@@ -176,8 +176,11 @@ fn default_data_dir() -> PathBuf {
 fn default_code_lifetime() -> u64 {
     60
 }
+/// Five minutes: Authlib and Spring Security treat a token as expired 60 s before its `exp`
+/// (their default leeway), so a shorter lifetime leaves them little or nothing; logout revokes
+/// a session's tokens, so a longer one does not outlive the person's sign-out.
 fn default_access_token_lifetime() -> u64 {
-    60
+    300
 }
 fn default_id_token_lifetime() -> u64 {
     300

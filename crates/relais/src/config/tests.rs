@@ -40,7 +40,7 @@ fn message(text: &str) -> String {
 fn a_valid_file_loads_with_defaults() {
     let config = Config::from_toml(VALID, &no_env).unwrap();
     assert_eq!(config.settings.code_lifetime, 60);
-    assert_eq!(config.settings.access_token_lifetime, 60);
+    assert_eq!(config.settings.access_token_lifetime, 300);
     assert_eq!(config.service_providers[0].idp_policy, IdpPolicy::AllowOnly(vec![IdpId::new("impots")]));
     assert_eq!(config.identity_providers[0].level, EidasLevel::Substantial);
 }

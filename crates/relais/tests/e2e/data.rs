@@ -148,7 +148,7 @@ async fn a_provider_cannot_introspect_for_another_providers_scopes_nor_an_expire
         .unwrap();
     assert_eq!(wrong.status(), 401);
 
-    platform.clock.advance(61);
+    platform.clock.advance(platform.config().settings.access_token_lifetime + 1);
     assert_eq!(checktoken(&platform, "caf", &signed_in.access_token).await, serde_json::json!({"active": false}));
 }
 

@@ -195,7 +195,7 @@ async fn an_expired_code_and_an_expired_access_token_are_refused() {
     let code = code_for_sp_a(&platform).await;
     let tokens: Value =
         token_basic(&platform, &code, VERIFIER, "secret-a-for-tests-0123456789abcdef").await.json().await.unwrap();
-    platform.clock.advance(61);
+    platform.clock.advance(platform.config().settings.access_token_lifetime + 1);
     let response = reqwest::Client::new()
         .get(platform.url("/userinfo"))
         .bearer_auth(tokens["access_token"].as_str().unwrap())

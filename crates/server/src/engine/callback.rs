@@ -5,7 +5,7 @@
 
 use relais_domain::flow::{AuthenticatedSession, PendingAuthorization, UpstreamLogin};
 use relais_domain::step::StepEvent;
-use relais_domain::values::UpstreamIdToken;
+use relais_domain::values::{Sid, UpstreamIdToken};
 use relais_domain::IdpId;
 use relais_oidc::random::{digest, random_token};
 use relais_oidc::upstream::UpstreamError;
@@ -109,6 +109,7 @@ pub async fn idp_callback(
         state.clock.now(),
         UpstreamIdToken::new(answer.id_token),
         &login,
+        Sid::new(random_token()),
     );
     let person = session::person_of(state, &session);
     if state.preferences.preferences(person.as_str()).await?.blocks(&idp.id) {

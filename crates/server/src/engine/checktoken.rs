@@ -4,16 +4,14 @@
 //! service, gives a `sub` pairwise for the provider and the pivot identity to find the person's
 //! record, nothing more. Every call is traced.
 
-use relais_domain::flow::AccessGrant;
 use relais_domain::providers::IdTokenAlgorithm;
 use relais_domain::step::{CheckedToken, StepEvent};
 use relais_domain::{DataProvider, DpId, PairwiseSub, Sector};
 use relais_oidc::introspection::{IntrospectionJwtClaims, IntrospectionResponse};
-use relais_oidc::random::digest;
 use relais_oidc::token::{presented_credentials, PresentedCredentials, RawTokenRequest};
 use relais_oidc::{ErrorCode, OAuthError};
-use relais_store::Namespace;
 
+use super::support::access;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -90,8 +88,7 @@ pub async fn checktoken(
         .as_deref()
         .filter(|t| !t.is_empty())
         .ok_or_else(|| ApiError::oauth(ErrorCode::InvalidRequest, "token is required"))?;
-    let access: Option<AccessGrant> = state.records.get(Namespace::AccessToken, &digest(token)).await?;
-    let access = access.filter(|a| now.is_before(a.expires_at));
+    let access = access::live(state, token).await?;
     let scopes: Vec<String> = access.iter().flat_map(|a| a.data.scopes_of(&provider.id)).collect();
     let active = match (&access, access.as_ref().and_then(|a| a.data.pivot.as_ref())) {
         (Some(access), Some(pivot)) if !scopes.is_empty() => {

@@ -1,6 +1,7 @@
 //! RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): the hub session ends, then the
 //! IdP session (the hub's own RP-initiated logout there), then the person returns to the SP's
-//! registered post-logout address. The end of the session is traced in the person's history.
+//! registered post-logout address. The access tokens issued in the session are revoked with
+//! it (RFC 7009's intent: a signed-out person's tokens do not outlive the sign-out). The end of the session is traced in the person's history.
 
 use relais_domain::flow::AuthenticatedSession;
 use relais_domain::step::StepEvent;
@@ -10,7 +11,7 @@ use relais_oidc::random::{digest, random_token};
 use relais_store::Namespace;
 use url::Url;
 
-use super::support::{session, Browser};
+use super::support::{access, session, Browser};
 use crate::error::{ErrorPage, PageError};
 use crate::state::AppState;
 
@@ -118,6 +119,7 @@ async fn end_session(
     if let Some(id) = &browser.session_id {
         state.records.delete(Namespace::Session, &digest(id)).await?;
     }
+    access::revoke_session(state, &session.sid).await?;
     let person = session::person_of(state, session);
     let event = StepEvent::logout(state.clock.now(), &person, &session.idp, sp.map(|sp| &sp.id), session.sps.len());
     state.tracer.emit(event).await?;

@@ -1,13 +1,11 @@
 //! Step 6: userinfo (OpenID Connect Core 1.0, section 5.3): the claims of a live access
-//! token's scopes, with its pairwise `sub`.
+//! token's scopes, with its pairwise `sub`. A token revoked by logout is invalid here.
 
-use relais_domain::flow::AccessGrant;
 use relais_domain::step::StepEvent;
-use relais_oidc::random::digest;
 use relais_oidc::{ErrorCode, OAuthError};
-use relais_store::Namespace;
 use serde_json::{json, Value};
 
+use super::support::access;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -15,14 +13,9 @@ use crate::state::AppState;
 #[tracing::instrument(skip_all)]
 pub async fn userinfo(state: &AppState, access_token: Option<&str>) -> Result<Value, ApiError> {
     let token = access_token.filter(|t| !t.is_empty()).ok_or(ApiError::BearerMissing)?;
-    let access: AccessGrant = state
-        .records
-        .get(Namespace::AccessToken, &digest(token))
-        .await?
-        .filter(|access: &AccessGrant| state.clock.now().is_before(access.expires_at))
-        .ok_or_else(|| {
-            ApiError::Bearer(OAuthError::new(ErrorCode::InvalidToken, "the access token is invalid or expired"))
-        })?;
+    let access = access::live(state, token).await?.ok_or_else(|| {
+        ApiError::Bearer(OAuthError::new(ErrorCode::InvalidToken, "the access token is invalid, expired or revoked"))
+    })?;
     let mut body = serde_json::Map::new();
     body.insert("sub".into(), json!(access.grant.sub.as_str()));
     for (name, value) in &access.grant.claims {

@@ -2,6 +2,7 @@
 //! hub session (load, save, the IdPs it may be offered), the SP redirect, and the tracer. No
 //! step's logic lives here.
 
+pub mod access;
 pub mod session;
 pub mod sp_redirect;
 pub mod tracer;

@@ -92,3 +92,37 @@ async fn a_request_without_a_token_is_invalid() {
         _ => panic!("refused"),
     }
 }
+
+#[tokio::test]
+async fn a_logout_revokes_the_sessions_tokens_at_checktoken_and_userinfo_not_another_sessions() {
+    let hub = TestHub::new();
+    let mut browser = browser();
+    let outcome =
+        sign_in(&hub, &mut browser, &request("mairie", "openid quotient_familial"), "impots", "angela").await.unwrap();
+    let flow = redirect_of(&outcome).strip_prefix(&format!("{CONSENT_PATH}/")).unwrap().to_owned();
+    let accepted = Some(vec!["caf:quotient_familial".to_owned()]);
+    let code = code_of(&decide_consent(&hub.state, &flow, accepted, &browser).await.unwrap());
+    let ended = tokens(&hub, &code).await["access_token"].as_str().unwrap().to_owned();
+    let (other, _) = access_token(&hub, true).await;
+    assert_eq!(json(ask(&hub, &ended, CAF_SECRET).await.unwrap())["active"], true);
+
+    let confirmed = crate::engine::logout(&hub.state, Default::default(), &browser, true).await;
+    assert!(confirmed.is_ok());
+    assert_eq!(json(ask(&hub, &ended, CAF_SECRET).await.unwrap()), serde_json::json!({"active": false}));
+    match crate::engine::userinfo(&hub.state, Some(&ended)).await {
+        Err(ApiError::Bearer(error)) => assert_eq!(error.code, ErrorCode::InvalidToken),
+        _ => panic!("a revoked token is refused at userinfo"),
+    }
+    assert_eq!(json(ask(&hub, &other, CAF_SECRET).await.unwrap())["active"], true, "another session's token lives");
+    assert!(crate::engine::userinfo(&hub.state, Some(&other)).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_code_redeemed_after_the_logout_gives_a_revoked_token() {
+    let hub = TestHub::new();
+    let mut browser = browser();
+    let code = code_of(&sign_in(&hub, &mut browser, &request("mairie", "openid"), "impots", "angela").await.unwrap());
+    assert!(crate::engine::logout(&hub.state, Default::default(), &browser, true).await.is_ok());
+    let late = tokens(&hub, &code).await["access_token"].as_str().unwrap().to_owned();
+    assert!(crate::engine::userinfo(&hub.state, Some(&late)).await.is_err(), "the session is over");
+}
