@@ -68,14 +68,8 @@ pub enum PresentedCredentials {
 
 impl std::fmt::Debug for PresentedCredentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let method = match self {
-            Self::Basic { .. } => "client_secret_basic",
-            Self::Post { .. } => "client_secret_post",
-            Self::Assertion { .. } => "private_key_jwt",
-            Self::None { .. } => "none",
-        };
         f.debug_struct("PresentedCredentials")
-            .field("method", &method)
+            .field("method", &self.method())
             .field("client_id", &self.client_id().as_str())
             .finish_non_exhaustive()
     }
@@ -100,6 +94,16 @@ impl PresentedCredentials {
             | Self::Post { client_id, .. }
             | Self::Assertion { client_id, .. }
             | Self::None { client_id } => SpId::new(client_id.clone()),
+        }
+    }
+
+    /// The authentication method presented, by its registration name (RFC 7591).
+    pub fn method(&self) -> &'static str {
+        match self {
+            Self::Basic { .. } => "client_secret_basic",
+            Self::Post { .. } => "client_secret_post",
+            Self::Assertion { .. } => "private_key_jwt",
+            Self::None { .. } => "none",
         }
     }
 

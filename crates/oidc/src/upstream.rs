@@ -32,36 +32,135 @@ use crate::upstream_keys::ProviderKey;
 /// How long discovery metadata (and the IdP's keys) are reused before being fetched again.
 const METADATA_LIFETIME: Duration = Duration::from_secs(600);
 
-/// Why a sign-in at an IdP did not give an identity.
-#[derive(Debug, thiserror::Error)]
-pub enum UpstreamError {
-    /// The IdP could not be reached or its configuration read.
-    #[error("identity provider unavailable: {0}")]
-    Unavailable(String),
-    /// The IdP refused the code exchange.
-    #[error("token request refused: {0}")]
-    TokenRefused(String),
+/// The step of a sign-in at an IdP where it failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UpstreamStep {
+    /// Reading its discovery document (and keys).
+    Discovery,
+    /// The code exchange at its token endpoint.
+    Token,
+    /// Verifying its ID token.
+    IdToken,
+    /// Its userinfo endpoint.
+    Userinfo,
+}
+
+impl UpstreamStep {
+    /// A fixed name, for logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Discovery => "discovery",
+            Self::Token => "token",
+            Self::IdToken => "id_token",
+            Self::Userinfo => "userinfo",
+        }
+    }
+}
+
+/// The kind of a failed sign-in at an IdP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UpstreamFailure {
+    /// The IdP could not be reached, timed out, or answered with an error page (not the
+    /// person's doing: the choice page offers the other accounts).
+    Unavailable,
+    /// The IdP refused the code exchange (a wrong hub secret there, say).
+    TokenRefused,
     /// The ID token is missing or failed verification.
-    #[error("ID token rejected: {0}")]
-    IdTokenRejected(String),
+    IdTokenRejected,
     /// Userinfo failed, or names another subject than the ID token.
-    #[error("userinfo rejected: {0}")]
-    UserinfoRejected(String),
+    UserinfoRejected,
     /// The IdP asserted a level below what the request needs, or none.
-    #[error("assurance level not reached: {0}")]
-    LevelNotReached(String),
+    LevelNotReached,
+}
+
+/// Why a sign-in at an IdP did not give an identity: what failed, at which step, the IdP's
+/// HTTP status when it gave one, and the error as it can be logged (never a token or a claim).
+#[derive(Debug, thiserror::Error)]
+#[error("{} at the {} step{}: {detail}", self.kind(), step.name(), status.map(|s| format!(" (HTTP {s})")).unwrap_or_default())]
+pub struct UpstreamError {
+    /// What failed.
+    pub failure: UpstreamFailure,
+    /// Where.
+    pub step: UpstreamStep,
+    /// The IdP's HTTP status, when it answered one.
+    pub status: Option<u16>,
+    /// The error, for the operator.
+    pub detail: String,
 }
 
 impl UpstreamError {
+    /// A failure of `failure` at `step`.
+    pub fn new(failure: UpstreamFailure, step: UpstreamStep, detail: impl Into<String>) -> Self {
+        Self { failure, step, status: None, detail: detail.into() }
+    }
+
+    /// The IdP unreachable at `step`.
+    pub fn unavailable(step: UpstreamStep, detail: impl Into<String>) -> Self {
+        Self::new(UpstreamFailure::Unavailable, step, detail)
+    }
+
+    /// With the IdP's HTTP status.
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// Whether the IdP could not be reached (rather than refusing).
+    pub fn is_unavailable(&self) -> bool {
+        self.failure == UpstreamFailure::Unavailable
+    }
+
     /// A fixed name for the kind of failure, for traces and metrics.
     pub fn kind(&self) -> &'static str {
-        match self {
-            Self::Unavailable(_) => "idp_unavailable",
-            Self::TokenRefused(_) => "token_refused",
-            Self::IdTokenRejected(_) => "id_token_rejected",
-            Self::UserinfoRejected(_) => "userinfo_rejected",
-            Self::LevelNotReached(_) => "level_not_reached",
+        match self.failure {
+            UpstreamFailure::Unavailable => "idp_unavailable",
+            UpstreamFailure::TokenRefused => "token_refused",
+            UpstreamFailure::IdTokenRejected => "id_token_rejected",
+            UpstreamFailure::UserinfoRejected => "userinfo_rejected",
+            UpstreamFailure::LevelNotReached => "level_not_reached",
         }
+    }
+}
+
+/// The token endpoint's failure: the IdP's OAuth error when it answered one, unavailable when
+/// it could not be reached (a timeout says so). A response that cannot be read is named, not
+/// quoted (it may hold tokens).
+fn token_failure<RE: std::error::Error + 'static>(
+    error: openidconnect::RequestTokenError<RE, StandardErrorResponse<CoreErrorResponseType>>,
+) -> UpstreamError {
+    use openidconnect::RequestTokenError as E;
+    let refused = |detail: String| UpstreamError::new(UpstreamFailure::TokenRefused, UpstreamStep::Token, detail);
+    match &error {
+        E::ServerResponse(answer) => {
+            let description = answer.error_description().map(|d| format!(" ({d})")).unwrap_or_default();
+            refused(format!("{}{description}", answer.error().as_ref()))
+        }
+        E::Request(_) => UpstreamError::unavailable(UpstreamStep::Token, error_chain(&error)),
+        // Not an OAuth answer: an error page of the IdP or of its gateway (the IdP is down).
+        E::Parse(..) => UpstreamError::unavailable(UpstreamStep::Token, "the token response is not an OAuth answer"),
+        E::Other(detail) => refused(detail.clone()),
+    }
+}
+
+/// Userinfo's failure, with the IdP's status when it answered one.
+fn userinfo_failure<RE: std::error::Error + 'static>(error: openidconnect::UserInfoError<RE>) -> UpstreamError {
+    use openidconnect::UserInfoError as E;
+    let rejected =
+        |detail: String| UpstreamError::new(UpstreamFailure::UserinfoRejected, UpstreamStep::Userinfo, detail);
+    match &error {
+        E::Request(_) => UpstreamError::unavailable(UpstreamStep::Userinfo, error_chain(&error)),
+        E::Response(status, _, message) => rejected(message.clone()).with_status(status.as_u16()),
+        // Only the top-level message: the causes of a parse failure quote claim values.
+        other => rejected(other.to_string()),
+    }
+}
+
+/// Discovery's failure, with the IdP's status when it answered one.
+fn discovery_failure<RE: std::error::Error + 'static>(error: openidconnect::DiscoveryError<RE>) -> UpstreamError {
+    let failed = UpstreamError::unavailable(UpstreamStep::Discovery, error_chain(&error));
+    match &error {
+        openidconnect::DiscoveryError::Response(status, _, _) => failed.with_status(status.as_u16()),
+        _ => failed,
     }
 }
 
@@ -163,6 +262,23 @@ impl Upstream for UpstreamClient {
     }
 }
 
+/// How long the hub waits for an IdP: to connect, and for a whole request (discovery, token,
+/// userinfo), while the person waits on the callback.
+#[derive(Clone, Copy, Debug)]
+pub struct UpstreamTimeouts {
+    /// To open the connection.
+    pub connect: Duration,
+    /// For the whole request, connection included.
+    pub request: Duration,
+}
+
+impl Default for UpstreamTimeouts {
+    /// 3 s to connect, 10 s in all.
+    fn default() -> Self {
+        Self { connect: Duration::from_secs(3), request: Duration::from_secs(10) }
+    }
+}
+
 /// The hub's client towards every IdP, with a cache of their discovered metadata.
 pub struct UpstreamClient {
     http: reqwest::Client,
@@ -190,12 +306,17 @@ impl UpstreamClient {
     /// `{issuer}/idp/{id}/callback`, so that a response can never be mistaken for another
     /// IdP's (mix-up, RFC 9700 section 4.4.2). Redirects are never followed (they would open
     /// the hub to request forgery).
-    pub fn new(issuer: &str, post_logout_redirect_uri: &str) -> Result<Self, UpstreamError> {
+    pub fn new(
+        issuer: &str,
+        post_logout_redirect_uri: &str,
+        timeouts: UpstreamTimeouts,
+    ) -> Result<Self, UpstreamError> {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(10))
+            .connect_timeout(timeouts.connect)
+            .timeout(timeouts.request)
             .build()
-            .map_err(|e| UpstreamError::Unavailable(e.to_string()))?;
+            .map_err(|e| UpstreamError::unavailable(UpstreamStep::Discovery, e.to_string()))?;
         Ok(Self {
             http,
             issuer: issuer.trim_end_matches('/').to_owned(),
@@ -218,10 +339,9 @@ impl UpstreamClient {
             }
         }
         let issuer = IssuerUrl::new(idp.issuer.as_str().trim_end_matches('/').to_owned())
-            .map_err(|e| UpstreamError::Unavailable(e.to_string()))?;
-        let metadata = ProviderMetadataWithLogout::discover_async(issuer, &self.http)
-            .await
-            .map_err(|e| UpstreamError::Unavailable(error_chain(&e)))?;
+            .map_err(|e| UpstreamError::unavailable(UpstreamStep::Discovery, e.to_string()))?;
+        let metadata =
+            ProviderMetadataWithLogout::discover_async(issuer, &self.http).await.map_err(discovery_failure)?;
         let client = self.client(idp, &metadata)?;
         let discovered = Arc::new(Discovered { metadata, client, registration, fetched: Instant::now() });
         if let Ok(mut cache) = self.discovered.write() {
@@ -240,8 +360,8 @@ impl UpstreamClient {
         idp: &IdentityProvider,
         metadata: &ProviderMetadataWithLogout,
     ) -> Result<CoreClientFromMetadata, UpstreamError> {
-        let redirect_uri =
-            RedirectUrl::new(self.redirect_uri(&idp.id)).map_err(|e| UpstreamError::Unavailable(e.to_string()))?;
+        let redirect_uri = RedirectUrl::new(self.redirect_uri(&idp.id))
+            .map_err(|e| UpstreamError::unavailable(UpstreamStep::Discovery, e.to_string()))?;
         Ok(CoreClientFromMetadata::from_provider_metadata(
             metadata.clone(),
             ClientId::new(idp.client_id.clone()),
@@ -294,12 +414,14 @@ impl UpstreamClient {
         let client = &discovered.client;
         let token_response = client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
-            .map_err(|e| UpstreamError::Unavailable(e.to_string()))?
+            .map_err(|e| UpstreamError::unavailable(UpstreamStep::Token, e.to_string()))?
             .set_pkce_verifier(PkceCodeVerifier::new(login.pkce_verifier.secret().to_owned()))
             .request_async(&self.http)
             .await
-            .map_err(|e| UpstreamError::TokenRefused(error_chain(&e)))?;
-        let id_token = token_response.id_token().ok_or_else(|| UpstreamError::IdTokenRejected("no id_token".into()))?;
+            .map_err(token_failure)?;
+        let id_token_rejected =
+            |detail: String| UpstreamError::new(UpstreamFailure::IdTokenRejected, UpstreamStep::IdToken, detail);
+        let id_token = token_response.id_token().ok_or_else(|| id_token_rejected("no id_token".into()))?;
         let nonce = Nonce::new(login.nonce.as_str().to_owned());
         let verified = {
             let verifier = client.id_token_verifier().set_allowed_algs(ACCEPTED_ALGORITHMS);
@@ -312,29 +434,27 @@ impl UpstreamClient {
             Err(first) => {
                 let fresh = self.discovered(idp, true).await?;
                 let verifier = fresh.client.id_token_verifier().set_allowed_algs(ACCEPTED_ALGORITHMS);
-                id_token
-                    .claims(&verifier, &nonce)
-                    .cloned()
-                    .map_err(|_| UpstreamError::IdTokenRejected(error_chain(&first)))?
+                id_token.claims(&verifier, &nonce).cloned().map_err(|_| id_token_rejected(error_chain(&first)))?
             }
         };
+        let not_reached =
+            |detail: String| UpstreamError::new(UpstreamFailure::LevelNotReached, UpstreamStep::IdToken, detail);
         let asserted = match claims.auth_context_ref().and_then(|acr| EidasLevel::from_acr(acr.as_str())) {
             Some(level) => level,
             None if !idp.require_acr => idp.level,
-            None => return Err(UpstreamError::LevelNotReached("no eIDAS acr in the ID token".into())),
+            None => return Err(not_reached("no eIDAS acr in the ID token".into())),
         };
         let acr = asserted.min(idp.level);
         if acr < login.required_level {
-            return Err(UpstreamError::LevelNotReached(format!("{acr} reached, {} required", login.required_level)));
+            return Err(not_reached(format!("{acr} reached, {} required", login.required_level)));
         }
 
         let userinfo: UserInfoClaims<PivotExtraClaims, CoreGenderClaim> = client
             .user_info(AccessToken::new(token_response.access_token().secret().clone()), Some(claims.subject().clone()))
-            .map_err(|e| UpstreamError::UserinfoRejected(e.to_string()))?
+            .map_err(|e| UpstreamError::new(UpstreamFailure::UserinfoRejected, UpstreamStep::Userinfo, e.to_string()))?
             .request_async(&self.http)
             .await
-            // Only the top-level message: the causes of a parse failure quote claim values.
-            .map_err(|e| UpstreamError::UserinfoRejected(e.to_string()))?;
+            .map_err(userinfo_failure)?;
 
         let mut merged = as_object(&claims);
         merged.extend(as_object(&userinfo));
@@ -355,7 +475,7 @@ impl UpstreamClient {
             return Ok(None);
         };
         let post_logout = PostLogoutRedirectUrl::new(self.post_logout_redirect_uri.clone())
-            .map_err(|e| UpstreamError::Unavailable(e.to_string()))?;
+            .map_err(|e| UpstreamError::unavailable(UpstreamStep::Discovery, e.to_string()))?;
         let mut url = LogoutRequest::from(endpoint)
             .set_client_id(ClientId::new(idp.client_id.clone()))
             .set_post_logout_redirect_uri(post_logout)

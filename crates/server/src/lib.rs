@@ -16,6 +16,7 @@ mod state;
 
 pub use engine::dashboard::{DASHBOARD_CALLBACK_PATH, DASHBOARD_CLIENT_ID};
 pub use error::{ApiError, PageError};
+pub use relais_oidc::upstream::UpstreamTimeouts;
 pub use settings::{Brand, HubSettings};
 pub use state::{AppState, HubParts};
 

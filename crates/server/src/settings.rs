@@ -1,6 +1,7 @@
 //! The hub's own settings (lifetimes, issuer, secrets), as the binary's configuration gives them.
 
 use relais_domain::PairwiseSecret;
+use relais_oidc::upstream::UpstreamTimeouts;
 use url::Url;
 
 /// Settings of the hub that are not actors.
@@ -22,6 +23,8 @@ pub struct HubSettings {
     pub pairwise_secret: PairwiseSecret,
     /// The brand block of the pages.
     pub brand: Brand,
+    /// How long the hub waits for an IdP.
+    pub upstream_timeouts: UpstreamTimeouts,
 }
 
 /// The brand block of the pages: configuration, since the State's Marianne block is reserved

@@ -66,7 +66,8 @@ impl AppState {
     /// Assembles the hub, with the real client towards the identity providers.
     pub fn new(parts: HubParts) -> Result<Self, UpstreamError> {
         let endpoints = Endpoints::new(&parts.settings.issuer);
-        let upstream = UpstreamClient::new(&endpoints.issuer, &endpoints.idp_logout_callback)?;
+        let upstream =
+            UpstreamClient::new(&endpoints.issuer, &endpoints.idp_logout_callback, parts.settings.upstream_timeouts)?;
         Ok(Self::with_upstream(parts, Arc::new(upstream)))
     }
 

@@ -99,6 +99,14 @@ pub enum Fault {
     /// The token response grants every requested scope but these (as a hub does when the
     /// person refuses a data transfer); the access token covers the granted ones only.
     WithholdScopes(Vec<String>),
+    /// The token endpoint refuses the hub's client authentication (`invalid_client`), as it
+    /// does when the hub's secret there is wrong.
+    RefuseClient,
+    /// The token endpoint never answers (the hub's timeout ends the wait).
+    TokenHangs,
+    /// The token endpoint answers a gateway's HTML error page (502), as when the IdP behind
+    /// its proxy died during the sign-in.
+    TokenGatewayError,
 }
 
 /// One HTTP request as the mock received it.

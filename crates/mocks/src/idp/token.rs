@@ -72,6 +72,17 @@ fn no_store() -> [(header::HeaderName, HeaderValue); 2] {
 
 /// `POST /token`.
 pub(super) async fn token(State(state): State<Arc<IdpState>>, headers: HeaderMap, body: Bytes) -> Response {
+    match state.fault() {
+        Fault::RefuseClient => {
+            return TokenError::invalid_client("unknown client or wrong secret", true).into_response()
+        }
+        Fault::TokenHangs => std::future::pending::<()>().await,
+        Fault::TokenGatewayError => {
+            let page = "<html><body><h1>502 Bad Gateway</h1></body></html>";
+            return (StatusCode::BAD_GATEWAY, [(header::CONTENT_TYPE, "text/html")], page).into_response();
+        }
+        _ => {}
+    }
     match redeem(&state, &headers, &Params::parse(&body)) {
         Ok(answer) => (StatusCode::OK, no_store(), Json(answer)).into_response(),
         Err(error) => error.into_response(),

@@ -6,10 +6,12 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use relais_domain::registration::is_loopback;
 use relais_domain::{IdentityProvider, IdpId, PairwiseSecret, Secret, ServiceProvider, SpId};
 use relais_server::HubSettings;
+use relais_server::UpstreamTimeouts;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -97,6 +99,8 @@ impl HubSection {
             state_brand: false,
             support_email: None,
             support_url: None,
+            upstream_timeout: default_upstream_timeout(),
+            upstream_connect_timeout: default_upstream_connect_timeout(),
         }
     }
 }
@@ -150,6 +154,20 @@ pub struct HubSection {
     /// The support's web page, shown on error pages.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub support_url: Option<Url>,
+    /// Seconds the hub waits for an IdP's answer (discovery, token, userinfo), connection
+    /// included.
+    #[serde(default = "default_upstream_timeout")]
+    pub upstream_timeout: u64,
+    /// Seconds the hub waits to connect to an IdP.
+    #[serde(default = "default_upstream_connect_timeout")]
+    pub upstream_connect_timeout: u64,
+}
+
+fn default_upstream_timeout() -> u64 {
+    10
+}
+fn default_upstream_connect_timeout() -> u64 {
+    3
 }
 
 fn default_operator_name() -> String {
@@ -281,10 +299,16 @@ impl Config {
             ("hub.id_token_lifetime", hub.id_token_lifetime),
             ("hub.session_lifetime", hub.session_lifetime),
             ("hub.pending_lifetime", hub.pending_lifetime),
+            ("hub.upstream_timeout", hub.upstream_timeout),
+            ("hub.upstream_connect_timeout", hub.upstream_connect_timeout),
         ] {
             if value == 0 {
                 return Err(error(field, "must be more than 0 seconds"));
             }
+        }
+        if hub.upstream_timeout > 60 || hub.upstream_connect_timeout > hub.upstream_timeout {
+            let why = "must be at most 60 seconds, and upstream_connect_timeout at most upstream_timeout";
+            return Err(error("hub.upstream_timeout", why));
         }
         let pairwise = secret(
             "hub.pairwise_secret",
@@ -322,6 +346,10 @@ impl Config {
                     state_brand: hub.state_brand,
                     support_email: hub.support_email,
                     support_url: hub.support_url.map(|url| url.to_string()),
+                },
+                upstream_timeouts: UpstreamTimeouts {
+                    connect: Duration::from_secs(hub.upstream_connect_timeout),
+                    request: Duration::from_secs(hub.upstream_timeout),
                 },
             },
             listen: hub.listen,

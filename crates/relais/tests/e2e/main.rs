@@ -15,3 +15,4 @@ mod operator;
 mod pages;
 mod servers;
 mod sign_in;
+mod upstream;

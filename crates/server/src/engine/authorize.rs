@@ -45,6 +45,8 @@ pub async fn authorize(
     let mut request = match validate(raw, sp.as_ref()) {
         Ok(request) => request,
         Err(AuthorizeError::NotRedirectable(refusal)) => {
+            let presented = raw.redirect_uri.as_deref().unwrap_or_default();
+            tracing::warn!(client_id = %sp_id, redirect_uri = presented, reason = ?refusal, "authorization request refused");
             state.tracer.emit(StepEvent::authorization_refused(&sp_id, "not_redirectable")).await?;
             return Err(refusal_page(refusal));
         }

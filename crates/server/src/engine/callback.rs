@@ -3,12 +3,13 @@
 //! has the upstream client verify it into an identity, opens the hub session and hands over to
 //! step 4 (a code, or the consent first).
 
+use std::time::Instant;
+
 use relais_domain::flow::{AuthenticatedSession, PendingAuthorization, UpstreamLogin};
 use relais_domain::step::StepEvent;
 use relais_domain::values::{Sid, UpstreamIdToken};
 use relais_domain::IdpId;
 use relais_oidc::random::{digest, random_token};
-use relais_oidc::upstream::UpstreamError;
 use relais_oidc::ErrorCode;
 use relais_store::Namespace;
 
@@ -77,12 +78,23 @@ pub async fn idp_callback(
         return Err(sp_redirect::refuse(state, &request, ErrorCode::AccessDenied, description));
     }
     let code = callback.code.as_deref().ok_or(PageError::Page(ErrorPage::BadRequest))?;
+    let started = Instant::now();
     let answer = match state.upstream.complete(&idp, code, &login).await {
         Ok(answer) => answer,
         Err(error) => {
-            tracing::debug!(idp = %idp.id, detail = %error, "why the identity provider answer was rejected");
+            // What the operator needs at 3 a.m.: which IdP, which step, its status and error,
+            // how long it took (a timeout shows as the configured limit).
+            tracing::warn!(
+                idp = %idp.id,
+                step = error.step.name(),
+                status = error.status,
+                error = %error.detail,
+                outcome = error.kind(),
+                duration_ms = started.elapsed().as_millis() as u64,
+                "identity provider sign-in failed"
+            );
             state.tracer.emit(StepEvent::identity_refused(Some(&request.sp), &idp.id, error.kind())).await?;
-            if let UpstreamError::Unavailable(_) = error {
+            if error.is_unavailable() {
                 // The IdP could not be reached (down, timing out): the person did nothing wrong.
                 // Back to the choice, which says which account failed and offers the others.
                 let pending = PendingAuthorization { request, browser: login.browser.clone() };

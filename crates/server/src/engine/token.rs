@@ -27,10 +27,19 @@ pub async fn token(state: &AppState, authorization: Option<&str>, form: &RawToke
         |description: &str| ApiError::OAuth { error: OAuthError::new(ErrorCode::InvalidClient, description), basic };
     let sp_id = credentials.client_id();
     tracing::Span::current().record("sp", sp_id.as_str());
-    let sp =
-        state.registry.service_provider(&sp_id).await?.ok_or_else(|| client_failure("client authentication failed"))?;
+    // The operator learns which client failed and how it tried; never what it presented.
+    let refused = |reason: &str| {
+        tracing::warn!(client_id = %sp_id, auth_method = credentials.method(), reason, "client authentication refused");
+    };
+    let Some(sp) = state.registry.service_provider(&sp_id).await? else {
+        refused("unknown client");
+        return Err(client_failure("client authentication failed"));
+    };
     let audiences = [state.endpoints.token.clone(), state.endpoints.issuer.clone()];
-    let assertion = authenticate(&credentials, &sp, &audiences).map_err(|error| ApiError::OAuth { error, basic })?;
+    let assertion = authenticate(&credentials, &sp, &audiences).map_err(|error| {
+        refused(&error.description);
+        ApiError::OAuth { error, basic }
+    })?;
     let now = state.clock.now();
     if let Some(claims) = assertion {
         let ttl = assertion_lifetime(&claims, now).map_err(|error| ApiError::OAuth { error, basic })?;
@@ -48,7 +57,11 @@ pub async fn token(state: &AppState, authorization: Option<&str>, form: &RawToke
         }
         return Err(ApiError::OAuth { error: invalid_grant(), basic: false });
     };
-    request.redeems(&grant, &sp.id).map_err(|error| ApiError::OAuth { error, basic: false })?;
+    request.redeems(&grant, &sp.id).map_err(|error| {
+        let presented = form.redirect_uri.as_deref().unwrap_or_default();
+        tracing::warn!(client_id = %sp.id, redirect_uri = presented, reason = %error.description, "code refused");
+        ApiError::OAuth { error, basic: false }
+    })?;
 
     let access_token = random_token();
     let access_digest = digest(&access_token);

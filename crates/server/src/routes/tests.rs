@@ -298,3 +298,29 @@ async fn every_request_has_an_access_line_with_its_route_and_no_values() {
     let all = serde_json::to_string(&lines).unwrap();
     assert!(!all.contains("secret-code-value") && !all.contains("secret-state-value"), "{all}");
 }
+
+#[tokio::test]
+async fn a_refused_client_secret_or_redirect_uri_is_logged_with_the_client_and_method_never_the_secret() {
+    let hub = TestHub::new();
+    let lines = logs_of(async {
+        // mairie:wrong-secret-value
+        let wrong_secret = Request::post("/token")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::AUTHORIZATION, "Basic bWFpcmllOndyb25nLXNlY3JldC12YWx1ZQ==")
+            .body(Body::from("grant_type=authorization_code&code=c&redirect_uri=https%3A%2F%2Fmairie.example%2Fcb"));
+        send(&hub, wrong_secret.unwrap()).await;
+        get(&hub, "/authorize?client_id=mairie&redirect_uri=https%3A%2F%2Fevil.example%2Fcb&response_type=code").await;
+    })
+    .await;
+    let found = |message: &str| {
+        lines.iter().find(|line| line["fields"]["message"] == message).unwrap_or_else(|| panic!("{message}: {lines:?}"))
+    };
+    let client = found("client authentication refused");
+    assert_eq!(client["fields"]["client_id"], "mairie");
+    assert_eq!(client["fields"]["auth_method"], "client_secret_basic");
+    let redirect = found("authorization request refused");
+    assert_eq!(redirect["fields"]["client_id"], "mairie");
+    assert_eq!(redirect["fields"]["redirect_uri"], "https://evil.example/cb");
+    let all = serde_json::to_string(&lines).unwrap();
+    assert!(!all.contains("wrong-secret-value"), "{all}");
+}

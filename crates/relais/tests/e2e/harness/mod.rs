@@ -243,6 +243,9 @@ impl Platform {
         let mut file =
             ConfigFile::new(HubSection::new(Url::parse(&issuer).unwrap(), "test-pairwise-secret-0123456789abcdef"));
         file.storage.database_url = Some(database_url.clone());
+        // The mocks answer at once; a hanging one is given up on soon.
+        file.hub.upstream_timeout = 2;
+        file.hub.upstream_connect_timeout = 1;
         if backends == Backends::Servers {
             file.storage.ephemeral_url = Some(redis.unwrap_or_else(redis_url));
             file.storage.redis_key_prefix = Some(redis_prefix.clone());

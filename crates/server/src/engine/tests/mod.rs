@@ -28,7 +28,9 @@ use relais_oidc::authorize::RawAuthorizationRequest;
 use relais_oidc::jose::{HubKeys, KeyMaterial};
 use relais_oidc::pkce::s256_challenge;
 use relais_oidc::random::{digest_of, random_token};
-use relais_oidc::upstream::{Upstream, UpstreamAuthorization, UpstreamError, UpstreamIdentity};
+use relais_oidc::upstream::{
+    Upstream, UpstreamAuthorization, UpstreamError, UpstreamFailure, UpstreamIdentity, UpstreamStep,
+};
 use relais_store::{EphemeralStore, MemoryEphemeralStore, MemoryRegistry, MemoryStores, TraceStore};
 use tokio::sync::broadcast;
 use url::Url;
@@ -80,7 +82,7 @@ pub struct FakeUpstream;
 impl Upstream for FakeUpstream {
     async fn authorization_url(&self, idp: &IdentityProvider) -> Result<UpstreamAuthorization, UpstreamError> {
         if idp.id.as_str() == "panne" {
-            return Err(UpstreamError::Unavailable("discovery failed".into()));
+            return Err(UpstreamError::unavailable(UpstreamStep::Discovery, "discovery failed"));
         }
         let state = random_token();
         let mut url = idp.issuer.join("/authorize").unwrap();
@@ -105,9 +107,18 @@ impl Upstream for FakeUpstream {
             "incomplete" => {
                 claims.remove("birthdate");
             }
-            "down" => return Err(UpstreamError::Unavailable("timeout".into())),
-            "forged" => return Err(UpstreamError::IdTokenRejected("bad signature".into())),
-            "low" => return Err(UpstreamError::LevelNotReached(format!("{} required", login.required_level))),
+            "down" => return Err(UpstreamError::unavailable(UpstreamStep::Token, "operation timed out")),
+            "forged" => {
+                return Err(UpstreamError::new(
+                    UpstreamFailure::IdTokenRejected,
+                    UpstreamStep::IdToken,
+                    "bad signature",
+                ))
+            }
+            "low" => {
+                let detail = format!("{} required", login.required_level);
+                return Err(UpstreamError::new(UpstreamFailure::LevelNotReached, UpstreamStep::IdToken, detail));
+            }
             other => panic!("unexpected code {other}"),
         }
         Ok(UpstreamIdentity {
@@ -243,6 +254,7 @@ impl TestHub {
             pending_lifetime: 900,
             pairwise_secret: PairwiseSecret::new(Secret::new("test-pairwise-secret-0123456789abcdef")),
             brand: Brand::default(),
+            upstream_timeouts: Default::default(),
         };
         let parts = HubParts {
             settings,
