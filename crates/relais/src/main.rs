@@ -101,12 +101,28 @@ enum KeysCommand {
     },
 }
 
+/// The log format in force, once the configuration said it (text until then).
+static LOG_FORMAT: std::sync::OnceLock<LogFormat> = std::sync::OnceLock::new();
+
 fn init_logs(format: LogFormat) {
     let filter = EnvFilter::try_from_env("RELAIS_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = LOG_FORMAT.set(format);
     match format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
+    }
+}
+
+/// The one line of an error that stops `relais`, on standard error: text, or under
+/// `log_format = "json"` a JSON log line like every other.
+fn report_fatal(error: &anyhow::Error) {
+    let message = format!("{error:#}");
+    if LOG_FORMAT.get() == Some(&LogFormat::Json) {
+        let to_stderr = tracing_subscriber::fmt().json().with_writer(std::io::stderr).finish();
+        tracing::subscriber::with_default(to_stderr, || tracing::error!(error = %message, "relais stopped"));
+    } else {
+        eprintln!("relais: {message}");
     }
 }
 
@@ -122,7 +138,7 @@ fn main() -> std::process::ExitCode {
     match runtime.block_on(run(Cli::parse())) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("relais: {error:#}");
+            report_fatal(&error);
             std::process::ExitCode::FAILURE
         }
     }
@@ -148,7 +164,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot listen on {} (hub.listen)", config.listen))?;
             let address = listener.local_addr()?;
             tracing::info!(listen = %address, issuer = %config.settings.issuer, "relais hub listening");
-            println!("relais hub listening on {address}");
+            if config.log_format == LogFormat::Text {
+                // The banner scripts wait for; under JSON logs, the line above is the banner.
+                println!("relais hub listening on {address}");
+            }
             relais_server::serve(listener, state).await?;
         }
         Command::Demo { port, data_dir } => {
