@@ -159,6 +159,16 @@ pub enum UpstreamClientAuth {
     SecretPost,
 }
 
+impl UpstreamClientAuth {
+    /// Its registration name (RFC 7591).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::SecretBasic => "client_secret_basic",
+            Self::SecretPost => "client_secret_post",
+        }
+    }
+}
+
 /// The identity providers a request may use, in registry order: of the SP's profile, enabled,
 /// allowed by the SP, and reaching `required` level.
 pub fn eligible_idps<'a>(

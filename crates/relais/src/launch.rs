@@ -219,3 +219,46 @@ pub fn spawn_configuration_reloader(hub: Arc<Hub>, path: std::path::PathBuf) {
     #[cfg(not(unix))]
     let _ = (hub, path);
 }
+
+/// `relais check-config --online`: fetches every configured IdP's discovery document and keys,
+/// as the hub would at its first sign-in there, and prints a line for each (what it offers
+/// the hub, or the step that failed and why); the number that failed.
+pub async fn check_identity_providers(config: &Config) -> anyhow::Result<usize> {
+    use relais_oidc::discovery::Endpoints;
+    use relais_oidc::upstream::UpstreamClient;
+    let endpoints = Endpoints::new(&config.settings.issuer);
+    let client =
+        UpstreamClient::new(&endpoints.issuer, &endpoints.idp_logout_callback, config.settings.upstream_timeouts)?;
+    let mut failed = 0;
+    for idp in &config.identity_providers {
+        match client.check(idp).await {
+            Ok(check) => {
+                let yes_no = |b: bool| if b { "yes" } else { "no" };
+                let mut warnings = Vec::new();
+                if !check.auth_method_supported {
+                    warnings.push(format!(
+                        "it does not list the configured token_endpoint_auth_method {}",
+                        idp.token_auth.name()
+                    ));
+                }
+                if check.acr_supported == Some(false) {
+                    warnings.push(format!("its acr_values_supported do not include {}", idp.level.as_acr()));
+                }
+                println!(
+                    "{}: ok ({}): keys {}; end-session {}; iss in answers (RFC 9207) {}{}",
+                    idp.id,
+                    idp.issuer,
+                    if check.keys.is_empty() { "none".to_owned() } else { check.keys.join(", ") },
+                    yes_no(check.end_session),
+                    yes_no(check.sends_iss),
+                    warnings.iter().map(|w| format!("; warning: {w}")).collect::<String>(),
+                );
+            }
+            Err(error) => {
+                failed += 1;
+                println!("{}: FAILED ({}): {error}", idp.id, idp.issuer);
+            }
+        }
+    }
+    Ok(failed)
+}

@@ -48,8 +48,15 @@ enum Command {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
-    /// Check a configuration file and exit.
-    CheckConfig(ConfigArg),
+    /// Check a configuration file and exit. Offline unless `--online`.
+    CheckConfig {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Also fetch every identity provider's discovery document and keys, and report what
+        /// each offers the hub (exit code 1 if one fails).
+        #[arg(long)]
+        online: bool,
+    },
     /// Apply the database migrations and exit (`serve` applies them too).
     Migrate(ConfigArg),
     /// Manage the hub's keys.
@@ -174,13 +181,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             init_logs(LogFormat::Text);
             relais::demo::run(port, data_dir).await?;
         }
-        Command::CheckConfig(ConfigArg { config }) => {
+        Command::CheckConfig { config: ConfigArg { config }, online } => {
             let config = Config::load(&config, &process_env)?;
             println!(
                 "configuration valid: {} identity providers, {} service providers",
                 config.identity_providers.len(),
                 config.service_providers.len()
             );
+            if online {
+                let failed = relais::launch::check_identity_providers(&config).await?;
+                if failed > 0 {
+                    anyhow::bail!("{failed} identity provider(s) could not be used");
+                }
+            }
         }
         Command::Migrate(ConfigArg { config }) => {
             let config = Config::load(&config, &process_env)?;

@@ -109,3 +109,58 @@ fn under_json_logs_the_error_that_stops_relais_is_one_json_line() {
     assert!(line["fields"]["error"].as_str().unwrap().contains(&format!("cannot listen on {address}")), "{line}");
     let _ = std::fs::remove_dir_all(directory);
 }
+
+#[tokio::test]
+async fn check_config_online_reports_each_identity_provider_and_fails_when_one_is_unreachable() {
+    use relais::config::{ConfigFile, HubSection, IdentityProviderSection};
+    let hub_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let issuer = format!("http://localhost:{hub_port}");
+    let (_idps, mut sections) = crate::harness::start_mock_idps(&issuer).await;
+    sections.truncate(2);
+    let mut file =
+        ConfigFile::new(HubSection::new(url::Url::parse(&issuer).unwrap(), "0123456789abcdef0123456789abcdef"));
+    let ids: Vec<String> = sections.iter().map(|section| section.id.clone()).collect();
+    file.identity_providers = sections;
+    let run = |file: &ConfigFile| {
+        let path = std::env::temp_dir().join(format!("relais-online-{}.toml", relais_oidc::random::random_token()));
+        std::fs::write(&path, file.to_toml().unwrap()).unwrap();
+        let command = tokio::process::Command::new(env!("CARGO_BIN_EXE_relais"))
+            .args(["check-config", "--online", "--config"])
+            .arg(&path)
+            .env("RELAIS_LOG", "error")
+            .output();
+        async move {
+            let output = command.await.unwrap();
+            std::fs::remove_file(path).unwrap();
+            (
+                output.status.code(),
+                String::from_utf8_lossy(&output.stdout).into_owned(),
+                String::from_utf8_lossy(&output.stderr).into_owned(),
+            )
+        }
+    };
+    let (code, stdout, stderr) = run(&file).await;
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    for id in &ids {
+        let line = stdout.lines().find(|l| l.starts_with(&format!("{id}: "))).expect("a line per IdP");
+        assert!(line.contains(": ok (") && line.contains("end-session yes"), "{line}");
+    }
+
+    // Nothing listens there.
+    let gone = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let down = url::Url::parse(&format!("http://{gone}")).unwrap();
+    let level = relais_domain::EidasLevel::Low;
+    file.identity_providers.push(IdentityProviderSection::new(
+        "down",
+        "En panne",
+        down,
+        "relais-hub",
+        "idp-secret-down",
+        level,
+    ));
+    let (code, stdout, stderr) = run(&file).await;
+    assert_eq!(code, Some(1), "{stdout}");
+    let line = stdout.lines().find(|l| l.starts_with("down: ")).unwrap();
+    assert!(line.contains("FAILED") && line.contains("discovery"), "{line}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
