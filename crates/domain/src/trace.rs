@@ -120,6 +120,60 @@ pub enum ChainProblem {
         /// The record.
         seq: u64,
     },
+    /// The newest records are gone: a checkpoint counted more than the chain holds.
+    Truncated {
+        /// The records the checkpoint counted.
+        counted: u64,
+        /// The last record found.
+        found: u64,
+    },
+    /// The record a checkpoint ended at is not the one it saw (the chain was rewritten).
+    Diverged {
+        /// The record.
+        seq: u64,
+    },
+}
+
+/// The chain's length and newest hash at a moment: signed and published by the hub (at an
+/// endpoint and in its logs), so that removing the newest records, which leaves a shorter
+/// chain that verifies, is found by comparing it with a checkpoint kept elsewhere.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Checkpoint {
+    /// The number of records (the `seq` of the newest; 0 for an empty chain).
+    pub count: u64,
+    /// The hash of the newest record (the genesis hash for an empty chain).
+    pub head: String,
+    /// When it was made.
+    pub at: UnixTime,
+}
+
+impl Checkpoint {
+    /// The checkpoint of a chain whose newest record is `last`, at `at`.
+    pub fn of(last: Option<&TraceRecord>, at: UnixTime) -> Self {
+        match last {
+            Some(record) => Self { count: record.seq, head: record.hash.clone(), at },
+            None => Self { count: 0, head: GENESIS_HASH.to_owned(), at },
+        }
+    }
+
+    /// Whether the chain still holds what this checkpoint saw, given the record at its
+    /// `count` (`None`: none there) and the newest record now (`last`).
+    pub fn check(&self, at_count: Option<&TraceRecord>, last: Option<&TraceRecord>) -> Result<(), ChainProblem> {
+        if self.count == 0 {
+            return Ok(());
+        }
+        match at_count {
+            None => Err(ChainProblem::Truncated { counted: self.count, found: last.map_or(0, |r| r.seq) }),
+            Some(record) if record.hash != self.head => Err(ChainProblem::Diverged { seq: self.count }),
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// Checks a whole chain, read in order, against this checkpoint.
+    pub fn check_chain(&self, records: &[TraceRecord]) -> Result<(), ChainProblem> {
+        let at_count = records.iter().find(|r| r.seq == self.count);
+        self.check(at_count, records.last())
+    }
 }
 
 /// Verifies a chain read in order: every record follows the previous one and carries the hash
@@ -199,5 +253,36 @@ mod tests {
         records[1].event.outcome = "forged".into();
         records[1].hash = chain_hash(&records[0].hash, 2, &records[1].event);
         assert_eq!(verify_chain(&records), [ChainProblem::Altered { seq: 3 }]);
+    }
+
+    #[test]
+    fn removing_the_newest_records_verifies_alone_but_not_against_a_checkpoint() {
+        let records = chain(6);
+        let checkpoint = Checkpoint::of(records.last(), UnixTime(1));
+        let mut truncated = records.clone();
+        truncated.truncate(3);
+        assert!(verify_chain(&truncated).is_empty(), "a shorter chain is a valid chain");
+        assert_eq!(checkpoint.check_chain(&truncated), Err(ChainProblem::Truncated { counted: 6, found: 3 }));
+        assert_eq!(checkpoint.check_chain(&records), Ok(()));
+        let mut longer = records.clone();
+        longer.extend(chain(8).into_iter().skip(6));
+        assert_eq!(checkpoint.check_chain(&longer), Ok(()), "records added since are fine");
+    }
+
+    #[test]
+    fn a_chain_rebuilt_past_a_checkpoint_diverges_from_it() {
+        let records = chain(4);
+        let checkpoint = Checkpoint::of(records.last(), UnixTime(1));
+        let mut rebuilt = records[..2].to_vec();
+        let mut previous = rebuilt[1].hash.clone();
+        for seq in 3..=5 {
+            let event = event("replayed");
+            let hash = chain_hash(&previous, seq, &event);
+            previous = hash.clone();
+            rebuilt.push(TraceRecord { seq, event, hash });
+        }
+        assert!(verify_chain(&rebuilt).is_empty());
+        assert_eq!(checkpoint.check_chain(&rebuilt), Err(ChainProblem::Diverged { seq: 4 }));
+        assert_eq!(Checkpoint::of(None, UnixTime(1)).check_chain(&[]), Ok(()));
     }
 }

@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod authorize;
+pub mod checkpoint;
 pub mod code_grant;
 pub mod discovery;
 pub mod error;

@@ -164,7 +164,11 @@ pub async fn run(port: u16, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
     println!("  Your dashboard:          http://localhost:{port}/tableau-de-bord");
     println!("  Configuration used:      {}", data_dir.join("relais-demo.toml").display());
     println!("Stop with Ctrl+C.");
-    relais_server::serve(listener, state).await?;
+    crate::launch::spawn_checkpointer(state.clone());
+    relais_server::serve_until(listener, state.clone(), crate::launch::shutdown_signal()).await?;
+    if let Err(error) = state.checkpoint_traces().await {
+        tracing::error!(target: "relais::checkpoint", %error, "no trace checkpoint at shutdown");
+    }
     Ok(())
 }
 

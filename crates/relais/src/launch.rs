@@ -177,6 +177,45 @@ pub async fn assemble(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<
     assemble_hub(config, sql, ephemeral, clock).await
 }
 
+/// How often a signed checkpoint of the trace chain is made (and once more at shutdown).
+pub const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Makes a trace checkpoint at once, then every [`CHECKPOINT_INTERVAL`].
+pub fn spawn_checkpointer(state: AppState) {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(CHECKPOINT_INTERVAL);
+        loop {
+            interval.tick().await;
+            if let Err(error) = state.checkpoint_traces().await {
+                tracing::warn!(target: "relais::checkpoint", %error, "no trace checkpoint this time");
+            }
+        }
+    });
+}
+
+/// Completes on `SIGTERM` or `SIGINT` (Ctrl+C).
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = terminate.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
 /// Reloads the keys every [`KEY_RELOAD_INTERVAL`], for as long as the process runs.
 pub fn spawn_key_reloader(state: AppState) {
     tokio::spawn(async move {

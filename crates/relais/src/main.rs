@@ -8,9 +8,10 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use relais::config::{process_env, Config, LogFormat};
 use relais::launch::{
-    assemble, open_database, spawn_configuration_reloader, spawn_key_reloader, SystemClock, SIGNING_ALGORITHMS,
+    assemble, open_database, shutdown_signal, spawn_checkpointer, spawn_configuration_reloader, spawn_key_reloader,
+    SystemClock, SIGNING_ALGORITHMS,
 };
-use relais_domain::trace::{verify_chain, ChainProblem};
+use relais_domain::trace::verify_chain;
 use relais_domain::Clock;
 use relais_store::{KeyStore, SealingKey, TraceStore};
 use tracing_subscriber::EnvFilter;
@@ -73,8 +74,20 @@ enum Command {
 
 #[derive(Subcommand)]
 enum TracesCommand {
-    /// Check that no trace was edited or removed (the hash chain); exits with 1 if one was.
-    Verify(ConfigArg),
+    /// Check that no trace was edited or removed: the hash chain, and against a signed
+    /// checkpoint, that none of the newest was removed; exits with 1 if one was.
+    Verify {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// A checkpoint kept elsewhere: a file holding its JWT (or the JSON of
+        /// `/traces/checkpoint`, or a `relais::checkpoint` JSON log line), or the JWT itself.
+        #[arg(long)]
+        checkpoint: Option<String>,
+        /// Where to fetch the checkpoint without `--checkpoint` (default: the hub's own
+        /// `{issuer}/traces/checkpoint`).
+        #[arg(long)]
+        checkpoint_url: Option<url::Url>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -175,7 +188,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 // The banner scripts wait for; under JSON logs, the line above is the banner.
                 println!("relais hub listening on {address}");
             }
-            relais_server::serve(listener, state).await?;
+            spawn_checkpointer(state.clone());
+            relais_server::serve_until(listener, state.clone(), shutdown_signal()).await?;
+            tracing::info!("relais hub stopping");
+            if let Err(error) = state.checkpoint_traces().await {
+                tracing::error!(target: "relais::checkpoint", %error, "no trace checkpoint at shutdown");
+            }
         }
         Command::Demo { port, data_dir } => {
             init_logs(LogFormat::Text);
@@ -223,21 +241,47 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys { command: KeysCommand::EphemeralKey { id } | KeysCommand::EncryptionKey { id } } => {
             println!("{}", SealingKey::generate_text(&id));
         }
-        Command::Traces { command: TracesCommand::Verify(ConfigArg { config }) } => {
+        Command::Traces {
+            command: TracesCommand::Verify { config: ConfigArg { config }, checkpoint, checkpoint_url },
+        } => {
             let config = Config::load(&config, &process_env)?;
             let sql = open_database(&config).await?;
             let records = sql.all().await?;
-            let problems = verify_chain(&records);
+            let mut problems = verify_chain(&records);
+            let issuer = config.settings.issuer.as_str().trim_end_matches('/').to_owned();
+            let jwt = match checkpoint {
+                Some(given) => Ok(relais::traces::checkpoint_jwt(&given)?),
+                None => {
+                    let url = checkpoint_url.unwrap_or_else(|| relais::traces::checkpoint_url(&config.settings.issuer));
+                    relais::traces::fetch_checkpoint(&url).await.map_err(|error| (url, error))
+                }
+            };
+            match jwt {
+                Ok(jwt) => {
+                    let keys = relais_server::keys::load(&sql).await?;
+                    let checked = relais_oidc::checkpoint::verify(&keys, &issuer, &jwt)
+                        .map_err(|error| anyhow::anyhow!("the checkpoint is not one this hub signed: {error}"))?;
+                    println!(
+                        "checkpoint of {} ({}): {} traces, head {}",
+                        checked.at.0,
+                        relais_domain::civil_time::ParisTime::of(checked.at).rfc3339(),
+                        checked.count,
+                        checked.head
+                    );
+                    if let Err(problem) = checked.check_chain(&records) {
+                        problems.push(problem);
+                    }
+                }
+                Err((url, error)) => println!(
+                    "warning: no checkpoint ({url}: {error}); records removed from the end of the chain cannot be \
+                     found without one (pass --checkpoint)"
+                ),
+            }
             if problems.is_empty() {
                 println!("{} traces, chain intact", records.len());
             } else {
                 for problem in &problems {
-                    match problem {
-                        ChainProblem::Missing { seq, expected } => {
-                            println!("trace {seq}: records {expected} to {} are missing", seq.saturating_sub(1))
-                        }
-                        ChainProblem::Altered { seq } => println!("trace {seq}: altered (its hash does not match)"),
-                    }
+                    println!("{}", relais::traces::describe(problem));
                 }
                 println!("{} traces, {} problems", records.len(), problems.len());
                 std::process::exit(1);

@@ -3,6 +3,7 @@
 //! chains the steps of a sign-in, and the one place where errors become responses.
 
 mod assets;
+pub mod checkpoints;
 mod context;
 mod cookies;
 pub mod engine;
@@ -23,6 +24,15 @@ pub use state::{AppState, HubParts};
 /// Serves the hub on `listener` until the process ends.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
     axum::serve(listener, router(state)).await
+}
+
+/// Serves until `shutdown` completes, then lets the requests in progress finish.
+pub async fn serve_until(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
 }
 
 /// The hub's whole router.

@@ -60,6 +60,7 @@ pub struct Hub {
     pub(crate) upstream: Arc<dyn Upstream>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) pages: Arc<Pages>,
+    pub(crate) checkpoints: crate::checkpoints::Latest,
 }
 
 impl AppState {
@@ -88,6 +89,7 @@ impl AppState {
             upstream,
             clock: parts.clock,
             pages: Arc::new(pages),
+            checkpoints: Default::default(),
         }))
     }
 }

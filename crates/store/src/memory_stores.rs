@@ -61,6 +61,14 @@ impl TraceStore for MemoryStores {
     async fn all(&self) -> Result<Vec<TraceRecord>, StoreError> {
         Ok(locked(&self.traces, |traces| traces.clone()))
     }
+
+    async fn last(&self) -> Result<Option<TraceRecord>, StoreError> {
+        Ok(locked(&self.traces, |traces| traces.last().cloned()))
+    }
+
+    async fn at(&self, seq: u64) -> Result<Option<TraceRecord>, StoreError> {
+        Ok(locked(&self.traces, |traces| traces.iter().find(|r| r.seq == seq).cloned()))
+    }
 }
 
 #[async_trait]

@@ -20,6 +20,10 @@ pub trait TraceStore: Send + Sync + 'static {
     async fn for_person(&self, person: &str, limit: u32) -> Result<Vec<TraceRecord>, StoreError>;
     /// Every record, in order (for verification).
     async fn all(&self) -> Result<Vec<TraceRecord>, StoreError>;
+    /// The newest record.
+    async fn last(&self) -> Result<Option<TraceRecord>, StoreError>;
+    /// The record at `seq`.
+    async fn at(&self, seq: u64) -> Result<Option<TraceRecord>, StoreError>;
 }
 
 /// Where each person's preferences are kept.
@@ -232,6 +236,24 @@ impl TraceStore for SqlStore {
             .await
             .map_err(unavailable)?;
         rows.iter().map(record).collect()
+    }
+
+    async fn last(&self) -> Result<Option<TraceRecord>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM traces ORDER BY seq DESC LIMIT 1"))
+            .fetch_optional(self.pool())
+            .await
+            .map_err(unavailable)?;
+        row.as_ref().map(record).transpose()
+    }
+
+    async fn at(&self, seq: u64) -> Result<Option<TraceRecord>, StoreError> {
+        let seq = i64::try_from(seq).map_err(|_| StoreError::Unavailable("trace seq out of range".into()))?;
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM traces WHERE seq = $1"))
+            .bind(seq)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(unavailable)?;
+        row.as_ref().map(record).transpose()
     }
 }
 

@@ -313,6 +313,10 @@ async fn sql_contract(sql: SqlStore, other_node: SqlStore) {
     let all = other_node.all().await.unwrap();
     assert_eq!(all.len(), 56);
     assert!(verify_chain(&all).is_empty(), "{:?}", verify_chain(&all));
+    // What a checkpoint reads: the newest record, and one by its place.
+    assert_eq!(sql.last().await.unwrap().map(|r| (r.seq, r.hash)), Some((56, all[55].hash.clone())));
+    assert_eq!(other_node.at(17).await.unwrap().map(|r| r.hash), Some(all[16].hash.clone()));
+    assert!(sql.at(57).await.unwrap().is_none());
 }
 
 #[tokio::test]

@@ -286,34 +286,106 @@ async fn relais_traces_verify_finds_an_edited_or_removed_record() {
     for identity in 0..3 {
         sign_in(&platform, &Browser::new(), &sp, &["openid"], "impots", identity).await;
     }
-    let config = std::env::temp_dir().join(format!("relais-traces-{}.toml", relais_oidc::random::random_token()));
-    std::fs::write(&config, &platform.config_toml).unwrap();
-    let verify = || {
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_relais"))
-            .args(["traces", "verify", "--config"])
-            .arg(&config)
-            .env("RELAIS_LOG", "error")
-            .output()
-            .unwrap();
-        (output.status.code(), String::from_utf8_lossy(&output.stdout).into_owned())
-    };
-    let (code, output) = verify();
+    let config = TracesConfig::write(&platform);
+    let verify = || config.verify(&[]);
+    let (code, output) = verify().await;
     assert_eq!(code, Some(0), "{output}");
     assert!(output.contains("3 traces, chain intact"), "{output}");
 
     let sql = relais_store::SqlStore::connect(&platform.database_url).await.unwrap();
     sqlx::query("UPDATE traces SET sp = 'sp-b' WHERE seq = 2").execute(sql.pool()).await.unwrap();
-    let (code, output) = verify();
+    let (code, output) = verify().await;
     assert_eq!(code, Some(1));
     assert!(output.contains("trace 2: altered"), "{output}");
 
     sqlx::query("UPDATE traces SET sp = 'sp-a' WHERE seq = 2").execute(sql.pool()).await.unwrap();
-    assert_eq!(verify().0, Some(0), "restored");
+    assert_eq!(verify().await.0, Some(0), "restored");
     sqlx::query("DELETE FROM traces WHERE seq = 2").execute(sql.pool()).await.unwrap();
-    let (code, output) = verify();
+    let (code, output) = verify().await;
     assert_eq!(code, Some(1));
     assert!(output.contains("trace 3: records 2 to 2 are missing"), "{output}");
-    std::fs::remove_file(config).unwrap();
+}
+
+/// The platform's configuration in a file, for `relais traces verify`.
+struct TracesConfig(std::path::PathBuf);
+
+impl TracesConfig {
+    fn write(platform: &Platform) -> Self {
+        let path = std::env::temp_dir().join(format!("relais-traces-{}.toml", relais_oidc::random::random_token()));
+        std::fs::write(&path, &platform.config_toml).unwrap();
+        Self(path)
+    }
+
+    /// `relais traces verify` with `args`: its exit code and output. A child process of its own
+    /// while this runtime goes on serving the hub (which it may fetch a checkpoint from).
+    async fn verify(&self, args: &[&str]) -> (Option<i32>, String) {
+        let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_relais"))
+            .args(["traces", "verify", "--config"])
+            .arg(&self.0)
+            .args(args)
+            .env("RELAIS_LOG", "error")
+            .output()
+            .await
+            .unwrap();
+        let text = String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
+        (output.status.code(), text)
+    }
+}
+
+impl Drop for TracesConfig {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[tokio::test]
+async fn removing_the_newest_traces_is_found_against_a_signed_checkpoint() {
+    let (logs, _guard) = LogCapture::start();
+    let platform = Platform::start().await;
+    let sp = Sp::discover(&platform, "sp-a", Some(SECRET_A), AuthType::BasicAuth).await;
+    for identity in 0..3 {
+        sign_in(&platform, &Browser::new(), &sp, &["openid"], "impots", identity).await;
+    }
+    let config = TracesConfig::write(&platform);
+    // Anyone may keep the hub's checkpoint: a JWT the hub signed, with the count and head.
+    let kept: Value = reqwest::get(platform.url("/traces/checkpoint")).await.unwrap().json().await.unwrap();
+    let count = kept["trace_count"].as_u64().unwrap();
+    assert!(count >= 3, "{kept}");
+    let claims = jwt_payload(kept["checkpoint"].as_str().unwrap());
+    assert_eq!((claims["trace_count"].as_u64(), claims["iss"].as_str()), (Some(count), Some(platform.issuer.as_str())));
+    let kept_file =
+        std::env::temp_dir().join(format!("relais-checkpoint-{}.json", relais_oidc::random::random_token()));
+    std::fs::write(&kept_file, kept.to_string()).unwrap();
+    let kept_path = kept_file.to_str().unwrap();
+
+    let sql = relais_store::SqlStore::connect(&platform.database_url).await.unwrap();
+    sqlx::query("DELETE FROM traces WHERE seq > $1").bind(count as i64 - 3).execute(sql.pool()).await.unwrap();
+    // Without a checkpoint the shorter chain is a valid one, and the command says what it cannot see.
+    let nowhere = format!(
+        "http://{}/traces/checkpoint",
+        std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+    );
+    let (code, output) = config.verify(&["--checkpoint-url", &nowhere]).await;
+    assert_eq!(code, Some(0), "{output}");
+    assert!(output.contains("warning: no checkpoint") && output.contains("chain intact"), "{output}");
+    // Against the checkpoint kept, and against the hub's own (fetched): the three are missing.
+    let missing = format!("traces {} to {count} are missing", count - 2);
+    for args in [vec!["--checkpoint", kept_path], vec![]] {
+        let (code, output) = config.verify(&args).await;
+        assert_eq!(code, Some(1), "{args:?}: {output}");
+        assert!(output.contains(&missing), "{args:?}: {output}");
+    }
+    // A checkpoint signed by someone else is refused.
+    let forged = kept["checkpoint"].as_str().unwrap().rsplit_once('.').unwrap().0.to_owned() + ".AAAA";
+    let (code, _) = config.verify(&["--checkpoint", &forged]).await;
+    assert_eq!(code, Some(1));
+    // The hub's next checkpoint raises the alarm in its logs.
+    platform.state.checkpoint_traces().await.unwrap();
+    let alarm = logs.line("the trace chain no longer holds the previous checkpoint: records were removed or rewritten");
+    let alarm = alarm.unwrap_or_else(|| panic!("{}", logs.text()));
+    assert_eq!(alarm["level"], "ERROR");
+    assert_eq!(alarm["fields"]["counted"].as_u64(), Some(count));
+    std::fs::remove_file(kept_file).unwrap();
 }
 
 /// Posts the dashboard's accounts form blocking `blocked`; the dashboard page after it.

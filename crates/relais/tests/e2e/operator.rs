@@ -91,7 +91,25 @@ async fn under_json_logs_every_line_is_json_the_banner_and_the_access_lines_incl
             break;
         }
     }
-    process.kill().await.unwrap();
+    // SIGTERM: the requests in progress end, a last checkpoint is made and logged, exit 0.
+    let pid = process.id().unwrap().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let mut stopping = false;
+    let mut last_checkpoint = None;
+    let mut checkpoints = seen.iter().filter(|line| line.contains("\"trace checkpoint\"")).count();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        let line: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("not a JSON line: {line}"));
+        checkpoints += usize::from(line["fields"]["message"] == "trace checkpoint");
+        stopping |= line["fields"]["message"] == "relais hub stopping";
+        if stopping && line["fields"]["message"] == "trace checkpoint" {
+            last_checkpoint = Some(line);
+        }
+    }
+    assert!(process.wait().await.unwrap().success());
+    let last_checkpoint = last_checkpoint.expect("a checkpoint at shutdown");
+    assert_eq!(last_checkpoint["target"], "relais::checkpoint");
+    assert_eq!(last_checkpoint["fields"]["checkpoint"].as_str().unwrap().split('.').count(), 3);
+    assert!(checkpoints >= 2, "one at start-up too");
     let _ = std::fs::remove_dir_all(directory);
     let _ = std::fs::remove_file(path);
 }

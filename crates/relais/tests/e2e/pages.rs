@@ -58,7 +58,9 @@ async fn every_route_carries_the_security_headers_and_every_cookie_is_http_only_
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
 
     // Machine endpoints and the person's static pages.
-    for path in ["/.well-known/openid-configuration", "/jwks", "/healthz", "/readyz", "/", "/nulle-part"] {
+    for path in
+        ["/.well-known/openid-configuration", "/jwks", "/healthz", "/readyz", "/traces/checkpoint", "/", "/nulle-part"]
+    {
         get(&browser, &hub(path), path).await;
     }
     let css = get(&browser, &hub("/static/dsfr-1.15.3/dsfr.min.css"), "css").await;

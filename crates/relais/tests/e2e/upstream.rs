@@ -3,35 +3,17 @@
 //! after `hub.upstream_timeout`), and a gateway's error page from an IdP gone down. Each says
 //! which IdP, which step, the IdP's error and how long it took; none shows a secret.
 
-use std::sync::{Arc, Mutex};
-
 use openidconnect::AuthType;
 use relais_mocks::idp::Fault;
 use serde_json::Value;
 
 use crate::harness::*;
 
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Buffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// A sign-in at sp-a through `impots` with `fault` at the IdP: what the person got, and the
 /// hub's log line saying why.
 async fn failed_sign_in(fault: Fault) -> (String, Value, String) {
-    let buffer = Buffer::default();
-    let writer = buffer.clone();
-    let subscriber = tracing_subscriber::fmt().json().with_writer(move || writer.clone()).finish();
     // The hub, the mocks and this test share the one thread of this runtime.
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = LogCapture::start();
     let platform = Platform::start().await;
     let sp = Sp::discover(&platform, "sp-a", Some("secret-a-for-tests-0123456789abcdef"), AuthType::BasicAuth).await;
     let browser = Browser::new();
@@ -41,12 +23,8 @@ async fn failed_sign_in(fault: Fault) -> (String, Value, String) {
         location(&browser.post(platform.url(&form_action(&html)).as_str(), &[("idp".into(), "impots".into())]).await);
     platform.idp("impots").set_fault(fault);
     let outcome = at_idp(&browser, &to_idp, 0).await;
-    let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
-    let line = text
-        .lines()
-        .map(|line| serde_json::from_str::<Value>(line).unwrap())
-        .find(|line| line["fields"]["message"] == "identity provider sign-in failed")
-        .unwrap_or_else(|| panic!("no failure line in {text}"));
+    let text = logs.text();
+    let line = logs.line("identity provider sign-in failed").unwrap_or_else(|| panic!("no failure line in {text}"));
     (outcome, line, text)
 }
 

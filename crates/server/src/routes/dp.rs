@@ -1,10 +1,10 @@
-//! The endpoint data providers call: checktoken.
+//! The endpoints data providers call: checktoken, and the trace checkpoint anyone may keep.
 
 use axum::extract::rejection::FormRejection;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use relais_oidc::ErrorCode;
 
@@ -14,7 +14,26 @@ use crate::error::{no_store, ApiError};
 use crate::state::AppState;
 
 pub fn router() -> axum::Router<AppState> {
-    Router::new().route("/checktoken", post(checktoken))
+    Router::new().route("/checktoken", post(checktoken)).route("/traces/checkpoint", get(trace_checkpoint))
+}
+
+/// The latest signed checkpoint of the trace chain (made now if this node has none yet), for
+/// anyone to keep: `{"checkpoint": JWT, "trace_count", "trace_head", "iat"}`.
+async fn trace_checkpoint(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let published = match state.latest_checkpoint() {
+        Some(published) => published,
+        None => state.checkpoint_traces().await.map_err(|error| {
+            tracing::error!(%error, "no trace checkpoint");
+            ApiError::oauth(ErrorCode::TemporarilyUnavailable, "no checkpoint can be made now")
+        })?,
+    };
+    let body = serde_json::json!({
+        "checkpoint": published.jwt,
+        "trace_count": published.checkpoint.count,
+        "trace_head": published.checkpoint.head,
+        "iat": published.checkpoint.at.0,
+    });
+    Ok((no_store(), Json(body)).into_response())
 }
 
 async fn checktoken(
