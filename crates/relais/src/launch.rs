@@ -167,7 +167,10 @@ pub async fn assemble_hub(
         preferences: Arc::new(sql.clone()),
         clock: clock.clone(),
     };
-    Ok(Hub { state: AppState::new(parts)?, sql, cache, clock })
+    let state = AppState::new(parts)?;
+    let batches = state.metrics().trace_batch();
+    sql.observe_trace_batches(Box::new(move |records| batches.observe(records as f64)));
+    Ok(Hub { state, sql, cache, clock })
 }
 
 /// The hub's state for `config`, on the stores it configures.

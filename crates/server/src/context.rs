@@ -47,7 +47,7 @@ fn is_cross_site_post(request: &Request, state: &AppState) -> bool {
 
 /// The endpoints machines call: their errors are JSON, never a page.
 fn is_machine_endpoint(path: &str) -> bool {
-    matches!(path, "/token" | "/userinfo" | "/checktoken")
+    matches!(path, "/token" | "/userinfo" | "/checktoken" | "/metrics" | "/traces/checkpoint")
 }
 
 /// A rejection made by the framework rather than the hub (a body over the size limit, a path

@@ -10,6 +10,7 @@ pub mod engine;
 mod error;
 mod i18n;
 pub mod keys;
+pub mod metrics;
 mod pages;
 mod routes;
 mod settings;

@@ -22,6 +22,8 @@ pub struct IdpChoice {
     pub name: String,
     /// Whether it is the one last used in this browser (shown first).
     pub last_used: bool,
+    /// Whether it failed to answer several times lately: shown last, not offered for now.
+    pub down: bool,
 }
 
 /// The templates, the catalogues and the brand block.

@@ -19,8 +19,8 @@ fn dates_are_civil_dates() {
 fn every_page(pages: &Pages, lang: Lang) -> Vec<String> {
     let locale = locale(lang);
     let idps = [
-        IdpChoice { id: "a".into(), name: "Impôts".into(), last_used: true },
-        IdpChoice { id: "b".into(), name: "Ameli".into(), last_used: false },
+        IdpChoice { id: "a".into(), name: "Impôts".into(), last_used: true, down: false },
+        IdpChoice { id: "b".into(), name: "Ameli".into(), last_used: false, down: false },
     ];
     let consent = ConsentView {
         flow: "f".into(),

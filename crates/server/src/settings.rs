@@ -1,6 +1,6 @@
 //! The hub's own settings (lifetimes, issuer, secrets), as the binary's configuration gives them.
 
-use relais_domain::PairwiseSecret;
+use relais_domain::{PairwiseSecret, Secret};
 use relais_oidc::upstream::UpstreamTimeouts;
 use url::Url;
 
@@ -25,6 +25,8 @@ pub struct HubSettings {
     pub brand: Brand,
     /// How long the hub waits for an IdP.
     pub upstream_timeouts: UpstreamTimeouts,
+    /// The bearer token of `/metrics` (none: not served).
+    pub metrics_token: Option<Secret>,
 }
 
 /// The brand block of the pages: configuration, since the State's Marianne block is reserved

@@ -10,6 +10,7 @@ use relais_oidc::upstream::{Upstream, UpstreamClient, UpstreamError};
 use relais_store::{EphemeralRecords, EphemeralStore, KeyStore, PreferenceStore, Registry, TraceStore};
 
 use crate::engine::support::tracer::Tracer;
+use crate::metrics::{MeasuredEphemeral, MeasuredTraces, Metrics};
 use crate::pages::Pages;
 use crate::settings::HubSettings;
 
@@ -61,6 +62,7 @@ pub struct Hub {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) pages: Arc<Pages>,
     pub(crate) checkpoints: crate::checkpoints::Latest,
+    pub(crate) metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -76,20 +78,24 @@ impl AppState {
     pub fn with_upstream(parts: HubParts, upstream: Arc<dyn Upstream>) -> Self {
         let endpoints = Endpoints::new(&parts.settings.issuer);
         let pages = Pages::new(parts.settings.brand.clone());
+        let metrics = Arc::new(Metrics::default());
+        let ephemeral: Arc<dyn EphemeralStore> = Arc::new(MeasuredEphemeral::new(parts.ephemeral, metrics.clone()));
+        let traces: Arc<dyn TraceStore> = Arc::new(MeasuredTraces::new(parts.traces, metrics.clone()));
         Self(Arc::new(Hub {
             settings: Arc::new(parts.settings),
             endpoints: Arc::new(endpoints),
             registry: parts.registry,
-            records: EphemeralRecords::new(parts.ephemeral),
+            records: EphemeralRecords::new(ephemeral),
             keys: Arc::new(RwLock::new(Arc::new(parts.keys))),
             key_store: parts.key_store,
-            tracer: Tracer::new(parts.traces.clone()),
-            traces: parts.traces,
+            tracer: Tracer::new(traces.clone(), metrics.clone()),
+            traces,
             preferences: parts.preferences,
             upstream,
             clock: parts.clock,
             pages: Arc::new(pages),
             checkpoints: Default::default(),
+            metrics,
         }))
     }
 }
@@ -118,6 +124,11 @@ impl Hub {
     /// to come, and for tests).
     pub fn subscribe_steps(&self) -> tokio::sync::broadcast::Receiver<Arc<relais_domain::step::StepEvent>> {
         self.tracer.subscribe()
+    }
+
+    /// The hub's metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// Whether the stores answer (for `/readyz`).

@@ -27,7 +27,7 @@ pub use registry::{ConfiguredActors, MemoryRegistry, Put, Registry, RegistryWrit
 /// The keys of the ephemeral entries sent to Redis are sealing keys.
 pub use sealing::SealingKey as EphemeralKey;
 pub use sealing::{KeyRing, SealingKey};
-pub use sql::SqlStore;
+pub use sql::{BatchObserver, SqlStore};
 pub use traces::{PreferenceStore, TraceStore};
 
 /// A storage failure. The hub fails closed on any of them.

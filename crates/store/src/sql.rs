@@ -40,12 +40,23 @@ pub struct SqlStore {
     pub(crate) sqlite: bool,
     /// Trace records appended since the last WAL checkpoint was started (SQLite).
     pub(crate) since_checkpoint: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// Told the size of every batch committed to the trace chain (the metrics).
+    pub(crate) batch_observer: std::sync::Arc<std::sync::OnceLock<BatchObserver>>,
     /// The key-encryption keys sealing the hub's secrets at rest (none: they cannot be read or
     /// written, and the store says so).
     sealing: Option<KeyRing>,
 }
 
+/// What is told the number of records of each trace batch committed.
+pub type BatchObserver = Box<dyn Fn(usize) + Send + Sync>;
+
 impl SqlStore {
+    /// Tells `observer` the size of every trace batch committed from now on (once per store and
+    /// its clones; later calls are ignored).
+    pub fn observe_trace_batches(&self, observer: BatchObserver) {
+        let _ = self.batch_observer.set(observer);
+    }
+
     /// Connects to `url` (`sqlite://path` or `postgres://…`); a SQLite file is created if
     /// missing. The pool reconnects by itself after an outage.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
@@ -83,6 +94,7 @@ impl SqlStore {
         Ok(Self {
             pool,
             append_lock: Default::default(),
+            batch_observer: Default::default(),
             trace_queue: Default::default(),
             chain_head: Default::default(),
             sqlite,

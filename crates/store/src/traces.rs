@@ -83,7 +83,12 @@ impl SqlStore {
         let mut last_error = None;
         for _ in 0..APPEND_ATTEMPTS {
             match self.try_append_batch(events).await {
-                Ok(records) => return Ok(records),
+                Ok(records) => {
+                    if let Some(observe) = self.batch_observer.get() {
+                        observe(records.len());
+                    }
+                    return Ok(records);
+                }
                 // Another node appended at the same place first: read the new end and retry.
                 Err(error) => last_error = Some(error),
             }

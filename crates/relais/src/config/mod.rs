@@ -101,6 +101,8 @@ impl HubSection {
             support_url: None,
             upstream_timeout: default_upstream_timeout(),
             upstream_connect_timeout: default_upstream_connect_timeout(),
+            metrics_token: None,
+            metrics_token_file: None,
         }
     }
 }
@@ -161,6 +163,12 @@ pub struct HubSection {
     /// Seconds the hub waits to connect to an IdP.
     #[serde(default = "default_upstream_connect_timeout")]
     pub upstream_connect_timeout: u64,
+    /// The bearer token Prometheus presents at `/metrics` (none: no `/metrics`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics_token: Option<String>,
+    /// A file holding it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics_token_file: Option<PathBuf>,
 }
 
 fn default_upstream_timeout() -> u64 {
@@ -324,6 +332,11 @@ impl Config {
             return Err(error("hub.pairwise_secret", "must be at least 32 characters"));
         }
 
+        let metrics_token =
+            secret("hub.metrics_token", &hub.metrics_token, &hub.metrics_token_file, "RELAIS_METRICS_TOKEN", env)?;
+        if metrics_token.as_ref().is_some_and(|token| token.expose().len() < 32) {
+            return Err(error("hub.metrics_token", "must be at least 32 characters"));
+        }
         let identity_providers = identity_providers(file.identity_providers, env)?;
         let idp_ids: Vec<IdpId> = identity_providers.iter().map(|idp| idp.id.clone()).collect();
         let service_providers = service_providers(file.service_providers, &idp_ids, env)?;
@@ -347,6 +360,7 @@ impl Config {
                     support_email: hub.support_email,
                     support_url: hub.support_url.map(|url| url.to_string()),
                 },
+                metrics_token,
                 upstream_timeouts: UpstreamTimeouts {
                     connect: Duration::from_secs(hub.upstream_connect_timeout),
                     request: Duration::from_secs(hub.upstream_timeout),

@@ -214,3 +214,10 @@ async fn the_pages_speak_the_browsers_language_french_by_default() {
     let german = page(Some("de-DE,de;q=0.9")).await;
     assert!(german.contains("<html lang=\"fr\">"), "French when the browser speaks neither");
 }
+
+#[tokio::test]
+async fn without_a_metrics_token_there_is_no_metrics_endpoint() {
+    let platform = Platform::start().await;
+    let response = reqwest::get(platform.url("/metrics")).await.unwrap();
+    assert_eq!(response.status(), 404);
+}

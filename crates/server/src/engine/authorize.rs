@@ -101,7 +101,7 @@ pub async fn authorize(
     }
     let hinted =
         request.idp_hint.as_ref().and_then(|hint| eligible.iter().find(|idp| &idp.id == hint)).copied().cloned();
-    let choices = session::idp_choices(&eligible, browser.last_idp.as_deref());
+    let choices = session::idp_choices(state, &eligible, browser.last_idp.as_deref());
 
     let flow = FlowId::new(random_token());
     let pending = PendingAuthorization { request, browser: browser.binding.clone() };

@@ -79,7 +79,14 @@ pub async fn idp_callback(
     }
     let code = callback.code.as_deref().ok_or(PageError::Page(ErrorPage::BadRequest))?;
     let started = Instant::now();
-    let answer = match state.upstream.complete(&idp, code, &login).await {
+    let completed = state.upstream.complete(&idp, code, &login).await;
+    let (outcome, unreachable) = match &completed {
+        Ok(_) => ("ok", false),
+        Err(error) => (error.kind(), error.is_unavailable()),
+    };
+    let now = state.clock.now();
+    state.metrics.upstream_sign_in(&idp.id, outcome, started.elapsed().as_secs_f64(), unreachable, now);
+    let answer = match completed {
         Ok(answer) => answer,
         Err(error) => {
             // What the operator needs at 3 a.m.: which IdP, which step, its status and error,
@@ -137,5 +144,6 @@ pub async fn idp_callback(
     let session_id = random_token();
     let next = code::complete_sign_in(state, &request, &sp, &mut session, &session_id).await?;
     session::save(state, &session_id, &session).await?;
+    state.metrics.session_opened(session.auth_time);
     Ok(Outcome { next, new_session: Some(session_id) })
 }

@@ -19,7 +19,7 @@ pub async fn choice_page(state: &AppState, flow: &str, browser: &Browser) -> Res
     let (pending, sp) = pending_for(state, flow, browser).await?;
     let idps = session::offered_idps(state, session::load(state, browser).await?.as_ref()).await?;
     let eligible = eligible_idps(&idps, &sp, pending.request.required_level);
-    let choices = session::idp_choices(&eligible, browser.last_idp.as_deref());
+    let choices = session::idp_choices(state, &eligible, browser.last_idp.as_deref());
     let ui_locales = pending.request.ui_locales;
     Ok(Next::Choice { flow: flow.to_owned(), service: sp.name, idps: choices, ui_locales, failed: None })
 }
@@ -79,7 +79,15 @@ pub async fn start_upstream(
     idp: &IdentityProvider,
 ) -> Result<String, PageError> {
     let authorization = state.upstream.authorization_url(idp).await.map_err(|error| {
-        tracing::warn!(idp = %idp.id, error = error.kind(), detail = %error, "identity provider unavailable");
+        tracing::warn!(
+            idp = %idp.id,
+            step = error.step.name(),
+            status = error.status,
+            error = %error.detail,
+            outcome = error.kind(),
+            "identity provider unavailable"
+        );
+        state.metrics.idp_answer(&idp.id, false, true, state.clock.now());
         PageError::Page(ErrorPage::IdpUnavailable)
     })?;
     let flow = FlowId::new(flow);

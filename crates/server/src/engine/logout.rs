@@ -120,6 +120,7 @@ async fn end_session(
         state.records.delete(Namespace::Session, &digest(id)).await?;
     }
     access::revoke_session(state, &session.sid).await?;
+    state.metrics.session_ended(session.auth_time);
     let person = session::person_of(state, session);
     let event = StepEvent::logout(state.clock.now(), &person, &session.idp, sp.map(|sp| &sp.id), session.sps.len());
     state.tracer.emit(event).await?;

@@ -35,6 +35,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { crate::error::PageError::Page(crate::error::ErrorPage::NotFound) })
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .layer(middleware::from_fn_with_state(state.clone(), request_context))
         .with_state(state)
 }
@@ -49,6 +50,32 @@ async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> 
             (axum::http::StatusCode::SERVICE_UNAVAILABLE, no_store(), "not ready").into_response()
         }
     }
+}
+
+/// Prometheus' scrape, with the bearer token `hub.metrics_token` (no token configured: no
+/// such page).
+async fn metrics(axum::extract::State(state): axum::extract::State<AppState>, headers: HeaderMap) -> Response {
+    let Some(expected) = &state.settings.metrics_token else {
+        return crate::error::PageError::Page(crate::error::ErrorPage::NotFound).into_response();
+    };
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "));
+    // Digests compared: the time taken says nothing of the token.
+    if presented.map(relais_oidc::random::digest) != Some(relais_oidc::random::digest(expected.expose())) {
+        let error = match presented {
+            None => crate::error::ApiError::BearerMissing,
+            Some(_) => crate::error::ApiError::Bearer(relais_oidc::OAuthError::new(
+                relais_oidc::ErrorCode::InvalidToken,
+                "not the metrics token",
+            )),
+        };
+        return error.into_response();
+    }
+    let text = state.metrics().encode(state.clock.now(), state.settings.session_lifetime);
+    let content_type = HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8");
+    (no_store(), [(header::CONTENT_TYPE, content_type)], text).into_response()
 }
 
 /// The hub's home page.

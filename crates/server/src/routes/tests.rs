@@ -324,3 +324,29 @@ async fn a_refused_client_secret_or_redirect_uri_is_logged_with_the_client_and_m
     let all = serde_json::to_string(&lines).unwrap();
     assert!(!all.contains("wrong-secret-value"), "{all}");
 }
+
+#[tokio::test]
+async fn metrics_need_the_token_and_count_the_steps_and_the_stores() {
+    let hub = TestHub::new();
+    get(&hub, "/authorize?client_id=mairie&redirect_uri=https%3A%2F%2Fevil.example%2Fcb&response_type=code").await;
+    get(&hub, "/interaction/no-such-flow").await;
+    let response = get(&hub, "/metrics").await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert!(header_of(&response, "www-authenticate").starts_with("Bearer"), "{:?}", response.headers());
+    let wrong = Request::get("/metrics").header(header::AUTHORIZATION, "Bearer not-the-token").body(Body::empty());
+    assert_eq!(send(&hub, wrong.unwrap()).await.status(), StatusCode::UNAUTHORIZED);
+    let scrape = Request::get("/metrics")
+        .header(header::AUTHORIZATION, format!("Bearer {}", crate::engine::tests::METRICS_TOKEN))
+        .body(Body::empty());
+    let response = send(&hub, scrape.unwrap()).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(header_of(&response, "content-type").starts_with("application/openmetrics-text"));
+    let text = body(response).await;
+    assert!(
+        text.contains("relais_steps_total{step=\"authorization_asked\",outcome=\"not_redirectable\",sp=\"mairie\",idp=\"\",dp=\"\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains("relais_store_duration_seconds_count{store=\"ephemeral\",operation=\"get\"} 1"), "{text}");
+    assert!(text.contains("relais_sessions_alive 0"), "{text}");
+    assert!(text.ends_with("# EOF\n"));
+}

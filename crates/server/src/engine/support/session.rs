@@ -86,16 +86,18 @@ pub async fn mark_preferences_changed(state: &AppState, person: &str) -> Result<
 }
 
 /// The IdPs of the choice page, the one last used in this browser first.
-pub fn idp_choices(eligible: &[&IdentityProvider], last_idp: Option<&str>) -> Vec<IdpChoice> {
+pub fn idp_choices(state: &AppState, eligible: &[&IdentityProvider], last_idp: Option<&str>) -> Vec<IdpChoice> {
+    let now = state.clock.now();
     let mut choices: Vec<IdpChoice> = eligible
         .iter()
         .map(|idp| IdpChoice {
             id: idp.id.to_string(),
             name: idp.display_name.clone(),
             last_used: last_idp == Some(idp.id.as_str()),
+            down: state.metrics.idp_is_down(&idp.id, now),
         })
         .collect();
-    // A stable sort: the others keep the configured order.
-    choices.sort_by_key(|choice| !choice.last_used);
+    // Stable sorts: the others keep the configured order; an IdP down goes last.
+    choices.sort_by_key(|choice| (choice.down, !choice.last_used));
     choices
 }

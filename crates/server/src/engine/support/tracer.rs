@@ -1,5 +1,6 @@
 //! The one tracer: every step emits one [`StepEvent`] here, which becomes one structured log
-//! line (target `relais::trace`, inside the request's span, so with its request id), its
+//! line (target `relais::trace`, inside the request's span, so with its request id) and one
+//! count in the metrics, its
 //! records appended to the hash chain (the step fails closed if they cannot be), and the event
 //! published to the subscribers that later capabilities attach (webhooks, logout tokens).
 //! Nothing else writes a trace.
@@ -10,6 +11,8 @@ use relais_domain::step::StepEvent;
 use relais_store::{StoreError, TraceStore};
 use tokio::sync::broadcast;
 
+use crate::metrics::Metrics;
+
 /// How many events a slow subscriber may lag behind before it misses some (it is told).
 const SUBSCRIBER_BACKLOG: usize = 1024;
 
@@ -17,18 +20,20 @@ const SUBSCRIBER_BACKLOG: usize = 1024;
 pub struct Tracer {
     chain: Arc<dyn TraceStore>,
     outbox: broadcast::Sender<Arc<StepEvent>>,
+    metrics: Arc<Metrics>,
 }
 
 impl Tracer {
-    /// A tracer appending to `chain`.
-    pub fn new(chain: Arc<dyn TraceStore>) -> Self {
-        Self { chain, outbox: broadcast::channel(SUBSCRIBER_BACKLOG).0 }
+    /// A tracer appending to `chain`, counting into `metrics`.
+    pub fn new(chain: Arc<dyn TraceStore>, metrics: Arc<Metrics>) -> Self {
+        Self { chain, outbox: broadcast::channel(SUBSCRIBER_BACKLOG).0, metrics }
     }
 
     /// Records one step: its log line, then its chain records (committed before this returns),
     /// then its publication.
     pub async fn emit(&self, event: StepEvent) -> Result<(), StoreError> {
         log(&event);
+        self.metrics.step(&event);
         for record in &event.records {
             self.chain.append(record).await?;
         }

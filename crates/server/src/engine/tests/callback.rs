@@ -245,3 +245,32 @@ async fn a_refused_answer_offers_the_way_back_to_the_service_with_its_state() {
         _ => panic!("a page with the way back"),
     }
 }
+
+#[tokio::test]
+async fn an_idp_unreachable_three_times_in_a_row_is_marked_down_on_the_choice_for_a_minute() {
+    let hub = TestHub::new();
+    let browser = browser();
+    let choice = crate::engine::authorize(&hub.state, &request("mairie", "openid"), &browser).await.unwrap();
+    let flow = flow_of(&choice);
+    let down = |next: Next| match next {
+        Next::Choice { idps, .. } => idps.iter().filter(|idp| idp.down).map(|idp| idp.id.clone()).collect::<Vec<_>>(),
+        _ => panic!("the choice"),
+    };
+    for _ in 0..2 {
+        choose(&hub.state, &flow, &IdpId::new("panne"), &browser).await.unwrap();
+    }
+    let page = crate::engine::choice_page(&hub.state, &flow, &browser).await.unwrap();
+    assert!(down(page).is_empty(), "two failures");
+    choose(&hub.state, &flow, &IdpId::new("panne"), &browser).await.unwrap();
+    let page = crate::engine::choice_page(&hub.state, &flow, &browser).await.unwrap();
+    match &page {
+        Next::Choice { idps, .. } => {
+            assert_eq!(idps.last().map(|idp| (idp.id.as_str(), idp.down)), Some(("panne", true)))
+        }
+        _ => panic!("the choice"),
+    }
+    let metrics = hub.state.metrics().encode(hub.state.clock.now(), 1800);
+    assert!(metrics.contains("relais_idp_up{idp=\"panne\"} 0"), "{metrics}");
+    hub.advance(61);
+    assert!(down(crate::engine::choice_page(&hub.state, &flow, &browser).await.unwrap()).is_empty(), "tried again");
+}

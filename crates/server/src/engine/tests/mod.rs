@@ -58,6 +58,9 @@ fn keys() -> HubKeys {
 }
 
 /// Angela's claims, as an identity provider asserts them.
+/// The test hub's `/metrics` token.
+pub const METRICS_TOKEN: &str = "metrics-token-for-tests-0123456789abcdef";
+
 pub fn angela() -> BTreeMap<String, String> {
     [
         ("given_name", "Angela Claire Louise"),
@@ -255,6 +258,7 @@ impl TestHub {
             pairwise_secret: PairwiseSecret::new(Secret::new("test-pairwise-secret-0123456789abcdef")),
             brand: Brand::default(),
             upstream_timeouts: Default::default(),
+            metrics_token: Some(relais_domain::Secret::new(METRICS_TOKEN)),
         };
         let parts = HubParts {
             settings,
