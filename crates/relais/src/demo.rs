@@ -35,12 +35,16 @@ fn local(port: u16) -> anyhow::Result<Url> {
     Ok(Url::parse(&format!("http://localhost:{port}"))?)
 }
 
+/// The demo's `/metrics` token (the demo's secrets are all public).
+pub const DEMO_METRICS_TOKEN: &str = "demo-metrics-token-not-for-production";
+
 /// The demo's configuration for a hub on `port` (SP on `port + 1`, IdPs on `port + 2..=port + 4`,
 /// data providers on `port + 5..=port + 7`), built as the configuration's own types.
 pub fn demo_config(port: u16, data_dir: &std::path::Path) -> anyhow::Result<ConfigFile> {
     let mut hub = HubSection::new(local(port)?, "demo-only-pairwise-secret-not-for-production");
     hub.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
     hub.data_dir = data_dir.to_path_buf();
+    hub.metrics_token = Some(DEMO_METRICS_TOKEN.to_owned());
     let mut file = ConfigFile::new(hub);
     for (index, (id, name, level)) in DEMO_IDPS.iter().enumerate() {
         let issuer = local(port + 2 + index as u16)?;
@@ -162,6 +166,7 @@ pub async fn run(port: u16, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
         println!("  Mock data provider {}: http://127.0.0.1:{}", kind.name(), port + 5 + index as u16);
     }
     println!("  Your dashboard:          http://localhost:{port}/tableau-de-bord");
+    println!("  Metrics:                 curl -H 'Authorization: Bearer {DEMO_METRICS_TOKEN}' http://localhost:{port}/metrics");
     println!("  Configuration used:      {}", data_dir.join("relais-demo.toml").display());
     println!("Stop with Ctrl+C.");
     crate::launch::spawn_checkpointer(state.clone());
