@@ -75,12 +75,76 @@ fn crypto() -> anyhow::Result<Value> {
     let rust_crypto_verify = micros_per_call(50, || {
         let _ = verifying.verify(message, &parsed);
     });
+    let (rsa, aws_lc) = signatures_by_library()?;
+    let rsa_material = KeyMaterial::generate(IdTokenAlgorithm::RS256)?;
+    let rsa_keys = HubKeys::from_material(vec![rsa_material])?;
+    let hub_rs256 = micros_per_call(200, || {
+        let _ = rsa_keys.sign(IdTokenAlgorithm::RS256, &claims, 0);
+    });
+    let openssl = openssl_speed();
     Ok(json!({
+        "rs256_sign_hub_us": hub_rs256,
+        "rs256_sign_ring_us": rsa,
+        "rs256_sign_aws_lc_us": aws_lc["rs256"],
+        "es256_sign_aws_lc_us": aws_lc["es256"],
+        "rs256_sign_openssl_speed_us": openssl.as_ref().map(|o| o.0),
+        "es256_sign_openssl_speed_us": openssl.as_ref().map(|o| o.1),
         "es256_sign_ring_us": ring_sign,
         "es256_sign_jsonwebtoken_rustcrypto_us": rust_crypto_sign,
         "es256_verify_ring_us": ring_verify,
         "es256_verify_rustcrypto_us": rust_crypto_verify,
     }))
+}
+
+/// Raw RS256 signatures of one message: `ring`'s time, and `aws-lc-rs`'s for RS256 and ES256.
+fn signatures_by_library() -> anyhow::Result<(f64, Value)> {
+    use rsa::pkcs8::EncodePrivateKey;
+    let message = b"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJiZW5jaCIsImF1ZCI6ImJlbmNoLXNwIn0";
+    let private = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048)?;
+    let der = private.to_pkcs8_der()?;
+    let ring_pair = ring::signature::RsaKeyPair::from_pkcs8(der.as_bytes()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let ring_rng = ring::rand::SystemRandom::new();
+    let mut signature = vec![0; ring_pair.public().modulus_len()];
+    let ring_rsa = micros_per_call(200, || {
+        let _ = ring_pair.sign(&ring::signature::RSA_PKCS1_SHA256, &ring_rng, message, &mut signature);
+    });
+    let aws_pair = aws_lc_rs::signature::RsaKeyPair::from_pkcs8(der.as_bytes()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let aws_rng = aws_lc_rs::rand::SystemRandom::new();
+    let aws_rsa = micros_per_call(200, || {
+        let _ = aws_pair.sign(&aws_lc_rs::signature::RSA_PKCS1_SHA256, &aws_rng, message, &mut signature);
+    });
+    let ec_pkcs8 = aws_lc_rs::signature::EcdsaKeyPair::generate_pkcs8(
+        &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+        &aws_rng,
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let ec_pair = aws_lc_rs::signature::EcdsaKeyPair::from_pkcs8(
+        &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+        ec_pkcs8.as_ref(),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let aws_ec = micros_per_call(500, || {
+        let _ = ec_pair.sign(&aws_rng, message);
+    });
+    Ok((ring_rsa, json!({ "rs256": aws_rsa, "es256": aws_ec })))
+}
+
+/// `openssl speed`'s RSA-2048 and P-256 signatures on this machine, µs each (the machine's
+/// floor: OpenSSL uses every instruction the processor has), when `openssl` is installed.
+fn openssl_speed() -> Option<(f64, f64)> {
+    let output = std::process::Command::new("openssl")
+        .args(["speed", "-seconds", "2", "rsa2048", "ecdsap256"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    // "rsa 2048 bits 0.000207s 0.000012s   4825.6  80162.5": the sign/s column.
+    let per_second = |prefix: &str| -> Option<f64> {
+        let line = text.lines().find(|line| line.trim_start().starts_with(prefix))?;
+        let numbers: Vec<f64> = line.split_whitespace().filter_map(|word| word.parse().ok()).collect();
+        numbers.get(numbers.len().checked_sub(2)?).copied()
+    };
+    Some((1e6 / per_second("rsa 2048 bits")?, 1e6 / per_second("256 bits ecdsa")?))
 }
 
 fn trace_event(i: u64) -> TraceEvent {

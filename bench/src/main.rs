@@ -57,6 +57,7 @@ enum Workload {
     Full,
     Checktoken,
     Memory,
+    Floor,
 }
 
 impl Cli {
@@ -396,7 +397,7 @@ async fn main() -> anyhow::Result<()> {
     let (memory, redis_memory) =
         if cli.runs(Workload::Memory) { memory_workload(&cli, &settings).await? } else { (json!(null), json!(null)) };
 
-    let floor = floor::measure(&std::env::temp_dir()).await?;
+    let floor = if cli.runs(Workload::Floor) { floor::measure(&std::env::temp_dir()).await? } else { json!(null) };
     eprintln!("floor: {floor}");
 
     let report = json!({

@@ -15,7 +15,7 @@ pub struct Server {
 }
 
 /// Starts `program args` on `core` (with `taskset` when available) and waits for the stdout line
-/// starting with `ready`; returns the rest of that line.
+/// starting with `ready` (or a JSON log line whose message does); returns the rest of it.
 pub async fn start(
     program: &str,
     args: &[&str],
@@ -41,7 +41,11 @@ pub async fn start(
     let rest = loop {
         match lines.next_line().await? {
             Some(line) => {
-                if let Some(rest) = line.strip_prefix(ready) {
+                // A JSON log line says it in its message.
+                let message = serde_json::from_str::<serde_json::Value>(&line)
+                    .ok()
+                    .and_then(|value| value["fields"]["message"].as_str().map(str::to_owned));
+                if let Some(rest) = message.as_deref().unwrap_or(&line).strip_prefix(ready) {
                     break rest.trim().to_owned();
                 }
             }

@@ -146,6 +146,25 @@ fn report_fatal(error: &anyhow::Error) {
     }
 }
 
+/// The line that says where the hub listens, whatever `RELAIS_LOG` filters: in text,
+/// `relais hub listening on ADDRESS` (what scripts wait for), under JSON logs a JSON line whose
+/// message is that text, with `listen` and `issuer`.
+fn banner(format: LogFormat, address: std::net::SocketAddr, issuer: &url::Url) {
+    let message = format!("relais hub listening on {address}");
+    match format {
+        LogFormat::Text => {
+            tracing::info!(listen = %address, %issuer, "relais hub listening");
+            println!("{message}");
+        }
+        LogFormat::Json => {
+            let unfiltered = tracing_subscriber::fmt().json().with_writer(std::io::stdout).finish();
+            tracing::subscriber::with_default(unfiltered, || {
+                tracing::info!(listen = %address, %issuer, "{message}");
+            });
+        }
+    }
+}
+
 /// Errors end the process with one line (`RUST_BACKTRACE` or not) and exit code 1.
 fn main() -> std::process::ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -183,11 +202,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("cannot listen on {} (hub.listen)", config.listen))?;
             let address = listener.local_addr()?;
-            tracing::info!(listen = %address, issuer = %config.settings.issuer, "relais hub listening");
-            if config.log_format == LogFormat::Text {
-                // The banner scripts wait for; under JSON logs, the line above is the banner.
-                println!("relais hub listening on {address}");
-            }
+            banner(config.log_format, address, &config.settings.issuer);
             spawn_checkpointer(state.clone());
             relais_server::serve_until(listener, state.clone(), shutdown_signal()).await?;
             tracing::info!("relais hub stopping");
