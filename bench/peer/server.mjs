@@ -40,6 +40,9 @@ const CLIENT_SP = {
   id_token_signed_response_alg: 'ES256',
 };
 
+// The same service with the default algorithm of OpenID Connect, RS256.
+const CLIENT_SP_RS256 = { ...CLIENT_SP, client_id: 'bench-sp-rs256', id_token_signed_response_alg: 'RS256' };
+
 // The data-provider client: only calls the introspection endpoint (oidc-provider 9 has no
 // introspection_endpoint_auth_method; every endpoint authenticates a client with its
 // token_endpoint_auth_method).
@@ -69,6 +72,17 @@ function signingKey() {
   return { ...jwk, kid, alg: 'ES256', use: 'sig' };
 }
 
+// RSA-2048, as the hub's.
+function rsaSigningKey() {
+  const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwk = privateKey.export({ format: 'jwk' });
+  const kid = crypto
+    .createHash('sha256')
+    .update(JSON.stringify({ e: jwk.e, kty: jwk.kty, n: jwk.n }))
+    .digest('base64url');
+  return { ...jwk, kid, alg: 'RS256', use: 'sig' };
+}
+
 const DAY = 24 * 60 * 60;
 const accessTokenTtl = Number.parseInt(process.env.ACCESS_TOKEN_TTL ?? '3600', 10);
 if (!(accessTokenTtl > 0)) throw new Error('ACCESS_TOKEN_TTL must be a positive integer');
@@ -80,7 +94,7 @@ function configuration() {
   }
   return {
     adapter: storeKind === 'map' ? createMapStore({ clockTolerance: 15 }).Adapter : undefined,
-    clients: [CLIENT_SP, CLIENT_DP],
+    clients: [CLIENT_SP, CLIENT_SP_RS256, CLIENT_DP],
     clientDefaults: {
       grant_types: ['authorization_code'],
       response_types: ['code'],
@@ -89,7 +103,7 @@ function configuration() {
     },
     clientAuthMethods: ['client_secret_basic'],
     responseTypes: ['code'],
-    jwks: { keys: [signingKey()] },
+    jwks: { keys: [signingKey(), rsaSigningKey()] },
     cookies: {
       keys: ['relais-bench-peer-cookie-key-0', 'relais-bench-peer-cookie-key-1'],
     },

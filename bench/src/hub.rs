@@ -53,9 +53,19 @@ fn hub_config(port: u16, idp_issuer: &str, data_dir: &std::path::Path, redis: Op
         &["openid", "profile"],
     );
     sp.id_token_signed_response_alg = IdTokenAlgorithm::ES256;
-    file.service_providers = vec![sp];
+    // The same service naming no algorithm: RS256, Core's default.
+    let sp_rs256 = ServiceProviderSection::new(
+        "bench-sp-rs256",
+        "Bench SP (RS256)",
+        Some(SP_SECRET),
+        "https://sp.example/callback",
+        &["openid", "profile"],
+    );
+    file.service_providers = vec![sp, sp_rs256];
     let mut dp = DataProviderSection::new("bench-dp", "Bench DP", DP_SECRET);
-    dp.allowed_service_providers.insert("bench-sp".into(), vec!["quotient_familial".into()]);
+    for sp in ["bench-sp", "bench-sp-rs256"] {
+        dp.allowed_service_providers.insert(sp.into(), vec!["quotient_familial".into()]);
+    }
     dp.scopes = vec![DataScopeSection::new("quotient_familial", "Quotient familial", "")];
     file.data_providers = vec![dp];
     Ok(file.to_toml()?)

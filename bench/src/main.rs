@@ -264,6 +264,10 @@ async fn workload(systems: &mut [System], settings: &Settings, run: bool, feed: 
     Ok(json!(null))
 }
 
+/// The ID token algorithms measured, and the service registered with each at both systems:
+/// RS256 first, the default (what an SP naming none gets, OpenID Connect Core 3.1.3.7).
+const ALGORITHMS: [(&str, &str); 2] = [("RS256", "bench-sp-rs256"), ("ES256", "bench-sp")];
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -286,8 +290,7 @@ async fn main() -> anyhow::Result<()> {
         process::start("node", &[&peer_script], 0, &[("PORT", "0".into())], "peer listening on").await?;
     let peer_port = peer_address.rsplit(':').next().unwrap_or_default().to_owned();
     let peer_issuer = format!("http://localhost:{peer_port}");
-    let (relais_sp, _) = discover(&hub_issuer, "bench-sp", SP_SECRET).await?;
-    let (peer_sp, peer_metadata) = discover(&peer_issuer, "bench-sp", SP_SECRET).await?;
+    let (_, peer_metadata) = discover(&peer_issuer, "bench-sp", SP_SECRET).await?;
     let hub_url = Url::parse(&hub_issuer)?;
 
     // The load generator's own ceiling.
@@ -295,12 +298,15 @@ async fn main() -> anyhow::Result<()> {
     let (baseline, _) = measure(trivial, users(settings.users)?, hub.pid, settings.duration, None).await;
     eprintln!("trivial endpoint: {:.0} requests/s", baseline.run.flows_per_second);
 
-    // 1. SSO sign-in: sessions established first, then authorization → code → token → userinfo.
-    let federated = |scope: &str,
+    // 1. SSO sign-in: sessions established first, then authorization → code → token → userinfo;
+    // for each ID token algorithm, each system's service registered with it (RS256 first: the
+    // default, what an SP naming none gets).
+    let federated = |provider: &Provider,
+                     scope: &str,
                      transfer: Option<&str>,
                      tokens: Option<Arc<Mutex<Vec<String>>>>,
                      keep_session: bool| FederatedFlow {
-        provider: relais_sp.clone(),
+        provider: provider.clone(),
         hub: hub_url.clone(),
         idp: "mock".into(),
         scope: scope.into(),
@@ -308,53 +314,64 @@ async fn main() -> anyhow::Result<()> {
         tokens,
         keep_session,
     };
-    let mut relais_users = users(settings.users)?;
-    let setup = federated("openid profile", None, None, true);
-    for vu in relais_users.iter_mut() {
-        setup.run(vu).await.context("Relais session setup")?;
-    }
-    let mut peer_users = users(settings.users)?;
-    for vu in peer_users.iter_mut() {
-        establish_session(&peer_sp, "openid profile", vu).await.context("peer session setup")?;
-    }
+    let feed = cli.runs(Workload::Checktoken);
     let peer_tokens = Arc::new(Mutex::new(Vec::new()));
-    let mut sso = vec![
-        System {
+    let mut sso_results = serde_json::Map::new();
+    for (alg, client_id) in ALGORITHMS {
+        let (relais_sp, _) = discover(&hub_issuer, client_id, SP_SECRET).await?;
+        let (peer_sp, _) = discover(&peer_issuer, client_id, SP_SECRET).await?;
+        let mut relais_users = users(settings.users)?;
+        let setup = federated(&relais_sp, "openid profile", None, None, true);
+        for vu in relais_users.iter_mut() {
+            setup.run(vu).await.context("Relais session setup")?;
+        }
+        let mut peer_users = users(settings.users)?;
+        for vu in peer_users.iter_mut() {
+            establish_session(&peer_sp, "openid profile", vu).await.context("peer session setup")?;
+        }
+        // The peer's ES256 tokens feed its introspection workload.
+        let tokens = (alg == "ES256").then(|| peer_tokens.clone());
+        let mut sso = vec![
+            System {
+                name: "relais",
+                pid: hub.pid,
+                flow: Arc::new(SsoFlow { provider: relais_sp.clone(), scope: "openid profile".into(), tokens: None }),
+                users: relais_users,
+            },
+            System {
+                name: "peer",
+                pid: peer.pid,
+                flow: Arc::new(SsoFlow { provider: peer_sp.clone(), scope: "openid profile".into(), tokens }),
+                users: peer_users,
+            },
+        ];
+        let result = workload(&mut sso, &settings, cli.runs(Workload::Sso), feed && alg == "ES256").await?;
+        eprintln!("sso {alg}: {result}");
+        sso_results.insert(alg.to_owned(), result);
+    }
+
+    // 2. Full federated sign-in (Relais), with consent to one data transfer, for each algorithm.
+    let relais_tokens = Arc::new(Mutex::new(Vec::new()));
+    let mut full_results = serde_json::Map::new();
+    for (alg, client_id) in ALGORITHMS {
+        let (relais_sp, _) = discover(&hub_issuer, client_id, SP_SECRET).await?;
+        let tokens = (alg == "ES256").then(|| relais_tokens.clone());
+        let mut full = vec![System {
             name: "relais",
             pid: hub.pid,
-            flow: Arc::new(SsoFlow { provider: relais_sp.clone(), scope: "openid profile".into(), tokens: None }),
-            users: relais_users,
-        },
-        System {
-            name: "peer",
-            pid: peer.pid,
-            flow: Arc::new(SsoFlow {
-                provider: peer_sp.clone(),
-                scope: "openid profile".into(),
-                tokens: Some(peer_tokens.clone()),
-            }),
-            users: peer_users,
-        },
-    ];
-    let feed = cli.runs(Workload::Checktoken);
-    let sso_results = workload(&mut sso, &settings, cli.runs(Workload::Sso), feed).await?;
-    eprintln!("sso: {sso_results}");
-
-    // 2. Full federated sign-in (Relais), with consent to one data transfer.
-    let relais_tokens = Arc::new(Mutex::new(Vec::new()));
-    let mut full = vec![System {
-        name: "relais",
-        pid: hub.pid,
-        flow: Arc::new(federated(
-            "openid profile quotient_familial",
-            Some("bench-dp:quotient_familial"),
-            Some(relais_tokens.clone()),
-            false,
-        )),
-        users: users(settings.users)?,
-    }];
-    let full_results = workload(&mut full, &settings, cli.runs(Workload::Full), feed).await?;
-    eprintln!("full: {full_results}");
+            flow: Arc::new(federated(
+                &relais_sp,
+                "openid profile quotient_familial",
+                Some("bench-dp:quotient_familial"),
+                tokens,
+                false,
+            )),
+            users: users(settings.users)?,
+        }];
+        let result = workload(&mut full, &settings, cli.runs(Workload::Full), feed && alg == "ES256").await?;
+        eprintln!("full {alg}: {result}");
+        full_results.insert(alg.to_owned(), result);
+    }
 
     // 3. Checktoken (Relais) and token introspection (peer), over tokens made above.
     let tokens_of = |tokens: &Arc<Mutex<Vec<String>>>| {

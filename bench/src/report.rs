@@ -19,15 +19,24 @@ pub fn markdown(report: &Value) -> String {
         report["settings"]["virtual_users"],
         number(&report["load_generator_ceiling"]["run"]["flows_per_second"]),
     );
-    for (title, key) in [
-        ("SSO sign-in (authorization → code → token → userinfo)", "sso_sign_in"),
+    text.push_str(&default_path(report));
+    let workloads = [
         (
-            "Full federated sign-in (Relais: choice, mock IdP, callback, consent, token, userinfo)",
-            "full_federated_sign_in",
+            "SSO sign-in, RS256 ID tokens (the default) (authorization → code → token → userinfo)",
+            &report["sso_sign_in"]["RS256"],
         ),
-        ("Checktoken (Relais) / token introspection (peer)", "checktoken"),
-    ] {
-        let workload = &report[key];
+        ("SSO sign-in, ES256 ID tokens (authorization → code → token → userinfo)", &report["sso_sign_in"]["ES256"]),
+        (
+            "Full federated sign-in, RS256 (Relais: choice, mock IdP, callback, consent, token, userinfo)",
+            &report["full_federated_sign_in"]["RS256"],
+        ),
+        (
+            "Full federated sign-in, ES256 (Relais: choice, mock IdP, callback, consent, token, userinfo)",
+            &report["full_federated_sign_in"]["ES256"],
+        ),
+        ("Checktoken (Relais) / token introspection (peer)", &report["checktoken"]),
+    ];
+    for (title, workload) in workloads {
         if workload.is_null() {
             continue;
         }
@@ -66,14 +75,28 @@ pub fn markdown(report: &Value) -> String {
          median of 5 rounds), except the first line (the hub's CPU during the load generator's ceiling run).\n\n\
          | step | µs |\n|---|---|\n\
          | hub CPU per trivial HTTP request (`GET /healthz`, keep-alive) | {:.1} |\n\
-         | ES256 signature, `ring`, key parsed once (the hub) | {:.1} |\n\
+         | RS256 (RSA-2048) signature, `openssl speed rsa2048` (the machine's floor) | {:.1} |\n\
+         | RS256 signature of an ID token as the hub makes it (`aws-lc-rs`, key parsed once, JSON and base64 included) | {:.1} |\n\
+         | RS256 signature, `aws-lc-rs` | {:.1} |\n\
+         | RS256 signature, `ring` (the hub before) | {:.1} |\n\
+         | ES256 signature, `openssl speed ecdsap256` | {:.1} |\n\
+         | ES256 signature of an ID token as the hub makes it (`aws-lc-rs`) | {:.1} |\n\
+         | ES256 signature, `aws-lc-rs` | {:.1} |\n\
+         | ES256 signature, `ring` | {:.1} |\n\
          | ES256 signature, `jsonwebtoken` + RustCrypto, key parsed per token (the hub before) | {:.1} |\n\
          | ES256 verification, `ring` (the hub, IdP ID tokens) | {:.1} |\n\
          | ES256 verification, RustCrypto `p256` (`openidconnect`'s default) | {:.1} |\n\
          | trace append on SQLite, alone (one commit) | {:.1} |\n\
          | trace append on SQLite, in a group commit of 32 (per record) | {:.1} |\n\n",
         number(&report["load_generator_ceiling"]["cpu_ms_per_flow"]) * 1000.0,
-        number(&floor["es256_sign_ring_us"]),
+        number(&floor["rs256_sign_openssl_speed_us"]),
+        number(&floor["rs256_sign_hub_us"]),
+        number(&floor["rs256_sign_aws_lc_us"]),
+        number(&floor["rs256_sign_ring_us"]),
+        number(&floor["es256_sign_openssl_speed_us"]),
+        number(&floor["es256_sign_hub_us"]),
+        number(&floor["es256_sign_aws_lc_us"]),
+        number(&floor["es256_sign_ring_raw_us"]),
         number(&floor["es256_sign_jsonwebtoken_rustcrypto_us"]),
         number(&floor["es256_verify_ring_us"]),
         number(&floor["es256_verify_rustcrypto_us"]),
@@ -96,4 +119,27 @@ pub fn markdown(report: &Value) -> String {
         }
     ));
     text
+}
+
+/// The default path first: RS256 single sign-on, its hub CPU per flow against the signature,
+/// the signature against the machine's floor, and the peer with the same algorithm.
+fn default_path(report: &Value) -> String {
+    let sso = &report["sso_sign_in"]["RS256"];
+    let floor = &report["floor"];
+    if sso.is_null() || floor.is_null() {
+        return String::new();
+    }
+    let cpu_us = number(&sso["relais"]["saturation"]["cpu_ms_per_flow"]) * 1000.0;
+    let signature = number(&floor["rs256_sign_hub_us"]);
+    let openssl = number(&floor["rs256_sign_openssl_speed_us"]);
+    let ratio = number(&sso["relais"]["saturation"]["run"]["flows_per_second"])
+        / number(&sso["peer"]["saturation"]["run"]["flows_per_second"]).max(1e-9);
+    format!(
+        "## The default path: RS256 single sign-on\n\n\
+         - hub CPU per flow: **{cpu_us:.0} µs**, of which one RS256 signature: {signature:.0} µs (the rest: {:.0} µs)\n\
+         - the hub's RS256 signature against `openssl speed rsa2048` on this machine: {signature:.0} / {openssl:.0} µs = **{:.2}x**\n\
+         - Relais / peer (oidc-provider, RS256), flows per second on one core: **{ratio:.1}x**\n\n",
+        cpu_us - signature,
+        signature / openssl.max(1e-9),
+    )
 }

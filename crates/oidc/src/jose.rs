@@ -5,19 +5,20 @@
 //! `alg: none` cannot be parsed and HMAC is refused before a key is chosen, so a public key is
 //! never used as an HMAC secret.
 //!
-//! Signing: ES256 with `ring`, RS256 with `aws-lc-rs`, each key parsed once when the keys are
-//! loaded. RS256 is the default path (an SP that names no algorithm gets it, Core 3.1.3.7), and
-//! `ring`'s RSA-2048 signature took about 420 µs where OpenSSL takes 210 µs on the same AMD
-//! EPYC: OpenSSL and AWS-LC (AWS's maintained, FIPS-validated fork of BoringSSL, which
-//! `aws-lc-rs` wraps with `ring`'s API) use the processor's AVX-512 IFMA instructions for the
-//! modular exponentiation, `ring` does not. The benchmark's floor measures both libraries for
-//! both algorithms on the machine it runs on (docs/benchmark.md). Why not
-//! `jsonwebtoken` here too: it parses the PKCS#8 key again on every signature, and with
-//! RustCrypto's `p256` that is two scalar multiplications (the public key, validated, then
-//! derived again) before the signature's own; a profile of the SSO flow showed 52 % of the hub's
-//! CPU in `jsonwebtoken::encode`. `ring` is already in the tree (through rustls), signs P-256
-//! with constant-time assembly, and its RSA signing is not exposed to the `rsa` crate's Marvin
-//! timing advisory (RUSTSEC-2023-0071). The compact serialisation around the signature is
+//! Signing is `aws-lc-rs`, each key parsed once when the keys are loaded. RS256 is the default
+//! path (an SP that names no algorithm gets it, Core 3.1.3.7), and `ring`'s RSA-2048 signature
+//! took 420 µs where OpenSSL takes 205 µs on the same AMD EPYC: OpenSSL and AWS-LC (AWS's
+//! maintained, FIPS-validated fork of BoringSSL, which `aws-lc-rs` wraps with `ring`'s API) use
+//! the processor's AVX-512 IFMA instructions for the modular exponentiation, `ring` does not.
+//! `aws-lc-rs` signs RS256 in 205 µs there, and ES256 in 11.2 µs against `ring`'s 12.0, so it
+//! signs both. The benchmark's floor measures both libraries for both algorithms and `openssl
+//! speed` on the machine it runs on (docs/benchmark.md). `ring` stays for verifying the IdPs'
+//! tokens (`upstream_keys`). Why not `jsonwebtoken` for signing too: it parses the PKCS#8 key
+//! again on every signature, and with RustCrypto's `p256` that is two scalar multiplications
+//! (the public key, validated, then derived again) before the signature's own; a profile of the
+//! SSO flow showed 52 % of the hub's CPU in `jsonwebtoken::encode`. And the `rsa` crate's
+//! signing is exposed to the Marvin timing advisory (RUSTSEC-2023-0071), AWS-LC's is constant
+//! time. The compact serialisation around the signature is
 //! RFC 7515's `BASE64URL(header) '.' BASE64URL(payload) '.' BASE64URL(signature)`.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -126,9 +127,9 @@ fn jwt_algorithm(alg: IdTokenAlgorithm) -> Algorithm {
     }
 }
 
-/// A private key parsed once: P-256 for `ring`, RSA for `aws-lc-rs`.
+/// A private key parsed once for `aws-lc-rs`.
 enum Signer {
-    Es256(ring::signature::EcdsaKeyPair),
+    Es256(aws_lc_rs::signature::EcdsaKeyPair),
     Rs256(aws_lc_rs::signature::RsaKeyPair),
 }
 
@@ -139,11 +140,10 @@ impl Signer {
             IdTokenAlgorithm::ES256 => {
                 let key = p256::SecretKey::from_pkcs8_pem(private_pem).map_err(|e| key_error(&e))?;
                 let public = key.public_key().to_encoded_point(false);
-                ring::signature::EcdsaKeyPair::from_private_key_and_public_key(
-                    &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+                aws_lc_rs::signature::EcdsaKeyPair::from_private_key_and_public_key(
+                    &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
                     &key.to_bytes(),
                     public.as_bytes(),
-                    &ring::rand::SystemRandom::new(),
                 )
                 .map(Signer::Es256)
                 .map_err(|e| key_error(&e))
@@ -160,16 +160,13 @@ impl Signer {
     }
 
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, JoseError> {
-        let rng = ring::rand::SystemRandom::new();
-        let failed = |e: ring::error::Unspecified| JoseError::Signing(e.to_string());
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        let failed = |e: aws_lc_rs::error::Unspecified| JoseError::Signing(e.to_string());
         match self {
             Signer::Es256(key) => key.sign(&rng, message).map(|signature| signature.as_ref().to_vec()).map_err(failed),
             Signer::Rs256(key) => {
-                // PKCS#1 v1.5 is deterministic: the generator is not used.
-                let rng = aws_lc_rs::rand::SystemRandom::new();
                 let mut signature = vec![0; key.public_modulus_len()];
-                key.sign(&aws_lc_rs::signature::RSA_PKCS1_SHA256, &rng, message, &mut signature)
-                    .map_err(|e| JoseError::Signing(e.to_string()))?;
+                key.sign(&aws_lc_rs::signature::RSA_PKCS1_SHA256, &rng, message, &mut signature).map_err(failed)?;
                 Ok(signature)
             }
         }
