@@ -4,6 +4,7 @@
 
 #![warn(missing_docs)]
 
+pub mod agent;
 pub mod civil_time;
 pub mod clock;
 pub mod data;
