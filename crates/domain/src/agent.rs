@@ -271,6 +271,34 @@ pub enum OrganisationKind {
 }
 
 impl OrganisationKind {
+    /// The kind of an organisation of INSEE's legal category `code` (4 digits, "catégorie
+    /// juridique"): 71xx the State's administrations, 72xx local authorities, 73xx and 74xx
+    /// other public bodies under administrative law (public establishments, EPCIs, hospitals,
+    /// public interest groupings), 4xxx public bodies under commercial law; every other code is
+    /// private.
+    pub fn from_legal_category(code: &str) -> Self {
+        if code.len() != 4 || !code.bytes().all(|b| b.is_ascii_digit()) {
+            return Self::Private;
+        }
+        match &code[..2] {
+            "71" => Self::StateAdministration,
+            "72" => Self::LocalAuthority,
+            "73" | "74" => Self::OtherPublic,
+            _ if code.starts_with('4') => Self::OtherPublic,
+            _ => Self::Private,
+        }
+    }
+
+    /// Its name in claims and configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::StateAdministration => "state_administration",
+            Self::LocalAuthority => "local_authority",
+            Self::OtherPublic => "other_public",
+            Self::Private => "private",
+        }
+    }
+
     /// Whether its agents are public agents (an SP may accept only those).
     pub fn is_public(self) -> bool {
         !matches!(self, Self::Private)
@@ -473,6 +501,25 @@ mod tests {
         );
         assert!(covering(&all, &siret, &caf, "quotient_familial", UnixTime(3_000)).is_none());
         assert!(OrganisationKind::LocalAuthority.is_public() && !OrganisationKind::Private.is_public());
+        let kind = OrganisationKind::from_legal_category;
+        assert_eq!(
+            (kind("7120"), kind("7210"), kind("7364"), kind("4110")),
+            (
+                OrganisationKind::StateAdministration,
+                OrganisationKind::LocalAuthority,
+                OrganisationKind::OtherPublic,
+                OrganisationKind::OtherPublic
+            )
+        );
+        assert_eq!(
+            (kind("5710"), kind("9220"), kind("71"), kind("")),
+            (
+                OrganisationKind::Private,
+                OrganisationKind::Private,
+                OrganisationKind::Private,
+                OrganisationKind::Private
+            )
+        );
         assert_eq!(OrganisationKind::StateAdministration.roles(), ["agent_public", "agent_public_etat"]);
     }
 }

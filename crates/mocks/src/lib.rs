@@ -1,10 +1,12 @@
 //! Mock actors of the Relais federation, served as real HTTP servers: an OpenID Connect
 //! identity provider with fault injection ([`idp`]), data providers checking the SP's access
-//! token with the hub's checktoken ([`dp`]) and the demo service provider of a town hall
-//! ([`sp`]). Used by `relais demo` and by the hub's end-to-end tests.
+//! token with the hub's checktoken ([`dp`]), the demo service provider of a town hall
+//! ([`sp`]) and an organisation registry telling the kind of an agent's organisation from its
+//! SIRET ([`organisations`]). Used by `relais demo` and by the hub's end-to-end tests.
 
 pub mod dp;
 pub mod idp;
+pub mod organisations;
 pub mod sp;
 
 mod web;

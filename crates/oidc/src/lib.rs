@@ -12,6 +12,7 @@ pub mod error;
 pub mod id_token;
 pub mod introspection;
 pub mod jose;
+pub mod organisations;
 pub mod params;
 pub mod pkce;
 pub mod random;
