@@ -8,6 +8,7 @@ Started by the Rust e2e test `authlib` (crates/relais/tests/e2e/authlib.rs) with
     CLIENT_SECRET      its secret (client_secret_basic, Authlib's default)
     REDIRECT_URI       its registered redirect URI
     SCOPE              the scopes to ask for
+    TOKEN_AUTH         optional: client_secret_post for a client registered so
 
 It prints "listening on <port>" once it accepts connections. `/login` sends the browser to
 the hub; `/callback` exchanges the code (Authlib checks the ID token: signature from the JWKS,
@@ -16,8 +17,9 @@ to send when it counts the token as expired (60 s before `expires_in`); it answe
 as JSON. `/logout` goes to the hub's end-session endpoint with the ID token as hint.
 """
 
+import base64
+import json
 import os
-import sys
 from urllib.parse import urlencode
 
 from authlib.integrations.flask_client import OAuth
@@ -35,7 +37,11 @@ oauth.register(
     client_id=os.environ["CLIENT_ID"],
     client_secret=os.environ["CLIENT_SECRET"],
     server_metadata_url=issuer + "/.well-known/openid-configuration",
-    client_kwargs={"scope": os.environ["SCOPE"], "code_challenge_method": "S256"},
+    client_kwargs={
+        "scope": os.environ["SCOPE"],
+        "code_challenge_method": "S256",
+        **({"token_endpoint_auth_method": os.environ["TOKEN_AUTH"]} if os.environ.get("TOKEN_AUTH") else {}),
+    },
 )
 
 
@@ -51,7 +57,10 @@ def callback():
     session["id_token"] = token["id_token"]
     session["token"] = {k: token[k] for k in ("access_token", "token_type", "expires_at")}
     userinfo = oauth.relais.userinfo(token=token)
+    header = token["id_token"].split(".")[0]
+    alg = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["alg"]
     return jsonify(
+        alg=alg,
         sub=claims["sub"],
         acr=claims.get("acr"),
         expires_in=token["expires_in"],

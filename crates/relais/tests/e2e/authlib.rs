@@ -20,16 +20,17 @@ struct AuthlibApp {
 }
 
 impl AuthlibApp {
-    async fn start(platform: &Platform, client_id: &str, secret: &str, redirect_uri: &str, scope: &str) -> Self {
+    async fn start(platform: &Platform, client: &Client) -> Self {
         let python = std::env::var("RELAIS_TEST_AUTHLIB_PYTHON").expect("RELAIS_TEST_AUTHLIB_PYTHON");
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/authlib/app.py");
         let mut process = Command::new(python)
             .arg(script)
             .env("RELAIS_ISSUER", &platform.issuer)
-            .env("CLIENT_ID", client_id)
-            .env("CLIENT_SECRET", secret)
-            .env("REDIRECT_URI", redirect_uri)
-            .env("SCOPE", scope)
+            .env("CLIENT_ID", client.id)
+            .env("CLIENT_SECRET", client.secret)
+            .env("REDIRECT_URI", client.redirect_uri)
+            .env("SCOPE", client.scope)
+            .env("TOKEN_AUTH", client.token_auth)
             .stdout(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
@@ -60,13 +61,51 @@ async fn follow(browser: &Browser, url: String) -> (u16, String) {
     panic!("too many redirects from {url}");
 }
 
+/// A registered client of the test platform, as the application is configured for it.
+struct Client {
+    id: &'static str,
+    secret: &'static str,
+    redirect_uri: &'static str,
+    scope: &'static str,
+    /// Empty: Authlib's default (`client_secret_basic`).
+    token_auth: &'static str,
+    /// The ID token's algorithm.
+    alg: &'static str,
+}
+
+/// sp-a: ES256 ID tokens, `client_secret_basic`; sp-b: RS256 (it names no algorithm),
+/// `client_secret_post`.
+const CLIENTS: [Client; 2] = [
+    Client {
+        id: "sp-a",
+        secret: "secret-a-for-tests-0123456789abcdef",
+        redirect_uri: "https://sp-a.example/callback",
+        scope: "openid identite_pivot email",
+        token_auth: "",
+        alg: "ES256",
+    },
+    Client {
+        id: "sp-b",
+        secret: "secret-b-for-tests-0123456789abcdef",
+        redirect_uri: "https://sp-b.example/callback",
+        scope: "openid given_name family_name",
+        token_auth: "client_secret_post",
+        alg: "RS256",
+    },
+];
+
 #[tokio::test]
 #[ignore = "needs Authlib: set RELAIS_TEST_AUTHLIB_PYTHON to a Python with tests/authlib/requirements.txt"]
 async fn an_authlib_flask_application_signs_in_with_its_defaults_and_its_token_dies_at_logout() {
+    for client in &CLIENTS {
+        signs_in_and_loses_its_token_at_logout(client).await;
+    }
+}
+
+async fn signs_in_and_loses_its_token_at_logout(client: &Client) {
     let platform = Platform::start().await;
-    let redirect_uri = "https://sp-a.example/callback";
-    let scope = "openid identite_pivot email";
-    let app = AuthlibApp::start(&platform, "sp-a", "secret-a-for-tests-0123456789abcdef", redirect_uri, scope).await;
+    let redirect_uri = client.redirect_uri;
+    let app = AuthlibApp::start(&platform, client).await;
     let browser = Browser::new();
 
     let to_hub = location(&browser.get(&app.url("/login")).await);
@@ -81,8 +120,9 @@ async fn an_authlib_flask_application_signs_in_with_its_defaults_and_its_token_d
     let answer = browser.get(&app.url(&format!("/callback?{query}"))).await;
     let status = answer.status();
     let body: Value = answer.json().await.unwrap();
-    assert_eq!(status, 200, "Authlib's callback: {body}");
+    assert_eq!(status, 200, "{}: Authlib's callback: {body}", client.id);
     assert_eq!(body["expires_in"], 300);
+    assert_eq!(body["alg"], client.alg);
     assert_eq!(body["userinfo"]["sub"], body["sub"], "userinfo names the subject of the ID token");
     assert_eq!(body["userinfo"]["family_name"], "DUBOIS");
     assert_eq!(body["acr"], "eidas1");
