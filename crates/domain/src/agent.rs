@@ -157,6 +157,147 @@ pub struct AgentIdentity {
     pub belonging_population: Option<String>,
     /// Professional phone.
     pub phone_number: Option<String>,
+    /// Their organisation as the registry describes it (set once it answered).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisation: Option<OrganisationFacts>,
+}
+
+/// What the organisation registry says of an agent's organisation.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OrganisationFacts {
+    /// Its name.
+    pub label: String,
+    /// What it is.
+    pub kind: OrganisationKind,
+}
+
+/// A claim of an agent released to an agent service, by ProConnect's names; each has a scope
+/// of the same name (ProConnect's "one scope per claim").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AgentClaim {
+    /// `given_name`
+    GivenName,
+    /// `usual_name`
+    UsualName,
+    /// `email`
+    Email,
+    /// `uid`: the agent's id at their IdP.
+    Uid,
+    /// `siret`
+    Siret,
+    /// `siren`
+    Siren,
+    /// `organizational_unit`
+    OrganizationalUnit,
+    /// `belonging_population`
+    BelongingPopulation,
+    /// `phone_number`
+    PhoneNumber,
+    /// `idp_id`: the IdP that authenticated them (agents' accountability needs it; the citizen
+    /// profile never tells a service).
+    IdpId,
+    /// `organization_label`: the organisation's name, from the registry.
+    OrganizationLabel,
+    /// `organization_kind`: `state_administration`, `local_authority`, `other_public` or
+    /// `private`, from the registry.
+    OrganizationKind,
+}
+
+impl AgentClaim {
+    /// Every claim, in the order discovery lists them.
+    pub const ALL: [AgentClaim; 12] = [
+        Self::GivenName,
+        Self::UsualName,
+        Self::Email,
+        Self::Uid,
+        Self::Siret,
+        Self::Siren,
+        Self::OrganizationalUnit,
+        Self::BelongingPopulation,
+        Self::PhoneNumber,
+        Self::IdpId,
+        Self::OrganizationLabel,
+        Self::OrganizationKind,
+    ];
+
+    /// Its name, and its scope's.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::GivenName => "given_name",
+            Self::UsualName => "usual_name",
+            Self::Email => "email",
+            Self::Uid => "uid",
+            Self::Siret => "siret",
+            Self::Siren => "siren",
+            Self::OrganizationalUnit => "organizational_unit",
+            Self::BelongingPopulation => "belonging_population",
+            Self::PhoneNumber => "phone_number",
+            Self::IdpId => "idp_id",
+            Self::OrganizationLabel => "organization_label",
+            Self::OrganizationKind => "organization_kind",
+        }
+    }
+
+    /// The claim of scope `name`; `None` for another scope.
+    pub fn of_scope(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|claim| claim.name() == name)
+    }
+
+    /// Its value for `agent`; `None` when they have none.
+    pub fn value_of(self, agent: &AgentIdentity) -> Option<String> {
+        let organisation = agent.organisation.as_ref();
+        match self {
+            Self::GivenName => Some(agent.given_name.clone()),
+            Self::UsualName => Some(agent.usual_name.clone()),
+            Self::Email => Some(agent.email.clone()),
+            Self::Uid => Some(agent.uid.clone()),
+            Self::Siret => Some(agent.siret.as_str().to_owned()),
+            Self::Siren => Some(agent.siren.clone()),
+            Self::OrganizationalUnit => agent.organizational_unit.clone(),
+            Self::BelongingPopulation => agent.belonging_population.clone(),
+            Self::PhoneNumber => agent.phone_number.clone(),
+            Self::IdpId => Some(agent.idp_id.as_str().to_owned()),
+            Self::OrganizationLabel => organisation.map(|o| o.label.clone()),
+            Self::OrganizationKind => organisation.map(|o| o.kind.as_str().to_owned()),
+        }
+    }
+}
+
+/// The claims of a requested agent `scope` value for a service registered for `registered`:
+/// unknown scopes ignored (Core 5.4), `openid` required, a known scope not registered refused
+/// (its name is the error).
+pub fn agent_claims_of_request(
+    requested: &str,
+    registered: &[AgentClaim],
+) -> Result<std::collections::BTreeSet<AgentClaim>, AgentScopeError> {
+    let mut claims = std::collections::BTreeSet::new();
+    let mut openid = false;
+    for name in requested.split_ascii_whitespace() {
+        if name == "openid" {
+            openid = true;
+        } else if let Some(claim) = AgentClaim::of_scope(name) {
+            if !registered.contains(&claim) {
+                return Err(AgentScopeError::NotRegistered(name.to_owned()));
+            }
+            claims.insert(claim);
+        }
+    }
+    if openid {
+        Ok(claims)
+    } else {
+        Err(AgentScopeError::MissingOpenId)
+    }
+}
+
+/// Why an agent service's `scope` is refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AgentScopeError {
+    /// No `openid`.
+    #[error("openid is required")]
+    MissingOpenId,
+    /// A claim's scope the service is not registered for.
+    #[error("the service is not registered for the scope {0}")]
+    NotRegistered(String),
 }
 
 impl AgentIdentity {
@@ -195,6 +336,7 @@ impl AgentIdentity {
             organizational_unit: optional("organizational_unit"),
             belonging_population: optional("belonging_population"),
             phone_number: optional("phone_number").or_else(|| optional("phone")),
+            organisation: None,
         })
     }
 
@@ -521,5 +663,34 @@ mod tests {
             )
         );
         assert_eq!(OrganisationKind::StateAdministration.roles(), ["agent_public", "agent_public_etat"]);
+    }
+
+    #[test]
+    fn each_agent_claim_has_its_scope_and_the_organisation_comes_from_the_registry() {
+        let mut agent = AgentIdentity::from_claims(&IdpId::new("ministere"), &claims(&agent_claims())).unwrap();
+        assert_eq!(AgentClaim::IdpId.value_of(&agent).as_deref(), Some("ministere"));
+        assert_eq!(AgentClaim::Siren.value_of(&agent).as_deref(), Some("130025265"));
+        assert_eq!(AgentClaim::OrganizationLabel.value_of(&agent), None, "the registry has not answered");
+        agent.organisation = Some(OrganisationFacts {
+            label: "Direction interministérielle du numérique".into(),
+            kind: OrganisationKind::StateAdministration,
+        });
+        assert_eq!(AgentClaim::OrganizationKind.value_of(&agent).as_deref(), Some("state_administration"));
+        for claim in AgentClaim::ALL {
+            assert_eq!(AgentClaim::of_scope(claim.name()), Some(claim));
+        }
+        assert_eq!(AgentClaim::of_scope("family_name"), None, "a citizen claim is not an agent's");
+    }
+
+    #[test]
+    fn an_agent_services_scope_needs_openid_and_its_registration() {
+        let registered = [AgentClaim::GivenName, AgentClaim::UsualName, AgentClaim::Siret];
+        let claims = agent_claims_of_request("openid siret given_name identite_pivot", &registered).unwrap();
+        assert_eq!(claims.into_iter().collect::<Vec<_>>(), [AgentClaim::GivenName, AgentClaim::Siret]);
+        assert_eq!(agent_claims_of_request("siret", &registered), Err(AgentScopeError::MissingOpenId));
+        assert_eq!(
+            agent_claims_of_request("openid email", &registered),
+            Err(AgentScopeError::NotRegistered("email".into()))
+        );
     }
 }

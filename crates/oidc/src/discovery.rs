@@ -1,5 +1,6 @@
 //! The hub's discovery document (OpenID Connect Discovery 1.0, section 3).
 
+use relais_domain::agent::AgentClaim;
 use relais_domain::{Claim, EidasLevel, Scope};
 use serde_json::{json, Value};
 use url::Url;
@@ -40,10 +41,35 @@ impl Endpoints {
     }
 }
 
-/// The discovery document.
+/// The claims of every ID token, whatever the profile.
+const TOKEN_CLAIMS: [&str; 8] = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr"];
+
+/// The discovery document of the citizen federation.
 pub fn discovery_document(endpoints: &Endpoints, signing_algorithms: &[&str]) -> Value {
-    let mut claims: Vec<&str> = vec!["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr"];
+    let mut claims: Vec<&str> = TOKEN_CLAIMS.to_vec();
     claims.extend(Claim::ALL.iter().map(|c| c.name()));
+    let scopes: Vec<&str> = Scope::all().iter().map(|s| s.name()).collect();
+    document(endpoints, signing_algorithms, &scopes, &claims, "pairwise")
+}
+
+/// The discovery document of the agent federation (its issuer is `{hub issuer}/agents`):
+/// ProConnect's claims, one scope per claim, and a `sub` that is the same at every agent
+/// service (`public`: agents' accountability needs one identifier across their tools).
+pub fn agent_discovery_document(endpoints: &Endpoints, signing_algorithms: &[&str]) -> Value {
+    let mut claims: Vec<&str> = TOKEN_CLAIMS.to_vec();
+    claims.extend(AgentClaim::ALL.iter().map(|c| c.name()));
+    let mut scopes = vec!["openid"];
+    scopes.extend(AgentClaim::ALL.iter().map(|c| c.name()));
+    document(endpoints, signing_algorithms, &scopes, &claims, "public")
+}
+
+fn document(
+    endpoints: &Endpoints,
+    signing_algorithms: &[&str],
+    scopes: &[&str],
+    claims: &[&str],
+    subject_type: &str,
+) -> Value {
     json!({
         "issuer": endpoints.issuer,
         "authorization_endpoint": endpoints.authorization,
@@ -51,11 +77,11 @@ pub fn discovery_document(endpoints: &Endpoints, signing_algorithms: &[&str]) ->
         "userinfo_endpoint": endpoints.userinfo,
         "jwks_uri": endpoints.jwks,
         "end_session_endpoint": endpoints.end_session,
-        "scopes_supported": Scope::all().iter().map(|s| s.name()).collect::<Vec<_>>(),
+        "scopes_supported": scopes,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code"],
-        "subject_types_supported": ["pairwise"],
+        "subject_types_supported": [subject_type],
         "id_token_signing_alg_values_supported": signing_algorithms,
         "userinfo_signing_alg_values_supported": [],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
@@ -70,4 +96,30 @@ pub fn discovery_document(endpoints: &Endpoints, signing_algorithms: &[&str]) ->
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "ui_locales_supported": ["fr", "en"],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn the_agent_federation_has_its_own_issuer_claims_and_public_subjects() {
+        let citizens = Endpoints::new(&Url::parse("https://relais.example/").unwrap());
+        let agents = Endpoints::new(&Url::parse("https://relais.example/agents").unwrap());
+        assert_eq!(agents.issuer, "https://relais.example/agents");
+        assert_eq!(agents.authorization, "https://relais.example/agents/authorize");
+        let citizen = discovery_document(&citizens, &["RS256", "ES256"]);
+        let agent = agent_discovery_document(&agents, &["RS256", "ES256"]);
+        assert_eq!(agent["issuer"], "https://relais.example/agents");
+        assert_eq!(agent["subject_types_supported"], json!(["public"]));
+        assert_eq!(citizen["subject_types_supported"], json!(["pairwise"]));
+        let has = |document: &Value, member: &str, name: &str| {
+            document[member].as_array().unwrap().iter().any(|value| value == name)
+        };
+        assert!(has(&agent, "scopes_supported", "siret") && has(&agent, "claims_supported", "usual_name"));
+        assert!(!has(&agent, "scopes_supported", "identite_pivot") && !has(&agent, "claims_supported", "birthdate"));
+        assert!(!has(&citizen, "scopes_supported", "siret") && !has(&citizen, "claims_supported", "idp_id"));
+        assert_eq!(agent["code_challenge_methods_supported"], citizen["code_challenge_methods_supported"]);
+    }
 }
