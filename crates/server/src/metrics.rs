@@ -21,6 +21,11 @@ use relais_domain::trace::{TraceEvent, TraceRecord};
 use relais_domain::{IdpId, UnixTime};
 use relais_store::{EphemeralStore, StoreError, TraceStore};
 
+/// The distinct values a label of `relais_steps_total` may take (an unknown client's id at
+/// `/authorize` is the caller's text): beyond, new values count as `other`, so no caller can
+/// grow the metrics without bound.
+const MAX_LABEL_VALUES: usize = 1_000;
+
 /// An IdP is marked down on the choice page after this many unreachable answers in a row…
 const DOWN_AFTER_FAILURES: u32 = 3;
 /// …for this long after the last one (then the next person's attempt tests it again).
@@ -75,6 +80,8 @@ pub struct Metrics {
     /// Sessions opened, by the minute of their sign-in (a session lives a fixed time from it;
     /// a logout takes one away from its minute).
     sessions: Mutex<HashMap<u64, i64>>,
+    /// The values seen of the `sp`, `idp` and `dp` labels.
+    label_values: Mutex<[std::collections::HashSet<String>; 3]>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -148,6 +155,7 @@ impl Default for Metrics {
             sessions_alive,
             health: Mutex::new(HashMap::new()),
             sessions: Mutex::new(HashMap::new()),
+            label_values: Mutex::new(Default::default()),
         }
     }
 }
@@ -155,14 +163,16 @@ impl Default for Metrics {
 impl Metrics {
     /// Counts a step.
     pub fn step(&self, event: &StepEvent) {
-        let text = |id: Option<&str>| id.unwrap_or_default().to_owned();
-        let labels = StepLabels {
-            step: event.step.as_str(),
-            outcome: event.outcome.clone(),
-            sp: text(event.sp.as_ref().map(|id| id.as_str())),
-            idp: text(event.idp.as_ref().map(|id| id.as_str())),
-            dp: text(event.dp.as_ref().map(|id| id.as_str())),
+        let (sp, idp, dp) = {
+            let mut seen = lock(&self.label_values);
+            let [sps, idps, dps] = &mut *seen;
+            (
+                bounded(sps, event.sp.as_ref().map(|id| id.as_str())),
+                bounded(idps, event.idp.as_ref().map(|id| id.as_str())),
+                bounded(dps, event.dp.as_ref().map(|id| id.as_str())),
+            )
         };
+        let labels = StepLabels { step: event.step.as_str(), outcome: event.outcome.clone(), sp, idp, dp };
         self.steps.get_or_create(&labels).inc();
     }
 
@@ -234,6 +244,20 @@ impl Metrics {
             self.store_errors.get_or_create(&labels).inc();
         }
     }
+}
+
+/// `value` as a label: itself while fewer than [`MAX_LABEL_VALUES`] values were seen, else
+/// `other` for a new one.
+fn bounded(seen: &mut std::collections::HashSet<String>, value: Option<&str>) -> String {
+    let value = value.unwrap_or_default();
+    if seen.contains(value) {
+        return value.to_owned();
+    }
+    if seen.len() >= MAX_LABEL_VALUES {
+        return "other".to_owned();
+    }
+    seen.insert(value.to_owned());
+    value.to_owned()
 }
 
 fn is_down(health: &Health, now: UnixTime) -> bool {
@@ -354,5 +378,20 @@ mod tests {
         metrics.session_ended(UnixTime(6_030));
         assert!(metrics.encode(UnixTime(7_010), 1800).contains("relais_sessions_alive 2"));
         assert!(metrics.encode(UnixTime(6_000 + 1_900), 1800).contains("relais_sessions_alive 1"), "the first expired");
+    }
+
+    #[test]
+    fn a_caller_cannot_grow_the_step_labels_without_bound() {
+        use relais_domain::step::StepEvent;
+        let metrics = Metrics::default();
+        for i in 0..(MAX_LABEL_VALUES + 500) {
+            let event =
+                StepEvent::authorization_refused(&relais_domain::SpId::new(format!("made-up-{i}")), "not_redirectable");
+            metrics.step(&event);
+        }
+        let text = metrics.encode(UnixTime(1), 1800);
+        let series = text.lines().filter(|line| line.starts_with("relais_steps_total{")).count();
+        assert_eq!(series, MAX_LABEL_VALUES + 1, "the first ones, then `other`");
+        assert!(text.contains("sp=\"other\""));
     }
 }
