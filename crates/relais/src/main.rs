@@ -139,8 +139,7 @@ fn init_logs(format: LogFormat) {
 fn report_fatal(error: &anyhow::Error) {
     let message = format!("{error:#}");
     if LOG_FORMAT.get() == Some(&LogFormat::Json) {
-        let to_stderr = tracing_subscriber::fmt().json().with_writer(std::io::stderr).finish();
-        tracing::subscriber::with_default(to_stderr, || tracing::error!(error = %message, "relais stopped"));
+        unfiltered_json(std::io::stderr, || tracing::error!(error = %message, "relais stopped"));
     } else {
         eprintln!("relais: {message}");
     }
@@ -156,13 +155,18 @@ fn banner(format: LogFormat, address: std::net::SocketAddr, issuer: &url::Url) {
             tracing::info!(listen = %address, %issuer, "relais hub listening");
             println!("{message}");
         }
-        LogFormat::Json => {
-            let unfiltered = tracing_subscriber::fmt().json().with_writer(std::io::stdout).finish();
-            tracing::subscriber::with_default(unfiltered, || {
-                tracing::info!(listen = %address, %issuer, "{message}");
-            });
-        }
+        LogFormat::Json => unfiltered_json(std::io::stdout, || tracing::info!(listen = %address, %issuer, "{message}")),
     }
+}
+
+/// Runs `log` with a JSON subscriber of its own writing to `writer`, which `RELAIS_LOG` does not
+/// filter (the lines an operator must always see).
+fn unfiltered_json<W>(writer: fn() -> W, log: impl FnOnce())
+where
+    W: std::io::Write + 'static,
+{
+    let subscriber = tracing_subscriber::fmt().json().with_writer(writer).finish();
+    tracing::subscriber::with_default(subscriber, log);
 }
 
 /// Errors end the process with one line (`RUST_BACKTRACE` or not) and exit code 1.

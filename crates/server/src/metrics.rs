@@ -210,7 +210,7 @@ impl Metrics {
         *lock(&self.sessions).entry(auth_time.0 / 60).or_default() -= 1;
     }
 
-    /// The trace chain committed `records` together.
+    /// The histogram of the trace chain's commit batches, for the store to observe.
     pub fn trace_batch(&self) -> Histogram {
         self.trace_batches.clone()
     }

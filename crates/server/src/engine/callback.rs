@@ -13,7 +13,7 @@ use relais_oidc::random::{digest, random_token};
 use relais_oidc::ErrorCode;
 use relais_store::Namespace;
 
-use super::support::{session, sp_redirect, Browser, Outcome};
+use super::support::{self, session, sp_redirect, Browser, Outcome};
 use super::{choose, code};
 use crate::error::{ErrorPage, PageError};
 use crate::state::AppState;
@@ -89,17 +89,7 @@ pub async fn idp_callback(
     let answer = match completed {
         Ok(answer) => answer,
         Err(error) => {
-            // What the operator needs at 3 a.m.: which IdP, which step, its status and error,
-            // how long it took (a timeout shows as the configured limit).
-            tracing::warn!(
-                idp = %idp.id,
-                step = error.step.name(),
-                status = error.status,
-                error = %error.detail,
-                outcome = error.kind(),
-                duration_ms = started.elapsed().as_millis() as u64,
-                "identity provider sign-in failed"
-            );
+            support::log_upstream_failure(&idp.id, &error, "identity provider sign-in failed", started);
             state.tracer.emit(StepEvent::identity_refused(Some(&request.sp), &idp.id, error.kind())).await?;
             if error.is_unavailable() {
                 // The IdP could not be reached (down, timing out): the person did nothing wrong.

@@ -9,7 +9,7 @@ use relais_domain::values::FlowId;
 use relais_domain::{IdentityProvider, IdpId, ServiceProvider};
 use relais_store::Namespace;
 
-use super::support::{session, Browser, Next};
+use super::support::{self, session, Browser, Next};
 use crate::error::{ErrorPage, PageError};
 use crate::state::AppState;
 
@@ -78,15 +78,9 @@ pub async fn start_upstream(
     pending: &PendingAuthorization,
     idp: &IdentityProvider,
 ) -> Result<String, PageError> {
+    let started = std::time::Instant::now();
     let authorization = state.upstream.authorization_url(idp).await.map_err(|error| {
-        tracing::warn!(
-            idp = %idp.id,
-            step = error.step.name(),
-            status = error.status,
-            error = %error.detail,
-            outcome = error.kind(),
-            "identity provider unavailable"
-        );
+        support::log_upstream_failure(&idp.id, &error, "identity provider unavailable", started);
         state.metrics.idp_answer(&idp.id, false, true, state.clock.now());
         PageError::Page(ErrorPage::IdpUnavailable)
     })?;

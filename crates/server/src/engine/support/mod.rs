@@ -7,7 +7,11 @@ pub mod session;
 pub mod sp_redirect;
 pub mod tracer;
 
+use std::time::Instant;
+
 use relais_domain::values::Digest;
+use relais_domain::IdpId;
+use relais_oidc::upstream::UpstreamError;
 
 use crate::pages::IdpChoice;
 
@@ -67,4 +71,19 @@ impl From<Next> for Outcome {
     fn from(next: Next) -> Self {
         Self { next, new_session: None }
     }
+}
+
+/// The operator's line for `what` failing at `idp` (started at `started`): which IdP, which
+/// step, its HTTP status and error, the outcome, how long it took (a timeout shows as the
+/// configured limit). Never a token or a claim: the error's detail holds none.
+pub fn log_upstream_failure(idp: &IdpId, error: &UpstreamError, what: &'static str, started: Instant) {
+    tracing::warn!(
+        idp = %idp,
+        step = error.step.name(),
+        status = error.status,
+        error = %error.detail,
+        outcome = error.kind(),
+        duration_ms = started.elapsed().as_millis() as u64,
+        "{what}"
+    );
 }

@@ -26,143 +26,19 @@ use relais_domain::{EidasLevel, IdentityProvider, IdpId, VerifiedClaims};
 use serde_json::{Map, Value};
 use url::Url;
 
+mod check;
+mod error;
+
+pub use check::ProviderCheck;
+pub use error::{UpstreamError, UpstreamFailure, UpstreamStep};
+
+use error::{discovery_failure, error_chain, token_failure, userinfo_failure};
+
 use crate::random::random_token;
 use crate::upstream_keys::ProviderKey;
 
 /// How long discovery metadata (and the IdP's keys) are reused before being fetched again.
 const METADATA_LIFETIME: Duration = Duration::from_secs(600);
-
-/// The step of a sign-in at an IdP where it failed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum UpstreamStep {
-    /// Reading its discovery document (and keys).
-    Discovery,
-    /// The code exchange at its token endpoint.
-    Token,
-    /// Verifying its ID token.
-    IdToken,
-    /// Its userinfo endpoint.
-    Userinfo,
-}
-
-impl UpstreamStep {
-    /// A fixed name, for logs.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Discovery => "discovery",
-            Self::Token => "token",
-            Self::IdToken => "id_token",
-            Self::Userinfo => "userinfo",
-        }
-    }
-}
-
-/// The kind of a failed sign-in at an IdP.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum UpstreamFailure {
-    /// The IdP could not be reached, timed out, or answered with an error page (not the
-    /// person's doing: the choice page offers the other accounts).
-    Unavailable,
-    /// The IdP refused the code exchange (a wrong hub secret there, say).
-    TokenRefused,
-    /// The ID token is missing or failed verification.
-    IdTokenRejected,
-    /// Userinfo failed, or names another subject than the ID token.
-    UserinfoRejected,
-    /// The IdP asserted a level below what the request needs, or none.
-    LevelNotReached,
-}
-
-/// Why a sign-in at an IdP did not give an identity: what failed, at which step, the IdP's
-/// HTTP status when it gave one, and the error as it can be logged (never a token or a claim).
-#[derive(Debug, thiserror::Error)]
-#[error("{} at the {} step{}: {detail}", self.kind(), step.name(), status.map(|s| format!(" (HTTP {s})")).unwrap_or_default())]
-pub struct UpstreamError {
-    /// What failed.
-    pub failure: UpstreamFailure,
-    /// Where.
-    pub step: UpstreamStep,
-    /// The IdP's HTTP status, when it answered one.
-    pub status: Option<u16>,
-    /// The error, for the operator.
-    pub detail: String,
-}
-
-impl UpstreamError {
-    /// A failure of `failure` at `step`.
-    pub fn new(failure: UpstreamFailure, step: UpstreamStep, detail: impl Into<String>) -> Self {
-        Self { failure, step, status: None, detail: detail.into() }
-    }
-
-    /// The IdP unreachable at `step`.
-    pub fn unavailable(step: UpstreamStep, detail: impl Into<String>) -> Self {
-        Self::new(UpstreamFailure::Unavailable, step, detail)
-    }
-
-    /// With the IdP's HTTP status.
-    pub fn with_status(mut self, status: u16) -> Self {
-        self.status = Some(status);
-        self
-    }
-
-    /// Whether the IdP could not be reached (rather than refusing).
-    pub fn is_unavailable(&self) -> bool {
-        self.failure == UpstreamFailure::Unavailable
-    }
-
-    /// A fixed name for the kind of failure, for traces and metrics.
-    pub fn kind(&self) -> &'static str {
-        match self.failure {
-            UpstreamFailure::Unavailable => "idp_unavailable",
-            UpstreamFailure::TokenRefused => "token_refused",
-            UpstreamFailure::IdTokenRejected => "id_token_rejected",
-            UpstreamFailure::UserinfoRejected => "userinfo_rejected",
-            UpstreamFailure::LevelNotReached => "level_not_reached",
-        }
-    }
-}
-
-/// The token endpoint's failure: the IdP's OAuth error when it answered one, unavailable when
-/// it could not be reached (a timeout says so). A response that cannot be read is named, not
-/// quoted (it may hold tokens).
-fn token_failure<RE: std::error::Error + 'static>(
-    error: openidconnect::RequestTokenError<RE, StandardErrorResponse<CoreErrorResponseType>>,
-) -> UpstreamError {
-    use openidconnect::RequestTokenError as E;
-    let refused = |detail: String| UpstreamError::new(UpstreamFailure::TokenRefused, UpstreamStep::Token, detail);
-    match &error {
-        E::ServerResponse(answer) => {
-            let description = answer.error_description().map(|d| format!(" ({d})")).unwrap_or_default();
-            refused(format!("{}{description}", answer.error().as_ref()))
-        }
-        E::Request(_) => UpstreamError::unavailable(UpstreamStep::Token, error_chain(&error)),
-        // Not an OAuth answer: an error page of the IdP or of its gateway (the IdP is down).
-        E::Parse(..) => UpstreamError::unavailable(UpstreamStep::Token, "the token response is not an OAuth answer"),
-        E::Other(detail) => refused(detail.clone()),
-    }
-}
-
-/// Userinfo's failure, with the IdP's status when it answered one.
-fn userinfo_failure<RE: std::error::Error + 'static>(error: openidconnect::UserInfoError<RE>) -> UpstreamError {
-    use openidconnect::UserInfoError as E;
-    let rejected =
-        |detail: String| UpstreamError::new(UpstreamFailure::UserinfoRejected, UpstreamStep::Userinfo, detail);
-    match &error {
-        E::Request(_) => UpstreamError::unavailable(UpstreamStep::Userinfo, error_chain(&error)),
-        E::Response(status, _, message) => rejected(message.clone()).with_status(status.as_u16()),
-        // Only the top-level message: the causes of a parse failure quote claim values.
-        other => rejected(other.to_string()),
-    }
-}
-
-/// Discovery's failure, with the IdP's status when it answered one.
-fn discovery_failure<RE: std::error::Error + 'static>(error: openidconnect::DiscoveryError<RE>) -> UpstreamError {
-    let failed = UpstreamError::unavailable(UpstreamStep::Discovery, error_chain(&error));
-    match &error {
-        openidconnect::DiscoveryError::Response(status, _, _) => failed.with_status(status.as_u16()),
-        _ => failed,
-    }
-}
 
 /// The hub's request to an IdP, and what it must remember for the callback.
 pub struct UpstreamAuthorization {
@@ -279,21 +155,6 @@ impl Default for UpstreamTimeouts {
     }
 }
 
-/// What an IdP's discovery tells of it, as `relais check-config --online` reports it.
-#[derive(Clone, Debug)]
-pub struct ProviderCheck {
-    /// The `kid` of each signing key it publishes.
-    pub keys: Vec<String>,
-    /// Whether it has an end-session endpoint (logout reaches it).
-    pub end_session: bool,
-    /// Whether it says its answers carry `iss` (RFC 9207; then required).
-    pub sends_iss: bool,
-    /// Whether it accepts the client authentication method configured for the hub.
-    pub auth_method_supported: bool,
-    /// Whether it lists the level it is configured for (`None`: it lists none).
-    pub acr_supported: Option<bool>,
-}
-
 /// The hub's client towards every IdP, with a cache of their discovered metadata.
 pub struct UpstreamClient {
     http: reqwest::Client,
@@ -363,43 +224,6 @@ impl UpstreamClient {
             cache.insert(idp.id.clone(), discovered.clone());
         }
         Ok(discovered)
-    }
-
-    /// Fetches `idp`'s discovery document and keys afresh and reports what the hub will use of
-    /// them (`relais check-config --online`).
-    pub async fn check(&self, idp: &IdentityProvider) -> Result<ProviderCheck, UpstreamError> {
-        use openidconnect::JsonWebKey;
-        let discovered = self.discovered(idp, true).await?;
-        let metadata = &discovered.metadata;
-        let keys = metadata
-            .jwks()
-            .keys()
-            .iter()
-            .map(|key| key.key_id().map_or_else(|| "(no kid)".to_owned(), |kid| kid.as_str().to_owned()))
-            .collect();
-        let method = match idp.token_auth {
-            UpstreamClientAuth::SecretBasic => CoreClientAuthMethod::ClientSecretBasic,
-            UpstreamClientAuth::SecretPost => CoreClientAuthMethod::ClientSecretPost,
-        };
-        // Discovery 1.0: without the member, client_secret_basic is the default.
-        let auth_method_supported = match metadata.token_endpoint_auth_methods_supported() {
-            Some(methods) => methods.contains(&method),
-            None => method == CoreClientAuthMethod::ClientSecretBasic,
-        };
-        let level = idp.level.as_acr();
-        let acr_supported =
-            metadata.acr_values_supported().map(|values| values.iter().any(|acr| acr.as_str() == level));
-        Ok(ProviderCheck {
-            keys,
-            end_session: metadata.additional_metadata().end_session_endpoint.is_some(),
-            sends_iss: metadata
-                .additional_metadata()
-                .additional_metadata
-                .authorization_response_iss_parameter_supported
-                == Some(true),
-            auth_method_supported,
-            acr_supported,
-        })
     }
 
     /// The hub's redirect URI at `idp`.
@@ -592,15 +416,4 @@ fn as_object<T: serde::Serialize>(value: &T) -> Map<String, Value> {
         Ok(Value::Object(map)) => map,
         _ => Map::new(),
     }
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
 }
