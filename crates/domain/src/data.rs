@@ -84,18 +84,28 @@ pub fn requested_transfers(
     sp: &SpId,
     providers: &[DataProvider],
 ) -> Result<Vec<DataTransfer>, TransferNotAllowed> {
+    let transfers = data_scopes(requested, providers);
+    for transfer in &transfers {
+        if !providers.iter().any(|p| p.id == transfer.dp && p.allows(sp, &transfer.scope)) {
+            return Err(TransferNotAllowed { scope: transfer.scope.clone(), provider: transfer.dp.clone() });
+        }
+    }
+    Ok(transfers)
+}
+
+/// The data scopes a `scope` parameter names, each with its provider: for an agent service,
+/// whose right to them is a habilitation of the agent's organisation, not the provider's list
+/// of services.
+pub fn data_scopes(requested: &str, providers: &[DataProvider]) -> Vec<DataTransfer> {
     let mut transfers = Vec::new();
     for name in requested.split_ascii_whitespace() {
         let Some(provider) = providers.iter().find(|p| p.scope(name).is_some()) else { continue };
-        if !provider.allows(sp, name) {
-            return Err(TransferNotAllowed { scope: name.to_owned(), provider: provider.id.clone() });
-        }
         let transfer = DataTransfer { dp: provider.id.clone(), scope: name.to_owned() };
         if !transfers.contains(&transfer) {
             transfers.push(transfer);
         }
     }
-    Ok(transfers)
+    transfers
 }
 
 #[cfg(test)]

@@ -2,7 +2,9 @@
 //! authorization can never be mistaken for an authenticated session. They are kept only in
 //! the ephemeral store, with a lifetime.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::agent::{AgentClaim, AgentIdentity};
 
 use crate::clock::UnixTime;
 use crate::data::DataTransfer;
@@ -10,7 +12,7 @@ use crate::eidas::EidasLevel;
 use crate::ids::{DpId, IdpId, SpId};
 use crate::pairwise::{PairwiseSecret, PairwiseSub, PersonKey};
 use crate::pivot::PivotIdentity;
-use crate::profile::{Identity, Principal};
+use crate::profile::{Identity, Principal, Profile};
 use crate::providers::{IdentityProvider, ServiceProvider};
 use crate::scopes::ScopeSet;
 use crate::values::{CodeChallenge, Digest, FlowId, Nonce, PkceVerifier, RedirectUri, Sid, State, UpstreamIdToken};
@@ -59,6 +61,12 @@ pub struct AuthorizationRequest {
     /// of preference), as sent; the pages pick the first one they speak.
     #[serde(default)]
     pub ui_locales: Option<String>,
+    /// For an agent service: the agent claims asked (one scope each).
+    #[serde(default)]
+    pub agent_claims: BTreeSet<AgentClaim>,
+    /// The e-mail the service suggests (`login_hint`): an agent's routes them to their IdP.
+    #[serde(default)]
+    pub login_hint: Option<String>,
 }
 
 impl PendingConsent {
@@ -206,8 +214,9 @@ impl AuthenticatedSession {
         let same_person = request
             .expected_sub
             .as_ref()
-            .is_none_or(|expected| &PairwiseSub::derive(secret, &sp.sector, self.subject()) == expected);
+            .is_none_or(|expected| &PairwiseSub::derive(secret, &sp.subject_sector(), self.subject()) == expected);
         request.prompt != Prompt::Login
+            && self.subject().profile() == sp.profile
             && self.acr >= request.required_level
             && request.max_age.is_none_or(|max_age| max_age > 0 && age <= max_age)
             && same_person
@@ -246,7 +255,7 @@ impl CodeGrant {
         person: &PersonKey,
         granted: &[DataTransfer],
     ) -> Self {
-        let grant = IdentityGrant::new(sub, request.scopes.clone(), session.subject(), session.acr, session.auth_time);
+        let grant = IdentityGrant::new(sub, request, session.subject(), session.acr, session.auth_time);
         Self {
             sp: request.sp.clone(),
             redirect_uri: request.redirect_uri.clone(),
@@ -258,6 +267,7 @@ impl CodeGrant {
                 pivot: if granted.is_empty() { None } else { session.subject().pivot().cloned() },
                 person: person.clone(),
                 idp: session.idp.clone(),
+                agent: None,
             },
             sid: session.sid.clone(),
         }
@@ -266,6 +276,7 @@ impl CodeGrant {
     /// The scopes of the sign-in's trace: the identity scopes, then the consented data scopes.
     pub fn traced_scopes(&self) -> Vec<String> {
         let mut scopes: Vec<String> = self.grant.scopes.iter().map(|s| s.name().to_owned()).collect();
+        scopes.extend(self.grant.agent_claims.iter().map(|c| c.name().to_owned()));
         scopes.extend(self.data.transfers.iter().map(|t| t.scope.clone()));
         scopes
     }
@@ -273,11 +284,28 @@ impl CodeGrant {
     /// The `scope` of the token response: the identity scopes and the consented data scopes.
     pub fn granted_scope(&self) -> String {
         let mut scope = self.grant.scopes.to_request_value();
+        for claim in &self.grant.agent_claims {
+            scope.push(' ');
+            scope.push_str(claim.name());
+        }
         for transfer in &self.data.transfers {
             scope.push(' ');
             scope.push_str(&transfer.scope);
         }
         scope
+    }
+
+    /// Gives the agent of `session` access to the transfers of this code, each under its
+    /// habilitation (`habilitations`: the habilitation id of each transfer's scope); `sub` is
+    /// the agent's.
+    pub fn for_agent(mut self, session: &AuthenticatedSession, habilitations: BTreeMap<String, String>) -> Self {
+        if let Some(agent) = session.subject().agent() {
+            if !self.data.transfers.is_empty() {
+                let sub = self.grant.sub.clone();
+                self.data.agent = Some(AgentAccess { agent: agent.clone(), sub, habilitations });
+            }
+        }
+        self
     }
 
     /// The access token this code is redeemed for, at `now`, living `lifetime` seconds.
@@ -305,6 +333,21 @@ pub struct DataGrant {
     pub person: PersonKey,
     /// The IdP used (for the traces).
     pub idp: IdpId,
+    /// For an agent's token: the agent and the habilitations their transfers rest on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<AgentAccess>,
+}
+
+/// What a data provider learns of the agent holding a token, and under which habilitations.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct AgentAccess {
+    /// The agent.
+    pub agent: AgentIdentity,
+    /// Their `sub` (the one agent sector's).
+    pub sub: PairwiseSub,
+    /// The habilitation of each transfer, by the transfer's scope (checked again when a data
+    /// provider asks: a habilitation may end meanwhile).
+    pub habilitations: BTreeMap<String, String>,
 }
 
 impl DataGrant {
@@ -323,6 +366,12 @@ pub struct IdentityGrant {
     pub scopes: ScopeSet,
     /// The claims released, by name (from the scopes).
     pub claims: BTreeMap<String, String>,
+    /// For an agent: the agent claims granted (one scope each).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub agent_claims: BTreeSet<AgentClaim>,
+    /// The federation of the sign-in: its tokens are good at that federation's endpoints only.
+    #[serde(default)]
+    pub profile: Profile,
     /// The level reached.
     pub acr: EidasLevel,
     /// When the person signed in upstream.
@@ -330,14 +379,27 @@ pub struct IdentityGrant {
 }
 
 impl IdentityGrant {
-    /// The grant of `identity` under `scopes` for the subject `sub`.
-    pub fn new(sub: PairwiseSub, scopes: ScopeSet, identity: &Identity, acr: EidasLevel, auth_time: UnixTime) -> Self {
-        let claims = scopes
+    /// The grant of `identity` under the scopes of `request` for the subject `sub`.
+    pub fn new(
+        sub: PairwiseSub,
+        request: &AuthorizationRequest,
+        identity: &Identity,
+        acr: EidasLevel,
+        auth_time: UnixTime,
+    ) -> Self {
+        let scopes = request.scopes.clone();
+        let mut claims: BTreeMap<String, String> = scopes
             .claims()
             .into_iter()
             .filter_map(|claim| identity.claim(claim).map(|value| (claim.name().to_owned(), value)))
             .collect();
-        Self { sub, scopes, claims, acr, auth_time }
+        if let Some(agent) = identity.agent() {
+            claims.extend(
+                request.agent_claims.iter().filter_map(|c| c.value_of(agent).map(|v| (c.name().to_owned(), v))),
+            );
+        }
+        let profile = identity.profile();
+        Self { sub, scopes, claims, agent_claims: request.agent_claims.clone(), profile, acr, auth_time }
     }
 }
 

@@ -38,6 +38,12 @@ impl Sector {
         Self(format!("{}dp:{dp}", Self::RESERVED_PREFIX))
     }
 
+    /// The one sector of every agent service: an agent's `sub` is the same at each of them
+    /// (agents answer for what they do, across tools).
+    pub fn of_agents() -> Self {
+        Self(format!("{}agents", Self::RESERVED_PREFIX))
+    }
+
     /// The prefix of the hub's own sectors (the person key's, the data providers'): refused in
     /// registrations.
     pub const RESERVED_PREFIX: &'static str = "relais:";

@@ -3,11 +3,13 @@
 //! a service provider each name their profile; the upstream client hands over the claims it
 //! verified, and the profile normalises them ([`Profile::identity`]) into a profile-tagged
 //! [`Identity`]. A session holds a [`Principal`]: the person signed in (the subject) and, for a
-//! mandate, the one acting for them (the actor). Citizens are the only profile so far; agents
-//! and mandates add a variant, not an `if`.
+//! mandate, the one acting for them (the actor). Citizens and public agents are the profiles;
+//! each adds a variant, not an `if`.
 
 use std::collections::BTreeMap;
 
+use crate::agent::{AgentError, AgentIdentity};
+use crate::ids::IdpId;
 use crate::pivot::{PivotError, PivotIdentity};
 use crate::scopes::Claim;
 
@@ -18,6 +20,9 @@ pub enum Profile {
     /// People signing in to public services (FranceConnect's federation): the pivot identity.
     #[default]
     Citizen,
+    /// Public servants signing in to their tools (ProConnect's federation): the agent identity,
+    /// served under the hub's `/agents` issuer.
+    Agent,
 }
 
 impl Profile {
@@ -25,14 +30,16 @@ impl Profile {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Citizen => "citizen",
+            Self::Agent => "agent",
         }
     }
 
-    /// Normalises an identity provider's verified claims into an identity of this profile:
-    /// complete, or refused (never a half identity).
-    pub fn identity(self, claims: &VerifiedClaims) -> Result<Identity, ProfileError> {
+    /// Normalises the verified claims of identity provider `idp` into an identity of this
+    /// profile: complete, or refused (never a half identity).
+    pub fn identity(self, idp: &IdpId, claims: &VerifiedClaims) -> Result<Identity, ProfileError> {
         match self {
             Self::Citizen => Ok(Identity::Citizen(PivotIdentity::from_claims(|name| claims.get(name))?)),
+            Self::Agent => Ok(Identity::Agent(Box::new(AgentIdentity::from_claims(idp, claims)?))),
         }
     }
 }
@@ -43,6 +50,9 @@ pub enum ProfileError {
     /// Not a complete pivot identity.
     #[error(transparent)]
     Pivot(#[from] PivotError),
+    /// Not a complete agent identity.
+    #[error(transparent)]
+    Agent(#[from] AgentError),
 }
 
 impl ProfileError {
@@ -51,6 +61,7 @@ impl ProfileError {
         match self {
             Self::Pivot(PivotError::MissingClaim(_)) => "pivot_claim_missing",
             Self::Pivot(PivotError::InvalidClaim(_)) => "pivot_claim_invalid",
+            Self::Agent(error) => error.kind(),
         }
     }
 }
@@ -98,6 +109,8 @@ impl SubjectBasis for PivotIdentity {
 pub enum Identity {
     /// A citizen: the pivot identity.
     Citizen(PivotIdentity),
+    /// A public servant: ProConnect's claims.
+    Agent(Box<AgentIdentity>),
 }
 
 impl Identity {
@@ -105,6 +118,7 @@ impl Identity {
     pub fn profile(&self) -> Profile {
         match self {
             Self::Citizen(_) => Profile::Citizen,
+            Self::Agent(_) => Profile::Agent,
         }
     }
 
@@ -112,13 +126,32 @@ impl Identity {
     pub fn pivot(&self) -> Option<&PivotIdentity> {
         match self {
             Self::Citizen(pivot) => Some(pivot),
+            Self::Agent(_) => None,
         }
     }
 
-    /// The value of `claim` released to a service provider; `None` when the identity has none.
+    /// The agent identity, for an agent.
+    pub fn agent(&self) -> Option<&AgentIdentity> {
+        match self {
+            Self::Citizen(_) => None,
+            Self::Agent(agent) => Some(agent),
+        }
+    }
+
+    /// The agent identity, for an agent, to complete it (its organisation).
+    pub fn agent_mut(&mut self) -> Option<&mut AgentIdentity> {
+        match self {
+            Self::Citizen(_) => None,
+            Self::Agent(agent) => Some(agent),
+        }
+    }
+
+    /// The value of the citizen `claim` released to a service provider; `None` when the
+    /// identity has none.
     pub fn claim(&self, claim: Claim) -> Option<String> {
         match self {
             Self::Citizen(pivot) => claim.value_of(pivot),
+            Self::Agent(_) => None,
         }
     }
 }
@@ -127,6 +160,7 @@ impl SubjectBasis for Identity {
     fn subject_basis(&self) -> String {
         match self {
             Self::Citizen(pivot) => pivot.subject_basis(),
+            Self::Agent(agent) => agent.subject_basis(),
         }
     }
 }
@@ -168,7 +202,7 @@ mod tests {
 
     #[test]
     fn the_citizen_profile_makes_a_pivot_identity_whose_basis_is_its_canonical_form() {
-        let identity = Profile::Citizen.identity(&claims(&ANGELA)).unwrap();
+        let identity = Profile::Citizen.identity(&IdpId::new("idp"), &claims(&ANGELA)).unwrap();
         assert_eq!(identity.profile(), Profile::Citizen);
         let pivot = identity.pivot().unwrap();
         assert_eq!(identity.subject_basis(), pivot.canonical_form());
@@ -178,7 +212,7 @@ mod tests {
 
     #[test]
     fn an_incomplete_answer_is_refused_with_its_kind() {
-        let error = Profile::Citizen.identity(&claims(&ANGELA[1..])).unwrap_err();
+        let error = Profile::Citizen.identity(&IdpId::new("idp"), &claims(&ANGELA[1..])).unwrap_err();
         assert_eq!(error.kind(), "pivot_claim_missing");
     }
 
@@ -189,7 +223,7 @@ mod tests {
 
     #[test]
     fn a_principal_without_actor_is_stored_without_it() {
-        let principal = Principal::person(Profile::Citizen.identity(&claims(&ANGELA)).unwrap());
+        let principal = Principal::person(Profile::Citizen.identity(&IdpId::new("idp"), &claims(&ANGELA)).unwrap());
         let json = serde_json::to_value(&principal).unwrap();
         assert_eq!(json["subject"]["profile"], "citizen");
         assert!(json.get("actor").is_none());

@@ -3,6 +3,7 @@
 
 use url::Url;
 
+use crate::agent::{AgentClaim, AgentIdpRoute, EmailDomain};
 use crate::eidas::EidasLevel;
 use crate::ids::{IdpId, SpId};
 use crate::pairwise::Sector;
@@ -104,9 +105,24 @@ pub struct ServiceProvider {
     /// in to it.
     #[serde(default)]
     pub profile: Profile,
+    /// For an agent service: the agent claims it may ask for, one scope each.
+    #[serde(default)]
+    pub agent_claims: Vec<AgentClaim>,
+    /// For an agent service: only agents of public organisations (the registry's kind).
+    #[serde(default)]
+    pub public_agents_only: bool,
 }
 
 impl ServiceProvider {
+    /// The sector of the `sub` it receives: its own for a citizen service (pairwise), the one
+    /// agent sector for an agent service (the same `sub` at every agent service).
+    pub fn subject_sector(&self) -> Sector {
+        match self.profile {
+            Profile::Citizen => self.sector.clone(),
+            Profile::Agent => Sector::of_agents(),
+        }
+    }
+
     /// Whether `uri` is one of its redirect URIs, exactly (RFC 9700, section 2.1).
     pub fn has_redirect_uri(&self, uri: &str) -> bool {
         self.redirect_uris.iter().any(|registered| registered == uri)
@@ -145,6 +161,19 @@ pub struct IdentityProvider {
     /// The federation it belongs to, which normalises its answers.
     #[serde(default)]
     pub profile: Profile,
+    /// For an agent IdP: the e-mail domains it serves (the routing table).
+    #[serde(default)]
+    pub agent_domains: Vec<EmailDomain>,
+    /// For an agent IdP: whether it takes the e-mails no other IdP claims.
+    #[serde(default)]
+    pub agent_default: bool,
+}
+
+impl IdentityProvider {
+    /// Its place in the agents' e-mail routing.
+    pub fn agent_route(&self) -> AgentIdpRoute {
+        AgentIdpRoute { idp: self.id.clone(), domains: self.agent_domains.clone(), default: self.agent_default }
+    }
 }
 
 /// How the hub authenticates at an IdP's token endpoint.
@@ -201,6 +230,8 @@ mod tests {
             require_acr: true,
             token_auth: UpstreamClientAuth::SecretBasic,
             profile: Profile::Citizen,
+            agent_domains: Vec::new(),
+            agent_default: false,
         }
     }
 
@@ -217,6 +248,8 @@ mod tests {
             idp_policy: policy,
             minimum_level: EidasLevel::Low,
             profile: Profile::Citizen,
+            agent_claims: Vec::new(),
+            public_agents_only: false,
         }
     }
 

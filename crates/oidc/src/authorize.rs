@@ -2,10 +2,11 @@
 //! typed [`AuthorizationRequest`] or refused with the error the spec asks for: an error page
 //! when the client or redirect URI cannot be trusted, a redirect otherwise.
 
+use relais_domain::agent::{agent_claims_of_request, AgentScopeError};
 use relais_domain::flow::{AuthorizationRequest, Prompt};
 use relais_domain::scopes::ScopeRequestError;
 use relais_domain::values::{CodeChallenge, Nonce, RedirectUri, State};
-use relais_domain::{EidasLevel, IdpId, ScopeSet, ServiceProvider, SpId};
+use relais_domain::{EidasLevel, IdpId, Profile, Scope, ScopeSet, ServiceProvider, SpId};
 
 use crate::error::{ErrorCode, OAuthError};
 use crate::pkce;
@@ -59,6 +60,8 @@ pub struct RawAuthorizationRequest {
     pub max_age: Option<String>,
     /// `id_token_hint`
     pub id_token_hint: Option<String>,
+    /// `login_hint`
+    pub login_hint: Option<String>,
 }
 
 /// Why an authorization request is refused.
@@ -133,14 +136,24 @@ pub fn validate(
     if raw.response_mode.as_deref().is_some_and(|mode| mode != "query") {
         return Err(refuse(ErrorCode::InvalidRequest, "only response_mode=query is supported"));
     }
-    let scopes = match ScopeSet::from_request(raw.scope.as_deref().unwrap_or_default(), &sp.scopes) {
-        Ok(scopes) => scopes,
-        Err(ScopeRequestError::MissingOpenId) => {
-            return Err(refuse(ErrorCode::InvalidScope, "the openid scope is required"))
-        }
-        Err(ScopeRequestError::NotRegistered(scope)) => {
-            return Err(refuse(ErrorCode::InvalidScope, &format!("scope `{scope}` is not allowed for this client")))
-        }
+    let requested = raw.scope.as_deref().unwrap_or_default();
+    let not_allowed =
+        |scope: &str| refuse(ErrorCode::InvalidScope, &format!("scope `{scope}` is not allowed for this client"));
+    let (scopes, agent_claims) = match sp.profile {
+        Profile::Citizen => match ScopeSet::from_request(requested, &sp.scopes) {
+            Ok(scopes) => (scopes, Default::default()),
+            Err(ScopeRequestError::MissingOpenId) => {
+                return Err(refuse(ErrorCode::InvalidScope, "the openid scope is required"))
+            }
+            Err(ScopeRequestError::NotRegistered(scope)) => return Err(not_allowed(&scope)),
+        },
+        Profile::Agent => match agent_claims_of_request(requested, &sp.agent_claims) {
+            Ok(claims) => (ScopeSet::from_scopes([Scope::OpenId]), claims),
+            Err(AgentScopeError::MissingOpenId) => {
+                return Err(refuse(ErrorCode::InvalidScope, "the openid scope is required"))
+            }
+            Err(AgentScopeError::NotRegistered(scope)) => return Err(not_allowed(&scope)),
+        },
     };
     let Some(state_value) = state.clone() else {
         return Err(refuse(ErrorCode::InvalidRequest, "state is required"));
@@ -198,6 +211,13 @@ pub fn validate(
             .as_deref()
             .map(str::trim)
             .filter(|l| !l.is_empty() && l.len() <= 200)
+            .map(str::to_owned),
+        agent_claims,
+        login_hint: raw
+            .login_hint
+            .as_deref()
+            .map(str::trim)
+            .filter(|h| !h.is_empty() && h.len() <= 320)
             .map(str::to_owned),
     })
 }

@@ -16,6 +16,8 @@ fn sp(authentication: ClientAuthentication) -> ServiceProvider {
         idp_policy: IdpPolicy::All,
         minimum_level: EidasLevel::Low,
         profile: Default::default(),
+        agent_claims: Vec::new(),
+        public_agents_only: false,
     }
 }
 

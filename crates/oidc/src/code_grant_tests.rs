@@ -18,6 +18,8 @@ fn grant(challenge: Option<String>) -> CodeGrant {
             sub: PairwiseSub::from_token("s"),
             scopes: ScopeSet::from_scopes([Scope::OpenId]),
             claims: Default::default(),
+            agent_claims: Default::default(),
+            profile: Default::default(),
             acr: EidasLevel::Low,
             auth_time: UnixTime(1),
         },
@@ -26,6 +28,7 @@ fn grant(challenge: Option<String>) -> CodeGrant {
             pivot: None,
             person: PersonKey::from_stored("p"),
             idp: IdpId::new("impots"),
+            agent: None,
         },
         sid: Sid::new("session"),
     }

@@ -22,6 +22,9 @@ pub struct Endpoints {
     pub end_session: String,
     /// Where IdPs send the person back after logout.
     pub idp_logout_callback: String,
+    /// The path of the issuer (`""` for the hub's, `/agents` for the agent federation's): the
+    /// pages' own links start with it.
+    pub base_path: String,
 }
 
 impl Endpoints {
@@ -36,6 +39,7 @@ impl Endpoints {
             jwks: at("/jwks"),
             end_session: at("/logout"),
             idp_logout_callback: at("/idp/logout-callback"),
+            base_path: issuer.path().trim_end_matches('/').to_owned(),
             issuer: base,
         }
     }
@@ -109,6 +113,7 @@ mod tests {
         let agents = Endpoints::new(&Url::parse("https://relais.example/agents").unwrap());
         assert_eq!(agents.issuer, "https://relais.example/agents");
         assert_eq!(agents.authorization, "https://relais.example/agents/authorize");
+        assert_eq!((citizens.base_path.as_str(), agents.base_path.as_str()), ("", "/agents"));
         let citizen = discovery_document(&citizens, &["RS256", "ES256"]);
         let agent = agent_discovery_document(&agents, &["RS256", "ES256"]);
         assert_eq!(agent["issuer"], "https://relais.example/agents");

@@ -74,6 +74,10 @@ pub async fn load_configuration(registry: &dyn RegistryWriter, config: &Config, 
         registry.put_data_provider(Put::configured(dp, now)).await?;
         keep.data_providers.push(dp.id.clone());
     }
+    for habilitation in &config.habilitations {
+        registry.put_habilitation(Put::configured(habilitation, now)).await?;
+        keep.habilitations.push(habilitation.id.clone());
+    }
     let removed = registry.remove_configured_except(&keep).await?;
     if removed > 0 {
         tracing::info!(removed, "actors no longer in the configuration removed from the registry");
@@ -97,6 +101,8 @@ pub fn dashboard_client(config: &Config) -> ServiceProvider {
         idp_policy: IdpPolicy::All,
         minimum_level: EidasLevel::Low,
         profile: Profile::Citizen,
+        agent_claims: Vec::new(),
+        public_agents_only: false,
     }
 }
 

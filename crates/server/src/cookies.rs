@@ -8,6 +8,17 @@ use axum::http::{header, HeaderMap, HeaderValue};
 pub const BROWSER: &str = "relais_browser";
 /// The cookie holding the hub session id.
 pub const SESSION: &str = "relais_session";
+/// The cookie holding the hub session id of the agent federation: an agent session and a
+/// citizen session in one browser are two sessions, never one serving the other.
+pub const AGENT_SESSION: &str = "relais_session_agent";
+
+/// The session cookie of `federation`.
+pub fn session(federation: relais_domain::Profile) -> &'static str {
+    match federation {
+        relais_domain::Profile::Citizen => SESSION,
+        relais_domain::Profile::Agent => AGENT_SESSION,
+    }
+}
 /// The cookie holding the person's dashboard session id.
 pub const DASHBOARD: &str = "relais_dashboard";
 

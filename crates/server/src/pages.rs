@@ -33,7 +33,8 @@ pub struct Pages {
     brand: Brand,
 }
 
-const TEMPLATES: [(&str, &str); 8] = [
+const TEMPLATES: [(&str, &str); 9] = [
+    ("agent_email.html", include_str!("../templates/agent_email.html")),
     ("consent.html", include_str!("../templates/consent.html")),
     ("dashboard.html", include_str!("../templates/dashboard.html")),
     ("base.html", include_str!("../templates/base.html")),
@@ -103,16 +104,31 @@ impl Pages {
         self.render("home.html", locale, context! {})
     }
 
-    /// The choice page: the eligible IdPs for one pending authorization.
+    /// The choice page: the eligible IdPs for one pending authorization; `base` is the path
+    /// of the federation's issuer (its pages' links start with it).
     pub fn choice(
         &self,
         locale: &Locale,
+        base: &str,
         flow: &str,
         service: &str,
         idps: &[IdpChoice],
         failed: Option<&str>,
     ) -> Html<String> {
-        self.render("choice.html", locale, context! { flow, service, idps, failed })
+        self.render("choice.html", locale, context! { base, flow, service, idps, failed })
+    }
+
+    /// The agents' e-mail page, with the `problem` of the e-mail typed (a catalogue key).
+    pub fn agent_email(
+        &self,
+        locale: &Locale,
+        base: &str,
+        flow: &str,
+        service: &str,
+        email: Option<&str>,
+        problem: Option<&str>,
+    ) -> Html<String> {
+        self.render("agent_email.html", locale, context! { base, flow, service, email, problem })
     }
 
     /// An error page with the request id to quote.
@@ -121,8 +137,8 @@ impl Pages {
     }
 
     /// The logout confirmation page (a logout request without a valid `id_token_hint`).
-    pub fn logout_confirm<S: Serialize>(&self, locale: &Locale, fields: S) -> Html<String> {
-        self.render("logout_confirm.html", locale, context! { fields })
+    pub fn logout_confirm<S: Serialize>(&self, locale: &Locale, base: &str, fields: S) -> Html<String> {
+        self.render("logout_confirm.html", locale, context! { base, fields })
     }
 
     /// The consent page.

@@ -64,10 +64,10 @@ fn every_page(pages: &Pages, lang: Lang) -> Vec<String> {
     };
     let mut out = vec![
         pages.home(&locale).0,
-        pages.choice(&locale, "f", "Mairie <b>", &idps, Some("Ameli")).0,
+        pages.choice(&locale, "", "f", "Mairie <b>", &idps, Some("Ameli")).0,
         pages.consent(&locale, &consent).0,
         pages.dashboard(&locale, &dashboard).0,
-        pages.logout_confirm(&locale, std::collections::BTreeMap::from([("state", "s")])).0,
+        pages.logout_confirm(&locale, "", std::collections::BTreeMap::from([("state", "s")])).0,
         pages.logged_out(&locale).0,
     ];
     for page in [
@@ -81,9 +81,13 @@ fn every_page(pages: &Pages, lang: Lang) -> Vec<String> {
         ErrorPage::TemporarilyUnavailable,
         ErrorPage::IdpBlocked,
         ErrorPage::NotFound,
+        ErrorPage::AgentDomainRefused,
+        ErrorPage::AgentNotPublic,
     ] {
         out.push(pages.error(&locale, &page, "ref123", None).0);
     }
+    out.push(pages.agent_email(&locale, "/agents", "f", "Back-office", None, None).0);
+    out.push(pages.agent_email(&locale, "/agents", "f", "Back-office", Some("x@<b>"), Some("invalid")).0);
     out
 }
 
@@ -112,6 +116,17 @@ fn every_page_renders_in_both_languages_with_its_texts() {
     assert!(!fr[0].contains("fr-logo"), "no Marianne block unless configured");
     let state = Pages::new(Brand { operator_name: "FranceConnect".into(), state_brand: true, ..Brand::default() });
     assert!(state.home(&locale(Lang::Fr)).0.contains("fr-logo"));
+}
+
+#[test]
+fn the_agents_page_asks_the_e_mail_under_the_agent_issuer_and_says_what_is_wrong() {
+    let pages = Pages::new(Default::default());
+    let fr = every_page(&pages, Lang::Fr);
+    let (blank, wrong) = (&fr[fr.len() - 2], &fr[fr.len() - 1]);
+    assert!(blank.contains("action=\"&#x2f;agents/interaction/f/email\"") && blank.contains("autocomplete=\"email\""));
+    assert!(!blank.contains("aria-invalid"));
+    assert!(wrong.contains("aria-invalid=\"true\"") && wrong.contains("n&#x27;est pas valide"), "{wrong}");
+    assert!(wrong.contains("value=\"x@&lt;b&gt;\""), "escaped: {wrong}");
 }
 
 #[test]

@@ -27,6 +27,8 @@ pub struct HubSettings {
     pub upstream_timeouts: UpstreamTimeouts,
     /// The bearer token of `/metrics` (none: not served).
     pub metrics_token: Option<Secret>,
+    /// The organisation registry (none: agents' organisations are not known).
+    pub organisation_registry: Option<Url>,
 }
 
 /// The brand block of the pages: configuration, since the State's Marianne block is reserved

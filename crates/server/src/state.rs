@@ -47,8 +47,16 @@ impl std::ops::Deref for AppState {
     }
 }
 
-/// What the handlers share.
+/// What the handlers share. The agent federation is a view of the same hub (its own issuer,
+/// endpoints and upstream callbacks; the same stores, keys and tracer): [`AppState::agents`].
+#[derive(Clone)]
 pub struct Hub {
+    /// The federation this view serves.
+    pub(crate) federation: relais_domain::Profile,
+    /// The agent federation's view (in the citizen view only).
+    agents: Option<AppState>,
+    /// The organisation registry's client, if configured.
+    pub(crate) organisations: Option<Arc<relais_oidc::organisations::OrganisationRegistry>>,
     pub(crate) settings: Arc<HubSettings>,
     pub(crate) endpoints: Arc<Endpoints>,
     pub(crate) registry: Arc<dyn Registry>,
@@ -56,48 +64,91 @@ pub struct Hub {
     keys: Arc<RwLock<Arc<HubKeys>>>,
     pub(crate) key_store: Arc<dyn KeyStore>,
     pub(crate) traces: Arc<dyn TraceStore>,
-    pub(crate) tracer: Tracer,
+    pub(crate) tracer: Arc<Tracer>,
     pub(crate) preferences: Arc<dyn PreferenceStore>,
     pub(crate) upstream: Arc<dyn Upstream>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) pages: Arc<Pages>,
-    pub(crate) checkpoints: crate::checkpoints::Latest,
+    pub(crate) checkpoints: Arc<crate::checkpoints::Latest>,
     pub(crate) metrics: Arc<Metrics>,
 }
 
 impl AppState {
-    /// Assembles the hub, with the real client towards the identity providers.
+    /// Assembles the hub, with the real clients towards the identity providers (one per
+    /// federation: each sends the person back under its own issuer).
     pub fn new(parts: HubParts) -> Result<Self, UpstreamError> {
-        let endpoints = Endpoints::new(&parts.settings.issuer);
-        let upstream =
-            UpstreamClient::new(&endpoints.issuer, &endpoints.idp_logout_callback, parts.settings.upstream_timeouts)?;
-        Ok(Self::with_upstream(parts, Arc::new(upstream)))
+        let client = |endpoints: &Endpoints| -> Result<Arc<dyn Upstream>, UpstreamError> {
+            let timeouts = parts.settings.upstream_timeouts;
+            Ok(Arc::new(UpstreamClient::new(&endpoints.issuer, &endpoints.idp_logout_callback, timeouts)?))
+        };
+        let citizens = client(&Endpoints::new(&parts.settings.issuer))?;
+        let agents = client(&Endpoints::new(&agent_issuer(&parts.settings.issuer)))?;
+        Ok(Self::with_upstreams(parts, citizens, agents))
     }
 
-    /// Assembles the hub with `upstream` towards the identity providers.
+    /// Assembles the hub with `upstream` towards the identity providers of both federations.
     pub fn with_upstream(parts: HubParts, upstream: Arc<dyn Upstream>) -> Self {
+        Self::with_upstreams(parts, upstream.clone(), upstream)
+    }
+
+    /// Assembles the hub with `citizens` towards the citizens' identity providers and `agents`
+    /// towards the agents'.
+    pub fn with_upstreams(parts: HubParts, citizens: Arc<dyn Upstream>, agents: Arc<dyn Upstream>) -> Self {
+        let mut citizen = Self::assemble(parts, citizens);
+        let mut agent = (*citizen.0).clone();
+        agent.federation = relais_domain::Profile::Agent;
+        agent.endpoints = Arc::new(Endpoints::new(&agent_issuer(&citizen.settings.issuer)));
+        agent.upstream = agents;
+        if let Some(hub) = Arc::get_mut(&mut citizen.0) {
+            hub.agents = Some(AppState(Arc::new(agent)));
+        }
+        citizen
+    }
+
+    /// The agent federation's view of this hub (itself, when it is that view).
+    pub fn agents(&self) -> AppState {
+        self.0.agents.clone().unwrap_or_else(|| self.clone())
+    }
+
+    fn assemble(parts: HubParts, upstream: Arc<dyn Upstream>) -> Self {
         let endpoints = Endpoints::new(&parts.settings.issuer);
+        let organisations = parts.settings.organisation_registry.clone().and_then(|url| {
+            relais_oidc::organisations::OrganisationRegistry::new(url, parts.settings.upstream_timeouts.request)
+                .map_err(|error| tracing::error!(%error, "organisation registry client"))
+                .ok()
+                .map(Arc::new)
+        });
         let pages = Pages::new(parts.settings.brand.clone());
         let metrics = Arc::new(Metrics::default());
         let ephemeral: Arc<dyn EphemeralStore> = Arc::new(MeasuredEphemeral::new(parts.ephemeral, metrics.clone()));
         let traces: Arc<dyn TraceStore> = Arc::new(MeasuredTraces::new(parts.traces, metrics.clone()));
         Self(Arc::new(Hub {
+            federation: relais_domain::Profile::Citizen,
+            agents: None,
+            organisations,
             settings: Arc::new(parts.settings),
             endpoints: Arc::new(endpoints),
             registry: parts.registry,
             records: EphemeralRecords::new(ephemeral),
             keys: Arc::new(RwLock::new(Arc::new(parts.keys))),
             key_store: parts.key_store,
-            tracer: Tracer::new(traces.clone(), metrics.clone()),
+            tracer: Arc::new(Tracer::new(traces.clone(), metrics.clone())),
             traces,
             preferences: parts.preferences,
             upstream,
             clock: parts.clock,
             pages: Arc::new(pages),
-            checkpoints: Default::default(),
+            checkpoints: Arc::default(),
             metrics,
         }))
     }
+}
+
+/// The agent federation's issuer: `{hub issuer}/agents`.
+pub fn agent_issuer(issuer: &url::Url) -> url::Url {
+    let mut agents = issuer.clone();
+    agents.set_path(&format!("{}/agents", issuer.path().trim_end_matches('/')));
+    agents
 }
 
 impl Hub {

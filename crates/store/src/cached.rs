@@ -6,6 +6,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use relais_domain::agent::Habilitation;
 use relais_domain::{DataProvider, IdentityProvider, ServiceProvider, SpId};
 
 use crate::registry::Registry;
@@ -20,6 +21,7 @@ pub struct CachedRegistry {
     service_providers: RwLock<HashMap<SpId, (Option<ServiceProvider>, Instant)>>,
     identity_providers: RwLock<Entry<Vec<IdentityProvider>>>,
     data_providers: RwLock<Entry<Vec<DataProvider>>>,
+    habilitations: RwLock<Entry<Vec<Habilitation>>>,
 }
 
 impl CachedRegistry {
@@ -31,6 +33,7 @@ impl CachedRegistry {
             service_providers: RwLock::new(HashMap::new()),
             identity_providers: RwLock::new(None),
             data_providers: RwLock::new(None),
+            habilitations: RwLock::new(None),
         }
     }
 
@@ -44,6 +47,9 @@ impl CachedRegistry {
             *guard = None;
         }
         if let Ok(mut guard) = self.data_providers.write() {
+            *guard = None;
+        }
+        if let Ok(mut guard) = self.habilitations.write() {
             *guard = None;
         }
     }
@@ -97,6 +103,15 @@ impl Registry for CachedRegistry {
         let dps = self.inner.data_providers().await?;
         Self::keep(&self.data_providers, dps.clone());
         Ok(dps)
+    }
+
+    async fn habilitations(&self) -> Result<Vec<Habilitation>, StoreError> {
+        if let Some(habilitations) = self.fresh(&self.habilitations) {
+            return Ok(habilitations);
+        }
+        let habilitations = self.inner.habilitations().await?;
+        Self::keep(&self.habilitations, habilitations.clone());
+        Ok(habilitations)
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

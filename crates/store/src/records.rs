@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use relais_domain::agent::{AgentClaim, EmailDomain, Habilitation};
 use relais_domain::providers::{ClientAuthentication, IdTokenAlgorithm, UpstreamClientAuth};
 use relais_domain::{
     DataProvider, DataScope, DpId, EidasLevel, IdentityProvider, IdpId, IdpPolicy, Profile, Scope, ScopeSet, Secret,
@@ -43,6 +44,8 @@ struct ServiceProviderV1 {
     default_acr: String,
     #[serde(default)]
     profile: Profile,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    public_agents_only: bool,
 }
 
 /// An identity provider's row (`v: 1`); the hub's secret there is sealed.
@@ -61,6 +64,18 @@ struct IdentityProviderV1 {
     token_endpoint_auth_method: String,
     #[serde(default)]
     profile: Profile,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    domains: Vec<EmailDomain>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    default_for_agents: bool,
+}
+
+/// A habilitation's row (`v: 1`).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct HabilitationV1 {
+    v: u32,
+    #[serde(flatten)]
+    habilitation: Habilitation,
 }
 
 /// A data provider's row (`v: 1`).
@@ -116,12 +131,16 @@ pub fn service_provider_row(sp: &ServiceProvider) -> Result<String, StoreError> 
         jwks,
         redirect_uris: sp.redirect_uris.clone(),
         post_logout_redirect_uris: sp.post_logout_redirect_uris.clone(),
-        scope: sp.scopes.to_request_value(),
+        scope: std::iter::once(sp.scopes.to_request_value())
+            .chain(sp.agent_claims.iter().map(|c| c.name().to_owned()))
+            .collect::<Vec<_>>()
+            .join(" "),
         id_token_signed_response_alg: algorithm_name(sp.id_token_algorithm).to_owned(),
         sector_identifier: sp.sector.as_str().to_owned(),
         idp_policy: sp.idp_policy.clone(),
         default_acr: sp.minimum_level.as_acr().to_owned(),
         profile: sp.profile,
+        public_agents_only: sp.public_agents_only,
     };
     serde_json::to_string(&row).map_err(|e| corrupt("service provider", e))
 }
@@ -143,11 +162,16 @@ pub fn service_provider(text: &str) -> Result<ServiceProvider, StoreError> {
         "none" => ClientAuthentication::None,
         other => return Err(corrupt(what, format!("unknown token_endpoint_auth_method `{other}`"))),
     };
-    let scopes = row
-        .scope
-        .split_ascii_whitespace()
-        .map(|name| Scope::parse(name).ok_or_else(|| corrupt(what, format!("unknown scope `{name}`"))))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut scopes = Vec::new();
+    let mut agent_claims = Vec::new();
+    for name in row.scope.split_ascii_whitespace() {
+        let unknown = || corrupt(what, format!("unknown scope `{name}`"));
+        match (row.profile, name) {
+            (_, "openid") => scopes.push(Scope::OpenId),
+            (Profile::Citizen, _) => scopes.push(Scope::parse(name).ok_or_else(unknown)?),
+            (Profile::Agent, _) => agent_claims.push(AgentClaim::of_scope(name).ok_or_else(unknown)?),
+        }
+    }
     Ok(ServiceProvider {
         id: SpId::new(row.client_id),
         name: row.client_name,
@@ -160,6 +184,8 @@ pub fn service_provider(text: &str) -> Result<ServiceProvider, StoreError> {
         idp_policy: row.idp_policy,
         minimum_level: level(&row.default_acr, what)?,
         profile: row.profile,
+        agent_claims,
+        public_agents_only: row.public_agents_only,
     })
 }
 
@@ -198,6 +224,8 @@ pub fn identity_provider_row(idp: &IdentityProvider, ring: &KeyRing) -> Result<S
         }
         .to_owned(),
         profile: idp.profile,
+        domains: idp.agent_domains.clone(),
+        default_for_agents: idp.agent_default,
     };
     serde_json::to_string(&row).map_err(|e| corrupt("identity provider", e))
 }
@@ -228,6 +256,8 @@ pub fn identity_provider(text: &str, ring: &KeyRing) -> Result<IdentityProvider,
         require_acr: row.require_acr,
         token_auth,
         profile: row.profile,
+        agent_domains: row.domains,
+        agent_default: row.default_for_agents,
     })
 }
 
@@ -265,6 +295,18 @@ pub fn data_provider(text: &str) -> Result<DataProvider, StoreError> {
         signed_checktoken: row.signed_checktoken,
         allowed: row.allowed,
     })
+}
+
+/// The row of `habilitation`.
+pub fn habilitation_row(habilitation: &Habilitation) -> Result<String, StoreError> {
+    serde_json::to_string(&HabilitationV1 { v: 1, habilitation: habilitation.clone() })
+        .map_err(|e| corrupt("habilitation", e))
+}
+
+/// The habilitation of a row.
+pub fn habilitation(text: &str) -> Result<Habilitation, StoreError> {
+    let row: HabilitationV1 = serde_json::from_str(text).map_err(|e| corrupt("habilitation", e))?;
+    Ok(row.habilitation)
 }
 
 #[cfg(test)]

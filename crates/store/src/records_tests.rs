@@ -23,6 +23,8 @@ fn sp() -> ServiceProvider {
         idp_policy: IdpPolicy::Deny(vec![IdpId::new("b")]),
         minimum_level: EidasLevel::Substantial,
         profile: Profile::Citizen,
+        agent_claims: vec![],
+        public_agents_only: false,
     }
 }
 
@@ -72,6 +74,8 @@ fn an_identity_provider_row_seals_the_hubs_secret() {
         require_acr: false,
         token_auth: UpstreamClientAuth::SecretPost,
         profile: Profile::Citizen,
+        agent_domains: vec![],
+        agent_default: false,
     };
     let row = identity_provider_row(&idp, &ring()).unwrap();
     assert!(!row.contains("the-hub-secret-at-the-idp"));

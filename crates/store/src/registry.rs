@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::RwLock;
 
 use async_trait::async_trait;
+use relais_domain::agent::Habilitation;
 use relais_domain::{DataProvider, DpId, IdentityProvider, IdpId, ServiceProvider, SpId};
 
 use crate::StoreError;
@@ -24,6 +25,8 @@ pub trait Registry: Send + Sync + 'static {
     async fn data_provider(&self, id: &DpId) -> Result<Option<DataProvider>, StoreError> {
         Ok(self.data_providers().await?.into_iter().find(|dp| &dp.id == id))
     }
+    /// Every habilitation, live or not.
+    async fn habilitations(&self) -> Result<Vec<Habilitation>, StoreError>;
     /// Whether the backend answers (readiness).
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
@@ -80,6 +83,8 @@ pub struct ConfiguredActors {
     pub identity_providers: Vec<IdpId>,
     /// Its data providers.
     pub data_providers: Vec<DpId>,
+    /// Its habilitations.
+    pub habilitations: Vec<String>,
 }
 
 /// How the registry is changed.
@@ -91,6 +96,8 @@ pub trait RegistryWriter: Send + Sync + 'static {
     async fn put_identity_provider(&self, put: Put<'_, IdentityProvider>, position: i64) -> Result<(), StoreError>;
     /// Adds or replaces a data provider.
     async fn put_data_provider(&self, put: Put<'_, DataProvider>) -> Result<(), StoreError>;
+    /// Adds or replaces a habilitation.
+    async fn put_habilitation(&self, put: Put<'_, Habilitation>) -> Result<(), StoreError>;
     /// Removes the actors that came from the configuration and are not in `keep`; how many.
     /// Actors registered otherwise stay.
     async fn remove_configured_except(&self, keep: &ConfiguredActors) -> Result<u64, StoreError>;
@@ -101,6 +108,7 @@ struct Actors {
     service_providers: BTreeMap<SpId, (ServiceProvider, Source)>,
     identity_providers: BTreeMap<IdpId, (i64, IdentityProvider, Source)>,
     data_providers: BTreeMap<DpId, (DataProvider, Source)>,
+    habilitations: BTreeMap<String, (Habilitation, Source)>,
 }
 
 /// A registry in memory, readable and writable: for tests of the engine and for tools.
@@ -125,6 +133,7 @@ impl MemoryRegistry {
                 .map(|(position, idp)| (idp.id.clone(), (position as i64, idp, configured)))
                 .collect(),
             data_providers: data_providers.into_iter().map(|dp| (dp.id.clone(), (dp, configured))).collect(),
+            habilitations: BTreeMap::new(),
         };
         Self { actors: RwLock::new(actors) }
     }
@@ -159,6 +168,10 @@ impl Registry for MemoryRegistry {
     async fn data_providers(&self) -> Result<Vec<DataProvider>, StoreError> {
         Ok(self.read(|a| a.data_providers.values().map(|(dp, _)| dp.clone()).collect()))
     }
+
+    async fn habilitations(&self) -> Result<Vec<Habilitation>, StoreError> {
+        Ok(self.read(|a| a.habilitations.values().map(|(h, _)| h.clone()).collect()))
+    }
 }
 
 #[async_trait]
@@ -178,16 +191,25 @@ impl RegistryWriter for MemoryRegistry {
         Ok(())
     }
 
+    async fn put_habilitation(&self, put: Put<'_, Habilitation>) -> Result<(), StoreError> {
+        self.write(|a| a.habilitations.insert(put.actor.id.clone(), (put.actor.clone(), put.source)));
+        Ok(())
+    }
+
     async fn remove_configured_except(&self, keep: &ConfiguredActors) -> Result<u64, StoreError> {
         Ok(self.write(|a| {
-            let before = a.service_providers.len() + a.identity_providers.len() + a.data_providers.len();
+            let before =
+                a.service_providers.len() + a.identity_providers.len() + a.data_providers.len() + a.habilitations.len();
             a.service_providers
                 .retain(|id, (_, source)| *source != Source::Configuration || keep.service_providers.contains(id));
             a.identity_providers
                 .retain(|id, (_, _, source)| *source != Source::Configuration || keep.identity_providers.contains(id));
             a.data_providers
                 .retain(|id, (_, source)| *source != Source::Configuration || keep.data_providers.contains(id));
-            let after = a.service_providers.len() + a.identity_providers.len() + a.data_providers.len();
+            a.habilitations
+                .retain(|id, (_, source)| *source != Source::Configuration || keep.habilitations.contains(id));
+            let after =
+                a.service_providers.len() + a.identity_providers.len() + a.data_providers.len() + a.habilitations.len();
             (before - after) as u64
         }))
     }

@@ -9,6 +9,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use relais_domain::agent::Habilitation;
 use relais_domain::{DataProvider, DpId, IdentityProvider, IdpId, ServiceProvider, SpId};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
@@ -297,6 +298,14 @@ impl Registry for SqlStore {
         rows.iter().map(|row| records::data_provider(&registration(row)?)).collect()
     }
 
+    async fn habilitations(&self) -> Result<Vec<Habilitation>, StoreError> {
+        let rows = sqlx::query("SELECT registration FROM habilitations ORDER BY id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        rows.iter().map(|row| records::habilitation(&registration(row)?)).collect()
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ()).map_err(unavailable)
     }
@@ -393,12 +402,22 @@ impl RegistryWriter for SqlStore {
         self.upsert_row(UPSERT, put.actor.id.as_str(), None, row, put.source, put.at).await
     }
 
+    async fn put_habilitation(&self, put: Put<'_, Habilitation>) -> Result<(), StoreError> {
+        const UPSERT: &str = "INSERT INTO habilitations (id, registration, source, updated_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET registration = excluded.registration, \
+             source = excluded.source, updated_at = excluded.updated_at";
+        let row = records::habilitation_row(put.actor)?;
+        self.upsert_row(UPSERT, &put.actor.id, None, row, put.source, put.at).await
+    }
+
     async fn remove_configured_except(&self, keep: &ConfiguredActors) -> Result<u64, StoreError> {
         let sps: Vec<&str> = keep.service_providers.iter().map(SpId::as_str).collect();
         let idps: Vec<&str> = keep.identity_providers.iter().map(IdpId::as_str).collect();
         let dps: Vec<&str> = keep.data_providers.iter().map(DpId::as_str).collect();
+        let habilitations: Vec<&str> = keep.habilitations.iter().map(String::as_str).collect();
         Ok(self.remove_configured_from("service_providers", "client_id", &sps).await?
             + self.remove_configured_from("identity_providers", "id", &idps).await?
-            + self.remove_configured_from("data_providers", "id", &dps).await?)
+            + self.remove_configured_from("data_providers", "id", &dps).await?
+            + self.remove_configured_from("habilitations", "id", &habilitations).await?)
     }
 }

@@ -171,6 +171,8 @@ fn service_provider(id: &str) -> ServiceProvider {
         idp_policy: IdpPolicy::Deny(vec![IdpId::new("b")]),
         minimum_level: EidasLevel::Substantial,
         profile: Default::default(),
+        agent_claims: Vec::new(),
+        public_agents_only: false,
     }
 }
 
@@ -187,6 +189,8 @@ fn identity_provider(id: &str, level: EidasLevel) -> IdentityProvider {
         require_acr: true,
         token_auth: Default::default(),
         profile: Default::default(),
+        agent_domains: Vec::new(),
+        agent_default: false,
     }
 }
 
@@ -254,9 +258,31 @@ async fn sql_contract(sql: SqlStore, other_node: SqlStore) {
     );
     assert!(stranger.load().await.is_err() && stranger.identity_providers().await.is_err());
 
+    // Habilitations are kept as rows of their own and read back whole.
+    let habilitation = relais_domain::agent::Habilitation {
+        id: "hab-cantine".into(),
+        organisation: "217500016".into(),
+        procedure: "cantine".into(),
+        legal_basis: relais_domain::agent::LegalBasis {
+            reference: "Article L. 114-8 du CRPA".into(),
+            url: "https://www.legifrance.gouv.fr/codes/article_lc/LEGIARTI000043346953".into(),
+        },
+        dp: relais_domain::DpId::new("caf"),
+        scopes: vec!["quotient_familial".into()],
+        expires_at: UnixTime(2_000_000_000),
+    };
+    sql.put_habilitation(Put::configured(&habilitation, 1)).await.unwrap();
+    assert_eq!(sql.habilitations().await.unwrap(), [habilitation.clone()]);
+
     // A configuration that no longer declares an actor removes it; registered actors stay.
-    let keep = ConfiguredActors { service_providers: vec![], identity_providers: vec![], data_providers: vec![] };
-    assert_eq!(sql.remove_configured_except(&keep).await.unwrap(), 2);
+    let keep = ConfiguredActors {
+        service_providers: vec![],
+        identity_providers: vec![],
+        data_providers: vec![],
+        habilitations: vec![],
+    };
+    assert_eq!(sql.remove_configured_except(&keep).await.unwrap(), 3);
+    assert!(sql.habilitations().await.unwrap().is_empty());
     assert!(sql.service_provider(&SpId::new("mairie")).await.unwrap().is_none());
     assert_eq!(sql.identity_providers().await.unwrap().iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), ["a"]);
 

@@ -94,6 +94,19 @@ impl AgentClaim {
     }
 }
 
+impl serde::Serialize for AgentClaim {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AgentClaim {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Self::of_scope(&name).ok_or_else(|| serde::de::Error::custom(format!("unknown agent claim `{name}`")))
+    }
+}
+
 /// The claims of a requested agent `scope` value for a service registered for `registered`:
 /// unknown scopes ignored (Core 5.4), `openid` required, a known scope not registered refused
 /// (its name is the error).

@@ -15,7 +15,7 @@ mod tests;
 pub use claims::{agent_claims_of_request, AgentClaim, AgentScopeError};
 pub use organisation::{covering, Habilitation, LegalBasis, OrganisationKind};
 pub use routing::{may_assert, route, AgentIdpRoute, EmailDomain, Routing};
-pub use siret::Siret;
+pub use siret::{is_siren, Siret};
 
 use crate::ids::IdpId;
 use crate::profile::{SubjectBasis, VerifiedClaims};

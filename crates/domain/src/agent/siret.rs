@@ -29,6 +29,11 @@ fn luhn(digits: &str) -> bool {
 /// them: the digits sum to a multiple of 5).
 const LA_POSTE_SIREN: &str = "356000000";
 
+/// Whether `value` is a SIREN: 9 digits with a valid Luhn key.
+pub fn is_siren(value: &str) -> bool {
+    value.len() == 9 && value.bytes().all(|b| b.is_ascii_digit()) && (value == LA_POSTE_SIREN || luhn(value))
+}
+
 /// A SIRET: an establishment of an organisation, 14 digits, the first 9 its SIREN.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]

@@ -3,6 +3,7 @@
 use url::Url;
 
 use super::{check_transport, check_url_safe_id, refuse, RegistrationError};
+use crate::agent::EmailDomain;
 use crate::eidas::EidasLevel;
 use crate::ids::IdpId;
 use crate::profile::Profile;
@@ -34,6 +35,10 @@ pub struct IdentityProviderRegistration {
     pub token_endpoint_auth_method: UpstreamClientAuth,
     /// Its federation.
     pub profile: Profile,
+    /// For an agent IdP: the e-mail domains it serves, each proved by its operator.
+    pub domains: Vec<String>,
+    /// For an agent IdP: whether it takes the e-mails no other IdP claims.
+    pub default_for_agents: bool,
 }
 
 impl IdentityProviderRegistration {
@@ -45,6 +50,17 @@ impl IdentityProviderRegistration {
             self.client_secret.filter(|s| !s.is_empty()).ok_or_else(|| refuse("client_secret", "is required"))?;
         if !self.scopes.iter().any(|s| s == "openid") {
             return Err(refuse("scopes", "must include openid"));
+        }
+        if self.profile != Profile::Agent && (!self.domains.is_empty() || self.default_for_agents) {
+            return Err(refuse("domains", "only an agent identity provider (profile = \"agent\") routes e-mails"));
+        }
+        let mut agent_domains = Vec::new();
+        for domain in &self.domains {
+            let parsed = EmailDomain::of_email(&format!("x@{domain}"))
+                .map_err(|_| refuse("domains", format!("`{domain}` is not a domain name")))?;
+            if !agent_domains.contains(&parsed) {
+                agent_domains.push(parsed);
+            }
         }
         Ok(IdentityProvider {
             id: IdpId::new(self.id),
@@ -58,6 +74,8 @@ impl IdentityProviderRegistration {
             require_acr: self.require_acr,
             token_auth: self.token_endpoint_auth_method,
             profile: self.profile,
+            agent_domains,
+            agent_default: self.default_for_agents,
         })
     }
 }

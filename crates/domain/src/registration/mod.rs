@@ -5,10 +5,12 @@
 //! need the whole registry (an id already taken) are the caller's.
 
 mod dp;
+mod habilitation;
 mod idp;
 mod sp;
 
 pub use dp::{DataProviderRegistration, DataScopeRegistration};
+pub use habilitation::HabilitationRegistration;
 pub use idp::IdentityProviderRegistration;
 pub use sp::{ServiceProviderRegistration, TokenEndpointAuthMethod};
 use url::Url;

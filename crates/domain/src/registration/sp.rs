@@ -3,6 +3,7 @@
 use url::Url;
 
 use super::{check_secret_length, check_transport, refuse, RegistrationError, DASHBOARD_CLIENT_ID};
+use crate::agent::AgentClaim;
 use crate::eidas::EidasLevel;
 use crate::ids::{IdpId, SpId};
 use crate::pairwise::Sector;
@@ -57,6 +58,8 @@ pub struct ServiceProviderRegistration {
     pub minimum_eidas_level: Option<EidasLevel>,
     /// Its federation.
     pub profile: Profile,
+    /// For an agent service: only agents of public organisations.
+    pub public_agents_only: bool,
 }
 
 impl ServiceProviderRegistration {
@@ -92,13 +95,24 @@ impl ServiceProviderRegistration {
                 }
             }
         }
-        let scopes = self
-            .scopes
-            .iter()
-            .map(|name| Scope::parse(name).ok_or_else(|| refuse("scopes", format!("unknown scope `{name}`"))))
-            .collect::<Result<Vec<_>, _>>()?;
-        if !scopes.contains(&Scope::OpenId) {
+        if !self.scopes.iter().any(|s| s == "openid") {
             return Err(refuse("scopes", "must include openid"));
+        }
+        if self.profile != Profile::Agent && self.public_agents_only {
+            return Err(refuse("public_agents_only", "only an agent service (profile = \"agent\") has agents"));
+        }
+        // A citizen service names identity scopes; an agent service, agent claims (one scope
+        // each, ProConnect's names). Data scopes are not registered here: a data provider
+        // allows a citizen service, a habilitation an agent's organisation.
+        let mut scopes = vec![Scope::OpenId];
+        let mut agent_claims = Vec::new();
+        for name in self.scopes.iter().filter(|s| *s != "openid") {
+            let unknown =
+                || refuse("scopes", format!("unknown scope `{name}` for a {} service", self.profile.as_str()));
+            match self.profile {
+                Profile::Citizen => scopes.push(Scope::parse(name).ok_or_else(unknown)?),
+                Profile::Agent => agent_claims.push(AgentClaim::of_scope(name).ok_or_else(unknown)?),
+            }
         }
         let known = |field: &'static str, list: Vec<String>| -> Result<Vec<IdpId>, RegistrationError> {
             list.into_iter()
@@ -130,6 +144,8 @@ impl ServiceProviderRegistration {
             idp_policy,
             minimum_level: self.minimum_eidas_level.unwrap_or(EidasLevel::Low),
             profile: self.profile,
+            agent_claims,
+            public_agents_only: self.public_agents_only,
         })
     }
 

@@ -26,6 +26,7 @@ fn sp() -> ServiceProviderRegistration {
         denied_idps: None,
         minimum_eidas_level: None,
         profile: Profile::Citizen,
+        public_agents_only: false,
     }
 }
 
@@ -94,6 +95,8 @@ fn an_identity_provider_needs_a_safe_id_https_a_secret_and_openid() {
         require_acr: true,
         token_endpoint_auth_method: UpstreamClientAuth::SecretPost,
         profile: Profile::Citizen,
+        domains: vec![],
+        default_for_agents: false,
     };
     assert_eq!(idp().register().unwrap().level, EidasLevel::Substantial);
     let mut bad = idp();
@@ -136,4 +139,48 @@ fn a_data_provider_serves_data_scopes_to_known_services_only() {
     let mut bad = dp();
     bad.client_secret = Some(Secret::new("short"));
     assert_eq!(field_of(bad.register(&known)), "client_secret");
+}
+
+#[test]
+fn an_agent_service_names_agent_claims_and_a_citizen_service_cannot() {
+    let mut agent = sp();
+    agent.profile = Profile::Agent;
+    agent.scopes = vec!["openid".into(), "usual_name".into(), "siret".into(), "organization_kind".into()];
+    agent.public_agents_only = true;
+    let registered = agent.clone().register(&[]).unwrap();
+    assert_eq!(registered.agent_claims.len(), 3);
+    assert_eq!(registered.subject_sector().as_str(), "relais:agents");
+    let mut citizen = sp();
+    citizen.scopes = vec!["openid".into(), "siret".into()];
+    assert_eq!(field_of(citizen.register(&[])), "scopes");
+    let mut citizen = sp();
+    citizen.public_agents_only = true;
+    assert_eq!(field_of(citizen.register(&[])), "public_agents_only");
+    agent.scopes = vec!["openid".into(), "identite_pivot".into()];
+    assert_eq!(field_of(agent.register(&[])), "scopes");
+}
+
+#[test]
+fn only_an_agent_idp_routes_domains_and_they_must_be_domain_names() {
+    let idp = |profile, domains: &[&str]| IdentityProviderRegistration {
+        id: "ministere".into(),
+        display_name: "Ministère".into(),
+        issuer: url::Url::parse("https://annuaire.example").unwrap(),
+        client_id: "relais".into(),
+        client_secret: Some(Secret::new("s")),
+        eidas_level: EidasLevel::Low,
+        enabled: true,
+        scopes: vec!["openid".into()],
+        require_acr: false,
+        token_endpoint_auth_method: UpstreamClientAuth::SecretBasic,
+        profile,
+        domains: domains.iter().map(|d| (*d).to_owned()).collect(),
+        default_for_agents: false,
+    };
+    let registered = idp(Profile::Agent, &["Interieur.Gouv.FR", "interieur.gouv.fr"]).register().unwrap();
+    assert_eq!(registered.agent_domains.len(), 1);
+    assert_eq!(registered.agent_domains[0].as_str(), "interieur.gouv.fr");
+    assert_eq!(field_of(idp(Profile::Citizen, &["interieur.gouv.fr"]).register()), "domains");
+    assert_eq!(field_of(idp(Profile::Agent, &["not a domain"]).register()), "domains");
+    assert_eq!(field_of(idp(Profile::Agent, &["localhost"]).register()), "domains");
 }

@@ -65,9 +65,15 @@ pub struct IdentityProviderSection {
     /// `client_secret_basic` or `client_secret_post`.
     #[serde(default)]
     pub token_endpoint_auth_method: UpstreamClientAuth,
-    /// The federation it serves: `citizen` (the default).
+    /// The federation it serves: `citizen` (the default) or `agent`.
     #[serde(default)]
     pub profile: Profile,
+    /// For an agent IdP: the e-mail domains it serves (each proved by its operator).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub domains: Vec<String>,
+    /// For an agent IdP: it takes the e-mails no other IdP claims (at most one).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub default_for_agents: bool,
 }
 
 /// `[[service_providers]]`
@@ -115,9 +121,12 @@ pub struct ServiceProviderSection {
     /// Minimum eIDAS level.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub minimum_eidas_level: Option<EidasLevel>,
-    /// The federation it belongs to: `citizen` (the default).
+    /// The federation it belongs to: `citizen` (the default) or `agent`.
     #[serde(default)]
     pub profile: Profile,
+    /// For an agent service: only agents of public organisations.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub public_agents_only: bool,
 }
 
 impl IdentityProviderSection {
@@ -144,6 +153,8 @@ impl IdentityProviderSection {
             require_acr: true,
             token_endpoint_auth_method: UpstreamClientAuth::default(),
             profile: Profile::default(),
+            domains: Vec::new(),
+            default_for_agents: false,
         }
     }
 }
@@ -173,6 +184,7 @@ impl ServiceProviderSection {
             denied_idps: None,
             minimum_eidas_level: None,
             profile: Profile::default(),
+            public_agents_only: false,
         }
     }
 }
@@ -211,8 +223,14 @@ pub(super) fn identity_providers(
             require_acr: idp.require_acr,
             token_endpoint_auth_method: idp.token_endpoint_auth_method,
             profile: idp.profile,
+            domains: idp.domains,
+            default_for_agents: idp.default_for_agents,
         };
-        providers.push(registration.register().map_err(at("identity_providers", index))?);
+        let provider = registration.register().map_err(at("identity_providers", index))?;
+        if provider.agent_default && providers.iter().any(|known| known.agent_default) {
+            return Err(error(field("default_for_agents"), "another agent identity provider is already the default"));
+        }
+        providers.push(provider);
     }
     Ok(providers)
 }
@@ -258,6 +276,7 @@ pub(super) fn service_providers(
             denied_idps: sp.denied_idps,
             minimum_eidas_level: sp.minimum_eidas_level,
             profile: sp.profile,
+            public_agents_only: sp.public_agents_only,
         };
         providers.push(registration.register(known_idps).map_err(at("service_providers", index))?);
     }

@@ -3,8 +3,10 @@
 
 use std::path::PathBuf;
 
-use relais_domain::registration::{DataProviderRegistration, DataScopeRegistration};
-use relais_domain::{DataProvider, SpId};
+use relais_domain::agent::Habilitation;
+use relais_domain::civil_time::{days_from_civil, paris_offset};
+use relais_domain::registration::{DataProviderRegistration, DataScopeRegistration, HabilitationRegistration};
+use relais_domain::{DataProvider, SpId, UnixTime};
 use serde::{Deserialize, Serialize};
 
 use super::actors::at;
@@ -119,4 +121,86 @@ pub(super) fn data_providers(
         providers.push(provider);
     }
     Ok(providers)
+}
+
+/// `[[habilitations]]`: an organisation, for a procedure, under a legal basis, may receive
+/// these scopes of one data provider until a date.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HabilitationSection {
+    /// Its id.
+    pub id: String,
+    /// The organisation's SIREN (every establishment) or one SIRET.
+    pub organisation: String,
+    /// The procedure it serves.
+    pub procedure: String,
+    /// The legal text's reference.
+    pub legal_basis: String,
+    /// Where to read it.
+    pub legal_basis_url: String,
+    /// The data provider's id.
+    pub data_provider: String,
+    /// Its scopes covered.
+    pub scopes: Vec<String>,
+    /// The last day it is valid (`YYYY-MM-DD`, up to midnight, Paris time).
+    pub valid_until: String,
+}
+
+/// The end of the Paris day `date` (`YYYY-MM-DD`).
+fn end_of_paris_day(date: &str) -> Option<UnixTime> {
+    let mut parts = date.split('-');
+    let (year, month, day) = (parts.next()?.parse().ok()?, parts.next()?.parse().ok()?, parts.next()?.parse().ok()?);
+    if parts.next().is_some() || !(1..=12).contains(&month) || !(1..=31).contains(&day) || date.len() != 10 {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    if relais_domain::civil_time::civil_from_days(days) != (year, month, day) {
+        return None;
+    }
+    let midnight_utc = (days + 1) * 86_400;
+    let at = midnight_utc - paris_offset(UnixTime(midnight_utc.max(0) as u64));
+    u64::try_from(at).ok().map(UnixTime)
+}
+
+pub(super) fn habilitations(
+    sections: Vec<HabilitationSection>,
+    providers: &[DataProvider],
+) -> Result<Vec<Habilitation>, ConfigError> {
+    let mut habilitations: Vec<Habilitation> = Vec::new();
+    for (index, section) in sections.into_iter().enumerate() {
+        let field = |name: &str| format!("habilitations[{index}].{name}");
+        if habilitations.iter().any(|known| known.id == section.id) {
+            return Err(error(field("id"), format!("`{}` is not unique", section.id)));
+        }
+        let expires_at = end_of_paris_day(&section.valid_until)
+            .ok_or_else(|| error(field("valid_until"), "must be a date, YYYY-MM-DD"))?;
+        let registration = HabilitationRegistration {
+            id: section.id,
+            organisation: section.organisation,
+            procedure: section.procedure,
+            legal_basis: section.legal_basis,
+            legal_basis_url: section.legal_basis_url,
+            data_provider: section.data_provider,
+            scopes: section.scopes,
+            expires_at,
+        };
+        habilitations.push(registration.register(providers).map_err(at("habilitations", index))?);
+    }
+    Ok(habilitations)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_habilitation_ends_at_midnight_in_paris() {
+        // 2027-12-31 ends at 2028-01-01T00:00+01:00, 23:00 UTC.
+        assert_eq!(end_of_paris_day("2027-12-31"), Some(UnixTime(1_830_294_000)));
+        // In summer, at 22:00 UTC.
+        assert_eq!(end_of_paris_day("2027-06-30"), Some(UnixTime(1_814_392_800)));
+        for bad in ["2027-02-30", "2027-13-01", "31/12/2027", "2027-1-1", ""] {
+            assert_eq!(end_of_paris_day(bad), None, "{bad}");
+        }
+    }
 }

@@ -21,8 +21,8 @@ mod storage;
 
 use actors::{identity_providers, service_providers};
 pub use actors::{IdentityProviderSection, ServiceProviderSection};
-use data::data_providers;
-pub use data::{DataProviderSection, DataScopeSection};
+use data::{data_providers, habilitations};
+pub use data::{DataProviderSection, DataScopeSection, HabilitationSection};
 use storage::storage;
 pub use storage::{EphemeralBackend, StorageConfig, StorageSection};
 
@@ -58,6 +58,9 @@ pub struct ConfigFile {
     /// Data providers.
     #[serde(default)]
     pub data_providers: Vec<DataProviderSection>,
+    /// Habilitations of organisations to receive data.
+    #[serde(default)]
+    pub habilitations: Vec<HabilitationSection>,
 }
 
 pub use relais_domain::registration::DASHBOARD_CLIENT_ID;
@@ -71,6 +74,7 @@ impl ConfigFile {
             service_providers: Vec::new(),
             storage: StorageSection::default(),
             data_providers: Vec::new(),
+            habilitations: Vec::new(),
         }
     }
 
@@ -103,6 +107,7 @@ impl HubSection {
             upstream_connect_timeout: default_upstream_connect_timeout(),
             metrics_token: None,
             metrics_token_file: None,
+            organisation_registry: None,
         }
     }
 }
@@ -169,6 +174,11 @@ pub struct HubSection {
     /// A file holding it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics_token_file: Option<PathBuf>,
+    /// The organisation registry (Sirene's shape, `GET {url}/siret/{siret}`): tells the agents'
+    /// organisations' names and kinds. Without it, agent services that accept only public
+    /// agents refuse every agent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organisation_registry: Option<Url>,
 }
 
 fn default_upstream_timeout() -> u64 {
@@ -236,6 +246,8 @@ pub struct Config {
     pub storage: StorageConfig,
     /// The data providers.
     pub data_providers: Vec<relais_domain::DataProvider>,
+    /// The habilitations.
+    pub habilitations: Vec<relais_domain::agent::Habilitation>,
 }
 
 /// Reads the environment; tests pass their own.
@@ -342,9 +354,11 @@ impl Config {
         let service_providers = service_providers(file.service_providers, &idp_ids, env)?;
         let sp_ids: Vec<SpId> = service_providers.iter().map(|sp| sp.id.clone()).collect();
         let data_providers = data_providers(file.data_providers, &sp_ids, env)?;
+        let habilitations = habilitations(file.habilitations, &data_providers)?;
         let storage = storage(file.storage, &hub.data_dir, &pairwise, env)?;
         Ok(Config {
             data_providers,
+            habilitations,
             storage,
             settings: HubSettings {
                 issuer: hub.issuer,
@@ -365,6 +379,7 @@ impl Config {
                     connect: Duration::from_secs(hub.upstream_connect_timeout),
                     request: Duration::from_secs(hub.upstream_timeout),
                 },
+                organisation_registry: hub.organisation_registry,
             },
             listen: hub.listen,
             data_dir: hub.data_dir,

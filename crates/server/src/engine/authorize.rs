@@ -3,12 +3,12 @@
 //! pending authorization and shows the choice page or, with an eligible `idp_hint`, hands over
 //! to step 2 at once.
 
-use relais_domain::data::requested_transfers;
+use relais_domain::data::{data_scopes, requested_transfers};
 use relais_domain::flow::{PendingAuthorization, Prompt};
 use relais_domain::providers::eligible_idps;
 use relais_domain::step::StepEvent;
 use relais_domain::values::FlowId;
-use relais_domain::PairwiseSub;
+use relais_domain::{PairwiseSub, Profile};
 use relais_oidc::authorize::{client_id_of, validate, AuthorizeError, AuthorizeRefusal, RawAuthorizationRequest};
 use relais_oidc::id_token::expected_sub;
 use relais_oidc::random::random_token;
@@ -16,7 +16,7 @@ use relais_oidc::ErrorCode;
 use relais_store::Namespace;
 
 use super::support::{session, sp_redirect, Browser, Next, Outcome};
-use super::{choose, code};
+use super::{choose, code, email};
 use crate::error::{ErrorPage, PageError};
 use crate::state::AppState;
 
@@ -41,7 +41,15 @@ pub async fn authorize(
         AuthorizeError::Redirect { .. } => PageError::Page(ErrorPage::BadRequest),
     })?;
     tracing::Span::current().record("sp", sp_id.as_str());
-    let sp = state.registry.service_provider(&sp_id).await?;
+    // A service of the other federation is unknown here: a citizen service cannot sign an
+    // agent in, nor the reverse.
+    let sp = state.registry.service_provider(&sp_id).await?.filter(|sp| {
+        let here = sp.profile == state.federation;
+        if !here {
+            tracing::warn!(client_id = %sp_id, profile = sp.profile.as_str(), "client of another federation");
+        }
+        here
+    });
     let mut request = match validate(raw, sp.as_ref()) {
         Ok(request) => request,
         Err(AuthorizeError::NotRedirectable(refusal)) => {
@@ -70,9 +78,17 @@ pub async fn authorize(
         }
     }
     let providers = state.registry.data_providers().await?;
-    match requested_transfers(raw.scope.as_deref().unwrap_or_default(), &sp.id, &providers) {
-        Ok(transfers) => request.transfers = transfers,
-        Err(refused) => return Err(sp_redirect::refuse(state, &request, ErrorCode::InvalidScope, refused.to_string())),
+    let scope = raw.scope.as_deref().unwrap_or_default();
+    match sp.profile {
+        Profile::Citizen => match requested_transfers(scope, &sp.id, &providers) {
+            Ok(transfers) => request.transfers = transfers,
+            Err(refused) => {
+                return Err(sp_redirect::refuse(state, &request, ErrorCode::InvalidScope, refused.to_string()))
+            }
+        },
+        // An agent's data rests on a habilitation of their organisation, checked once they
+        // are known (step 4).
+        Profile::Agent => request.transfers = data_scopes(scope, &providers),
     }
     state.tracer.emit(StepEvent::authorization_asked(&sp.id, request.required_level)).await?;
 
@@ -101,7 +117,10 @@ pub async fn authorize(
     }
     let hinted =
         request.idp_hint.as_ref().and_then(|hint| eligible.iter().find(|idp| &idp.id == hint)).copied().cloned();
-    let choices = session::idp_choices(state, &eligible, browser.last_idp.as_deref());
+    let choices = match sp.profile {
+        Profile::Citizen => session::idp_choices(state, &eligible, browser.last_idp.as_deref()),
+        Profile::Agent => Vec::new(),
+    };
 
     let flow = FlowId::new(random_token());
     let pending = PendingAuthorization { request, browser: browser.binding.clone() };
@@ -111,6 +130,9 @@ pub async fn authorize(
         .await?;
     if let Some(idp) = hinted {
         return Ok(Next::Redirect(choose::start_upstream(state, flow.as_str(), &pending, &idp).await?).into());
+    }
+    if sp.profile == Profile::Agent {
+        return Ok(email::first_page(state, flow.as_str(), &pending, &sp).await?.into());
     }
     let ui_locales = pending.request.ui_locales.clone();
     Ok(Next::Choice { flow: flow.as_str().to_owned(), service: sp.name, idps: choices, ui_locales, failed: None }

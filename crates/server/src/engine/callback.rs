@@ -5,6 +5,7 @@
 
 use std::time::Instant;
 
+use relais_domain::agent::{may_assert, OrganisationFacts, Siret};
 use relais_domain::flow::{AuthenticatedSession, PendingAuthorization, UpstreamLogin};
 use relais_domain::step::StepEvent;
 use relais_domain::values::{Sid, UpstreamIdToken};
@@ -103,14 +104,24 @@ pub async fn idp_callback(
         }
     };
     // The IdP's profile makes an identity of the verified claims: complete, or refused.
-    let identity = match idp.profile.identity(&answer.claims) {
+    let mut identity = match idp.profile.identity(&idp.id, &answer.claims) {
         Ok(identity) => identity,
         Err(error) => {
-            tracing::debug!(idp = %idp.id, detail = %error, "why the identity is incomplete");
+            tracing::info!(idp = %idp.id, outcome = error.kind(), detail = %error, "identity refused");
             state.tracer.emit(StepEvent::identity_refused(Some(&request.sp), &idp.id, error.kind())).await?;
             return Err(sp_redirect::page_with_return(state, &request, ErrorPage::IdentityIncomplete));
         }
     };
+    if let Some(agent) = identity.agent_mut() {
+        // An IdP signs in the agents of its own domains only (the default IdP, any).
+        if !may_assert(&idp.agent_route(), &agent.email_domain()) {
+            tracing::warn!(idp = %idp.id, domain = agent.email_domain().as_str(), "agent e-mail of a domain the IdP does not serve");
+            let event = StepEvent::identity_refused(Some(&request.sp), &idp.id, "email_domain_not_of_idp");
+            state.tracer.emit(event).await?;
+            return Err(sp_redirect::page_with_return(state, &request, ErrorPage::AgentDomainRefused));
+        }
+        agent.organisation = organisation_of(state, &agent.siret).await;
+    }
     let mut session = AuthenticatedSession::open(
         identity,
         &idp.id,
@@ -136,4 +147,21 @@ pub async fn idp_callback(
     session::save(state, &session_id, &session).await?;
     state.metrics.session_opened(session.auth_time);
     Ok(Outcome { next, new_session: Some(session_id) })
+}
+
+/// What the organisation registry says of `siret` (`None` when it is not configured, does not
+/// know the establishment, or cannot be reached: the services that need it refuse then).
+async fn organisation_of(state: &AppState, siret: &Siret) -> Option<OrganisationFacts> {
+    let registry = state.organisations.as_ref()?;
+    match registry.lookup(siret).await {
+        Ok(Some(found)) => Some(OrganisationFacts { label: found.name, kind: found.kind }),
+        Ok(None) => {
+            tracing::info!(siret = siret.as_str(), "establishment unknown to the organisation registry");
+            None
+        }
+        Err(error) => {
+            tracing::warn!(%error, "organisation registry unavailable: the organisation stays unknown");
+            None
+        }
+    }
 }

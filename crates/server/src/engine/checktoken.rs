@@ -4,6 +4,7 @@
 //! service, gives a `sub` pairwise for the provider and the pivot identity to find the person's
 //! record, nothing more. Every call is traced.
 
+use relais_domain::flow::{AccessGrant, AgentAccess};
 use relais_domain::providers::IdTokenAlgorithm;
 use relais_domain::step::{CheckedToken, StepEvent};
 use relais_domain::{DataProvider, DpId, PairwiseSub, Sector};
@@ -89,6 +90,10 @@ pub async fn checktoken(
         .filter(|t| !t.is_empty())
         .ok_or_else(|| ApiError::oauth(ErrorCode::InvalidRequest, "token is required"))?;
     let access = access::live(state, token).await?;
+    if let Some(agent_access) = access.as_ref().and_then(|a| a.data.agent.as_ref().map(|agent| (a, agent))) {
+        let answer = agent_checktoken(state, &provider, agent_access.0, agent_access.1).await?;
+        return sign_if_asked(state, &provider, wants_jwt, answer);
+    }
     let scopes: Vec<String> = access.iter().flat_map(|a| a.data.scopes_of(&provider.id)).collect();
     let active = match (&access, access.as_ref().and_then(|a| a.data.pivot.as_ref())) {
         (Some(access), Some(pivot)) if !scopes.is_empty() => {
@@ -109,6 +114,53 @@ pub async fn checktoken(
         Some((access, pivot, sub)) => IntrospectionResponse::active(access, &scopes, sub, pivot),
         None => IntrospectionResponse::inactive(),
     };
+    sign_if_asked(state, &provider, wants_jwt, answer)
+}
+
+/// An agent's token: the scopes of this provider whose habilitation is still live (a
+/// habilitation may have ended, or been withdrawn, since the sign-in), the agent, their
+/// organisation and those habilitations.
+async fn agent_checktoken(
+    state: &AppState,
+    provider: &DataProvider,
+    access: &AccessGrant,
+    agent: &AgentAccess,
+) -> Result<IntrospectionResponse, ApiError> {
+    let now = state.clock.now();
+    let registered = state.registry.habilitations().await?;
+    let mut scopes = Vec::new();
+    let mut habilitations = Vec::new();
+    for scope in access.data.scopes_of(&provider.id) {
+        let live = agent
+            .habilitations
+            .get(&scope)
+            .and_then(|id| registered.iter().find(|h| &h.id == id))
+            .filter(|h| h.covers(&agent.agent.siret, &provider.id, &scope, now));
+        if let Some(habilitation) = live {
+            habilitations.push(habilitation);
+            scopes.push(scope);
+        }
+    }
+    let checked =
+        CheckedToken { person: access.data.person.as_str(), sub: None, sp: &access.sp, idp: &access.data.idp };
+    let active = !scopes.is_empty();
+    let event = StepEvent::checktoken(now, &provider.id, Some(checked), scopes.clone(), active);
+    let detail = habilitations.iter().map(|h| h.id.as_str()).collect::<Vec<_>>().join(",");
+    state.tracer.emit(event.with_detail(format!("habilitations={detail}"))).await?;
+    Ok(if active {
+        IntrospectionResponse::active_agent(access, agent, &scopes, &habilitations, None)
+    } else {
+        IntrospectionResponse::inactive()
+    })
+}
+
+fn sign_if_asked(
+    state: &AppState,
+    provider: &DataProvider,
+    wants_jwt: bool,
+    answer: IntrospectionResponse,
+) -> Result<CheckTokenAnswer, ApiError> {
+    let now = state.clock.now();
     if !(provider.signed_checktoken || wants_jwt) {
         return Ok(CheckTokenAnswer::Json(answer));
     }

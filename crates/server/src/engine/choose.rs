@@ -17,6 +17,10 @@ use crate::state::AppState;
 #[tracing::instrument(skip_all)]
 pub async fn choice_page(state: &AppState, flow: &str, browser: &Browser) -> Result<Next, PageError> {
     let (pending, sp) = pending_for(state, flow, browser).await?;
+    if sp.profile == relais_domain::Profile::Agent {
+        // An agent's page is the e-mail one (shown again when they reload it).
+        return super::email::first_page(state, flow, &pending, &sp).await;
+    }
     let idps = session::offered_idps(state, session::load(state, browser).await?.as_ref()).await?;
     let eligible = eligible_idps(&idps, &sp, pending.request.required_level);
     let choices = session::idp_choices(state, &eligible, browser.last_idp.as_deref());

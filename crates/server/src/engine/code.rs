@@ -2,6 +2,9 @@
 //! and step 3b (the consent answered). Without data asked, a single-use code for the service at
 //! once; with data asked, the consent page first.
 
+use std::collections::BTreeMap;
+
+use relais_domain::agent::{covering, AgentIdentity};
 use relais_domain::flow::{AuthenticatedSession, AuthorizationRequest, CodeGrant, PendingConsent, Prompt};
 use relais_domain::step::{StepEvent, Subject};
 use relais_domain::{DataTransfer, PairwiseSub, ServiceProvider};
@@ -10,7 +13,7 @@ use relais_oidc::ErrorCode;
 use relais_store::Namespace;
 
 use super::support::{session, sp_redirect, Next};
-use crate::error::PageError;
+use crate::error::{ErrorPage, PageError};
 use crate::state::AppState;
 
 /// Where consent pages live.
@@ -25,6 +28,9 @@ pub async fn complete_sign_in(
     session: &mut AuthenticatedSession,
     session_id: &str,
 ) -> Result<Next, PageError> {
+    if let Some(agent) = session.subject().agent() {
+        return agent_sign_in(state, request, sp, session, agent.clone()).await;
+    }
     if request.transfers.is_empty() {
         return Ok(Next::Redirect(issue_code(state, request, sp, session, &[]).await?));
     }
@@ -39,6 +45,48 @@ pub async fn complete_sign_in(
     Ok(Next::Redirect(format!("{CONSENT_PATH}/{flow}")))
 }
 
+/// An agent's sign-in ends without a consent page: their organisation must be public when
+/// the service says so, and each data scope asked must be covered by a live habilitation of
+/// their organisation (else `invalid_scope`, saying which and why).
+async fn agent_sign_in(
+    state: &AppState,
+    request: &AuthorizationRequest,
+    sp: &ServiceProvider,
+    session: &mut AuthenticatedSession,
+    agent: AgentIdentity,
+) -> Result<Next, PageError> {
+    let public = agent.organisation.as_ref().is_some_and(|o| o.kind.is_public());
+    if sp.public_agents_only && !public {
+        let event = StepEvent::identity_refused(Some(&sp.id), &session.idp, "agent_not_public");
+        state.tracer.emit(event).await?;
+        return Err(sp_redirect::page_with_return(state, request, ErrorPage::AgentNotPublic));
+    }
+    let mut habilitations = BTreeMap::new();
+    if !request.transfers.is_empty() {
+        let registered = state.registry.habilitations().await?;
+        let now = state.clock.now();
+        for transfer in &request.transfers {
+            match covering(&registered, &agent.siret, &transfer.dp, &transfer.scope, now) {
+                Some(habilitation) => habilitations.insert(transfer.scope.clone(), habilitation.id.clone()),
+                None => {
+                    let description = format!(
+                        "scope `{}` of the data provider `{}` is not covered by a live habilitation of the \
+                         agent's organisation (SIRET {}, SIREN {}): the organisation must hold one for this \
+                         procedure before its agents ask",
+                        transfer.scope,
+                        transfer.dp,
+                        agent.siret.as_str(),
+                        agent.siret.siren()
+                    );
+                    return Err(sp_redirect::refuse(state, request, ErrorCode::InvalidScope, description));
+                }
+            };
+        }
+    }
+    let granted = request.transfers.clone();
+    Ok(Next::Redirect(issue_code_with(state, request, sp, session, &granted, habilitations).await?))
+}
+
 /// Step 4 itself: a single-use code for the service, carrying what it may learn (the pairwise
 /// `sub` for its sector, the claims of its scopes and the consented transfers); the URL taking
 /// it there.
@@ -49,9 +97,20 @@ pub async fn issue_code(
     session: &mut AuthenticatedSession,
     granted: &[DataTransfer],
 ) -> Result<String, PageError> {
-    let sub = PairwiseSub::derive(&state.settings.pairwise_secret, &sp.sector, session.subject());
+    issue_code_with(state, request, sp, session, granted, BTreeMap::new()).await
+}
+
+async fn issue_code_with(
+    state: &AppState,
+    request: &AuthorizationRequest,
+    sp: &ServiceProvider,
+    session: &mut AuthenticatedSession,
+    granted: &[DataTransfer],
+    habilitations: BTreeMap<String, String>,
+) -> Result<String, PageError> {
+    let sub = PairwiseSub::derive(&state.settings.pairwise_secret, &sp.subject_sector(), session.subject());
     let person = session::person_of(state, session);
-    let grant = CodeGrant::issue(request, session, sub.clone(), &person, granted);
+    let grant = CodeGrant::issue(request, session, sub.clone(), &person, granted).for_agent(session, habilitations);
     let who = Subject { person: &person, sub: &sub, sp: &sp.id, idp: &session.idp };
     let event = StepEvent::code_issued(state.clock.now(), &who, session.acr, grant.traced_scopes());
     state.tracer.emit(event.with_detail(format!("transfers={}", granted.len()))).await?;

@@ -9,6 +9,7 @@
 //! ```text
 //! step  file            function                       input                        → output
 //! 1     authorize.rs    authorize                      RawAuthorizationRequest      → Outcome (choice page | step 2 | step 4)
+//! 1b    email.rs        first_page, route_email        agents: the e-mail (or login_hint) → step 2 with the IdP of its domain
 //! 2     choose.rs       choice_page, choose            PendingAuthorization + IdpId → UpstreamLogin, redirect to the IdP
 //!                       start_upstream                 (also from step 1 with idp_hint)
 //!                       choice_without                 the choice again after an IdP failed (also from step 3)
@@ -30,6 +31,7 @@ mod choose;
 mod code;
 mod consent;
 pub mod dashboard;
+mod email;
 mod logout;
 pub mod support;
 #[cfg(test)]
@@ -43,6 +45,7 @@ pub use checktoken::checktoken;
 pub use choose::{choice_page, choose};
 pub use code::CONSENT_PATH;
 pub use consent::{consent_page, decide_consent, ConsentItem, ConsentProvider, ConsentView};
+pub use email::route_email;
 pub use logout::{logout, logout_callback, LogoutOutcome, LogoutParams};
 pub use support::{Browser, Next, Outcome};
 pub use token::token;

@@ -31,7 +31,8 @@ pub async fn token(state: &AppState, authorization: Option<&str>, form: &RawToke
     let refused = |reason: &str| {
         tracing::warn!(client_id = %sp_id, auth_method = credentials.method(), reason, "client authentication refused");
     };
-    let Some(sp) = state.registry.service_provider(&sp_id).await? else {
+    // A client of the other federation is unknown at this token endpoint.
+    let Some(sp) = state.registry.service_provider(&sp_id).await?.filter(|sp| sp.profile == state.federation) else {
         refused("unknown client");
         return Err(client_failure("client authentication failed"));
     };

@@ -13,9 +13,14 @@ use crate::state::AppState;
 #[tracing::instrument(skip_all)]
 pub async fn userinfo(state: &AppState, access_token: Option<&str>) -> Result<Value, ApiError> {
     let token = access_token.filter(|t| !t.is_empty()).ok_or(ApiError::BearerMissing)?;
-    let access = access::live(state, token).await?.ok_or_else(|| {
-        ApiError::Bearer(OAuthError::new(ErrorCode::InvalidToken, "the access token is invalid, expired or revoked"))
-    })?;
+    // A token of the other federation is not valid at this userinfo endpoint.
+    let access =
+        access::live(state, token).await?.filter(|a| a.grant.profile == state.federation).ok_or_else(|| {
+            ApiError::Bearer(OAuthError::new(
+                ErrorCode::InvalidToken,
+                "the access token is invalid, expired or revoked",
+            ))
+        })?;
     let mut body = serde_json::Map::new();
     body.insert("sub".into(), json!(access.grant.sub.as_str()));
     for (name, value) in &access.grant.claims {

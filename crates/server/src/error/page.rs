@@ -29,6 +29,10 @@ pub enum ErrorPage {
     IdpBlocked,
     /// No page at this address.
     NotFound,
+    /// An agent's IdP returned an e-mail of a domain it does not serve.
+    AgentDomainRefused,
+    /// The service accepts only agents of public organisations.
+    AgentNotPublic,
 }
 
 impl ErrorPage {
@@ -45,6 +49,8 @@ impl ErrorPage {
             Self::TemporarilyUnavailable => "temporarily_unavailable",
             Self::IdpBlocked => "idp_blocked",
             Self::NotFound => "not_found",
+            Self::AgentDomainRefused => "agent_domain_refused",
+            Self::AgentNotPublic => "agent_not_public",
         }
     }
 
@@ -52,7 +58,8 @@ impl ErrorPage {
         match self {
             Self::UnknownService | Self::UnregisteredRedirect | Self::BadRequest => StatusCode::BAD_REQUEST,
             Self::SessionExpired => StatusCode::BAD_REQUEST,
-            Self::IdpBlocked => StatusCode::FORBIDDEN,
+            Self::IdpBlocked | Self::AgentNotPublic => StatusCode::FORBIDDEN,
+            Self::AgentDomainRefused => StatusCode::BAD_GATEWAY,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::IdpUnavailable | Self::IdentityRejected | Self::IdentityIncomplete => StatusCode::BAD_GATEWAY,
             Self::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,

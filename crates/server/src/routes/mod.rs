@@ -1,6 +1,7 @@
 //! The routers, one per audience: the service providers' OpenID Connect endpoints, the
 //! identity providers' callbacks, the person's pages, and health.
 
+mod agents;
 mod dashboard;
 mod dp;
 mod idp;
@@ -24,6 +25,7 @@ use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .nest("/agents", agents::router().with_state(state.agents()))
         .merge(sp::router())
         .merge(idp::router())
         .merge(person::router())
@@ -121,7 +123,7 @@ fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
 /// cannot have made: only a 256-bit random token of its own form binds a browser).
 fn browser(state: &AppState, headers: &HeaderMap) -> (Browser, Option<HeaderValue>) {
     let https = state.settings.is_https();
-    let session_id = cookies::read(headers, cookies::SESSION, https);
+    let session_id = cookies::read(headers, cookies::session(state.federation), https);
     let last_idp = cookies::read(headers, cookies::LAST_IDP, https);
     match cookies::read(headers, cookies::BROWSER, https).filter(|value| relais_oidc::random::is_random_token(value)) {
         Some(binding) => (Browser { binding: digest_of(&binding), session_id, last_idp }, None),
@@ -146,7 +148,18 @@ fn respond(state: &AppState, locale: Locale, outcome: Outcome, binding_cookie: O
         }
         Next::Choice { flow, service, idps, ui_locales, failed } => {
             let locale = locale.with_ui_locales(ui_locales.as_deref());
-            state.pages.choice(&locale, &flow, &service, &idps, failed.as_deref()).into_response()
+            let base = &state.endpoints.base_path;
+            state.pages.choice(&locale, base, &flow, &service, &idps, failed.as_deref()).into_response()
+        }
+        Next::AgentEmail { flow, service, ui_locales, email, problem } => {
+            let locale = locale.with_ui_locales(ui_locales.as_deref());
+            let base = &state.endpoints.base_path;
+            let page = state.pages.agent_email(&locale, base, &flow, &service, email.as_deref(), problem);
+            let mut response = page.into_response();
+            if problem.is_some() {
+                *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            }
+            response
         }
     };
     let headers = response.headers_mut();
@@ -159,7 +172,7 @@ fn respond(state: &AppState, locale: Locale, outcome: Outcome, binding_cookie: O
     if let Some(session_id) = outcome.new_session {
         headers.append(
             header::SET_COOKIE,
-            cookies::set(cookies::SESSION, &session_id, Some(state.settings.session_lifetime), https),
+            cookies::set(cookies::session(state.federation), &session_id, Some(state.settings.session_lifetime), https),
         );
     }
     for (name, value) in no_store() {

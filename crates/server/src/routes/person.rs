@@ -15,10 +15,14 @@ use crate::i18n::Locale;
 use crate::state::AppState;
 
 pub fn router() -> axum::Router<AppState> {
+    choice_router().route("/consentement/{flow}", get(consent_page).post(consent))
+}
+
+/// The choice of an IdP (both federations).
+pub fn choice_router() -> axum::Router<AppState> {
     Router::new()
         .route("/interaction/{flow}", get(choice_page))
         .route("/interaction/{flow}/choose", axum::routing::post(choose))
-        .route("/consentement/{flow}", get(consent_page).post(consent))
 }
 
 async fn consent_page(

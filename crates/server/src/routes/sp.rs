@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Json, Router};
 use relais_oidc::authorize::RawAuthorizationRequest;
-use relais_oidc::discovery::discovery_document;
+use relais_oidc::discovery::{agent_discovery_document, discovery_document};
 use relais_oidc::token::RawTokenRequest;
 use relais_oidc::ErrorCode;
 
@@ -39,8 +39,11 @@ async fn discovery(State(state): State<AppState>) -> Response {
             algorithms.push(name);
         }
     }
-    ([(header::CACHE_CONTROL, "public, max-age=300")], Json(discovery_document(&state.endpoints, &algorithms)))
-        .into_response()
+    let document = match state.federation {
+        relais_domain::Profile::Citizen => discovery_document(&state.endpoints, &algorithms),
+        relais_domain::Profile::Agent => agent_discovery_document(&state.endpoints, &algorithms),
+    };
+    ([(header::CACHE_CONTROL, "public, max-age=300")], Json(document)).into_response()
 }
 
 async fn jwks(State(state): State<AppState>) -> Response {
@@ -74,7 +77,11 @@ async fn authorize_get(
 /// A POSTed authorization request is answered with a 303 to the same request as a GET: a
 /// cross-site POST carries no `SameSite=Lax` cookie, so only the GET can see the person's
 /// session. The form encoding is the query encoding.
-async fn authorize_post(headers: HeaderMap, body: axum::body::Bytes) -> Result<Response, PageError> {
+async fn authorize_post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, PageError> {
     let is_form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -88,7 +95,7 @@ async fn authorize_post(headers: HeaderMap, body: axum::body::Bytes) -> Result<R
         PageError::Page(ErrorPage::BadRequest)
     })?;
     let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
-    Ok(see_other(&format!("/authorize?{query}")))
+    Ok(see_other(&format!("{}/authorize?{query}", state.endpoints.base_path)))
 }
 
 async fn token(
@@ -152,12 +159,15 @@ pub(super) fn logout_response(state: &AppState, locale: &Locale, outcome: Logout
     let https = state.settings.is_https();
     let mut response = match outcome {
         LogoutOutcome::Confirm(params) => {
-            return (no_store(), state.pages.logout_confirm(locale, &params)).into_response()
+            return (no_store(), state.pages.logout_confirm(locale, &state.endpoints.base_path, &params))
+                .into_response()
         }
         LogoutOutcome::Redirect(url) => see_other(&url),
         LogoutOutcome::LoggedOut => state.pages.logged_out(locale).into_response(),
     };
-    response.headers_mut().append(header::SET_COOKIE, cookies::set(cookies::SESSION, "", Some(0), https));
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, cookies::set(cookies::session(state.federation), "", Some(0), https));
     for (name, value) in no_store() {
         response.headers_mut().insert(name, value);
     }

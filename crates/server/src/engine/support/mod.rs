@@ -50,6 +50,19 @@ pub enum Next {
         /// because of it.
         failed: Option<String>,
     },
+    /// The agents' first page: their professional e-mail, which routes them to their IdP.
+    AgentEmail {
+        /// The pending authorization.
+        flow: String,
+        /// The SP's name.
+        service: String,
+        /// The SP's `ui_locales`.
+        ui_locales: Option<String>,
+        /// The e-mail typed, shown again with the problem.
+        email: Option<String>,
+        /// What is wrong with it (a catalogue key of `agent_email`).
+        problem: Option<&'static str>,
+    },
     /// A redirect to an IdP the person chose, remembered in the browser as the last one used.
     ToIdp {
         /// The IdP's authorization URL.

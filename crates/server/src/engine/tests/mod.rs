@@ -161,6 +161,8 @@ fn idp(id: &str, level: EidasLevel, enabled: bool) -> IdentityProvider {
         require_acr: true,
         token_auth: UpstreamClientAuth::SecretBasic,
         profile: Profile::Citizen,
+        agent_domains: Vec::new(),
+        agent_default: false,
     }
 }
 
@@ -181,6 +183,8 @@ pub fn mairie() -> ServiceProvider {
         idp_policy: IdpPolicy::All,
         minimum_level: EidasLevel::Low,
         profile: Profile::Citizen,
+        agent_claims: Vec::new(),
+        public_agents_only: false,
     }
 }
 
@@ -197,6 +201,8 @@ fn other_sp(id: &str, authentication: ClientAuthentication) -> ServiceProvider {
         idp_policy: IdpPolicy::All,
         minimum_level: EidasLevel::Low,
         profile: Profile::Citizen,
+        agent_claims: Vec::new(),
+        public_agents_only: false,
     }
 }
 
@@ -259,6 +265,7 @@ impl TestHub {
             brand: Brand::default(),
             upstream_timeouts: Default::default(),
             metrics_token: Some(relais_domain::Secret::new(METRICS_TOKEN)),
+            organisation_registry: None,
         };
         let parts = HubParts {
             settings,
@@ -345,13 +352,14 @@ pub fn redirect_of(outcome: &Outcome) -> &str {
     match &outcome.next {
         Next::Redirect(url) | Next::ToIdp { url, .. } => url,
         Next::Choice { .. } => panic!("the choice page, not a redirect"),
+        Next::AgentEmail { .. } => panic!("the agents' e-mail page, not a redirect"),
     }
 }
 
 /// A pending authorization's flow id, from the choice page.
 pub fn flow_of(outcome: &Outcome) -> String {
     match &outcome.next {
-        Next::Choice { flow, .. } => flow.clone(),
+        Next::Choice { flow, .. } | Next::AgentEmail { flow, .. } => flow.clone(),
         _ => panic!("not the choice page"),
     }
 }
