@@ -105,7 +105,8 @@ impl Pages {
     }
 
     /// The choice page: the eligible IdPs for one pending authorization; `base` is the path
-    /// of the federation's issuer (its pages' links start with it).
+    /// of the federation's issuer (its pages' links start with it; written unescaped: a
+    /// parsed URL's path has `"`, `<`, `>` and spaces percent-encoded).
     pub fn choice(
         &self,
         locale: &Locale,

@@ -84,6 +84,7 @@ pub fn default_identities(idp_id: &str, variant: u8) -> Vec<TestIdentity> {
             birthcountry: person.birthcountry.to_owned(),
             email: person.email.map(str::to_owned),
             preferred_username: person.preferred_username.map(str::to_owned),
+            extra: Default::default(),
         })
         .collect()
 }

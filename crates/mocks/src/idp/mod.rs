@@ -2,12 +2,14 @@
 //! JWKS, authorization with PKCE, token, userinfo and RP-initiated logout, with injectable
 //! faults and a record of every request it received.
 
+mod agents;
 mod authorize;
 mod identities;
 mod keys;
 mod logout;
 mod token;
 
+pub use agents::{agent, ministry_agents, town_hall_agents};
 pub use identities::default_identities;
 
 use crate::web::{lock, Templates};
@@ -73,6 +75,10 @@ pub struct TestIdentity {
     pub email: Option<String>,
     /// Usage name, if any.
     pub preferred_username: Option<String>,
+    /// Other claims by name, each released by the scope of its name (an agent directory's:
+    /// `usual_name`, `uid`, `siret`, …).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub extra: std::collections::BTreeMap<String, String>,
 }
 
 /// A misbehaviour to inject, applied when tokens and userinfo are produced.

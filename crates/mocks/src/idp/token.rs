@@ -248,6 +248,10 @@ pub(super) async fn userinfo(State(state): State<Arc<IdpState>>, headers: Header
                 claims.insert((*name).to_owned(), value.into());
             }
         }
+        // An agent directory's claims: one scope each.
+        if let Some(value) = person.extra.get(scope.as_str()) {
+            claims.insert(scope.clone(), value.clone().into());
+        }
     }
     match state.fault() {
         Fault::UserinfoOtherSub => {
@@ -273,7 +277,7 @@ fn claim(person: &TestIdentity, name: &str) -> Option<String> {
         "birthcountry" => Some(person.birthcountry.clone()),
         "email" => person.email.clone(),
         "preferred_username" => person.preferred_username.clone(),
-        _ => None,
+        other => person.extra.get(other).cloned(),
     }
 }
 

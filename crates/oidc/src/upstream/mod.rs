@@ -62,11 +62,13 @@ pub struct UpstreamIdentity {
     pub id_token: String,
 }
 
-/// Claims beyond the standard ones that the pivot identity needs.
+/// Claims beyond the standard ones, whatever their names: the pivot identity's
+/// (`birthplace`, `birthcountry`), an agent's (`usual_name`, `uid`, `siret`, …). The IdP's
+/// profile reads the ones it knows.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct PivotExtraClaims {
-    birthplace: Option<String>,
-    birthcountry: Option<String>,
+    #[serde(flatten)]
+    other: std::collections::BTreeMap<String, serde_json::Value>,
 }
 impl AdditionalClaims for PivotExtraClaims {}
 

@@ -109,7 +109,7 @@ pub async fn decide_consent(
     let granted = pending.granted(&accepted.unwrap_or_default());
 
     let person = session::person_of(state, &live);
-    let sub = PairwiseSub::derive(&state.settings.pairwise_secret, &sp.sector, live.subject());
+    let sub = PairwiseSub::derive(&state.settings.pairwise_secret, &sp.subject_sector(), live.subject());
     let who = Subject { person: &person, sub: &sub, sp: &sp.id, idp: &live.idp };
     state.tracer.emit(StepEvent::consent(state.clock.now(), &who, &pending.request.transfers, &granted)).await?;
     let url = code::issue_code(state, &pending.request, &sp, &mut live, &granted).await?;

@@ -68,7 +68,9 @@ pub async fn logout(
         (None, client) => client.map(str::to_owned),
     };
     let sp = match &client {
-        Some(id) => state.registry.service_provider(&SpId::new(id.clone())).await?,
+        Some(id) => {
+            state.registry.service_provider(&SpId::new(id.clone())).await?.filter(|sp| sp.profile == state.federation)
+        }
         None => None,
     };
     let return_to = match params.post_logout_redirect_uri.as_deref() {
@@ -103,7 +105,8 @@ fn hint_names(
 ) -> bool {
     match (hint, sp) {
         (Some(hint), Some(sp)) => {
-            PairwiseSub::derive(&state.settings.pairwise_secret, &sp.sector, live.subject()).as_str() == hint.sub
+            PairwiseSub::derive(&state.settings.pairwise_secret, &sp.subject_sector(), live.subject()).as_str()
+                == hint.sub
         }
         _ => false,
     }

@@ -51,10 +51,14 @@ pub struct SignedIn {
 
 impl Sp {
     pub async fn discover(platform: &Platform, client_id: &str, secret: Option<&str>, auth_type: AuthType) -> Sp {
+        Self::discover_at(&platform.issuer, client_id, secret, auth_type).await
+    }
+
+    /// A service provider of the federation whose issuer is `issuer`.
+    pub async fn discover_at(issuer: &str, client_id: &str, secret: Option<&str>, auth_type: AuthType) -> Sp {
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        let metadata = CoreProviderMetadata::discover_async(IssuerUrl::new(platform.issuer.clone()).unwrap(), &http)
-            .await
-            .unwrap();
+        let metadata =
+            CoreProviderMetadata::discover_async(IssuerUrl::new(issuer.to_owned()).unwrap(), &http).await.unwrap();
         let host = client_id.to_owned();
         Sp {
             client_id: client_id.into(),
