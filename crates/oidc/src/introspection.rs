@@ -38,7 +38,7 @@ pub struct ActiveToken {
     pub identity: Option<BTreeMap<String, String>>,
     /// For an agent's token: the agent, their organisation and the habilitations.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub agent: Option<AgentAnswer>,
+    pub agent: Option<Box<AgentAnswer>>,
 }
 
 /// Who asks, for an agent's token: the agent (the organisation answers for them), their
@@ -148,14 +148,14 @@ impl IntrospectionResponse {
             },
             habilitations: answers,
         };
-        Self::active_for(access, scopes, person, Some(answer))
+        Self::active_for(access, scopes, person, Some(Box::new(answer)))
     }
 
     fn active_for(
         access: &AccessGrant,
         scopes: &[String],
         person: Option<(&PairwiseSub, &PivotIdentity)>,
-        agent: Option<AgentAnswer>,
+        agent: Option<Box<AgentAnswer>>,
     ) -> Self {
         let identity = person.map(|(_, pivot)| {
             Scope::IdentitePivot

@@ -7,16 +7,16 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
-use relais_domain::EidasLevel;
+use relais_domain::{EidasLevel, Profile};
 use relais_mocks::dp::{DpKind, MockDp, MockDpSettings};
-use relais_mocks::idp::{default_identities, MockIdp, MockIdpSettings};
+use relais_mocks::idp::{default_identities, ministry_agents, town_hall_agents, MockIdp, MockIdpSettings};
 use relais_mocks::sp::{serve_demo_sp, DemoSpSettings};
 use tokio::net::TcpListener;
 use url::Url;
 
 use crate::config::{
-    process_env, Config, ConfigFile, DataProviderSection, DataScopeSection, HubSection, IdentityProviderSection,
-    ServiceProviderSection,
+    process_env, Config, ConfigFile, DataProviderSection, DataScopeSection, HabilitationSection, HubSection,
+    IdentityProviderSection, ServiceProviderSection,
 };
 use crate::launch::{assemble, SystemClock};
 
@@ -35,11 +35,25 @@ fn local(port: u16) -> anyhow::Result<Url> {
     Ok(Url::parse(&format!("http://localhost:{port}"))?)
 }
 
+/// The demo's agent directories: id, name, domains, whether it is the default (ports
+/// `port + 9` and `port + 10`).
+pub const DEMO_AGENT_IDPS: [(&str, &str, &[&str], bool); 2] = [
+    ("annuaire-etat", "Annuaire des agents de l'État (démo)", &["numerique.gouv.fr", "interieur.gouv.fr"], true),
+    ("annuaire-demoville", "Annuaire de la mairie de Démoville (démo)", &["demoville.fr"], false),
+];
+
+/// The scopes the demo back-office asks: an agent's names, e-mail, establishment and
+/// organisation.
+const BACK_OFFICE_SCOPES: [&str; 8] =
+    ["openid", "given_name", "usual_name", "email", "uid", "siret", "organization_label", "organization_kind"];
+
 /// The demo's `/metrics` token (the demo's secrets are all public).
 pub const DEMO_METRICS_TOKEN: &str = "demo-metrics-token-not-for-production";
 
 /// The demo's configuration for a hub on `port` (SP on `port + 1`, IdPs on `port + 2..=port + 4`,
-/// data providers on `port + 5..=port + 7`), built as the configuration's own types.
+/// data providers on `port + 5..=port + 7`, the agents' back-office on `port + 8`, their
+/// directories on `port + 9` and `port + 10`, the organisation registry on `port + 11`), built
+/// as the configuration's own types.
 pub fn demo_config(port: u16, data_dir: &std::path::Path) -> anyhow::Result<ConfigFile> {
     let mut hub = HubSection::new(local(port)?, "demo-only-pairwise-secret-not-for-production");
     hub.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
@@ -72,6 +86,42 @@ pub fn demo_config(port: u16, data_dir: &std::path::Path) -> anyhow::Result<Conf
             .collect();
         file.data_providers.push(dp);
     }
+    for (index, (id, name, domains, default)) in DEMO_AGENT_IDPS.iter().enumerate() {
+        let issuer = local(port + 9 + index as u16)?;
+        let secret = format!("demo-idp-secret-{id}");
+        let mut idp = IdentityProviderSection::new(id, name, issuer, "relais", &secret, EidasLevel::Low);
+        idp.profile = Profile::Agent;
+        idp.require_acr = false;
+        idp.scopes = ["openid", "given_name", "usual_name", "email", "uid", "siret", "organizational_unit"]
+            .map(String::from)
+            .to_vec();
+        idp.domains = domains.iter().map(|d| (*d).to_owned()).collect();
+        idp.default_for_agents = *default;
+        file.identity_providers.push(idp);
+    }
+    let back_office_port = port + 8;
+    let mut back_office = ServiceProviderSection::new(
+        "demo-back-office",
+        "Back-office de la mairie de Démoville",
+        Some("demo-back-office-secret-not-for-production"),
+        &format!("http://localhost:{back_office_port}/callback"),
+        &BACK_OFFICE_SCOPES,
+    );
+    back_office.profile = Profile::Agent;
+    back_office.public_agents_only = true;
+    back_office.post_logout_redirect_uris = vec![format!("http://localhost:{back_office_port}/deconnecte")];
+    file.service_providers.push(back_office);
+    file.hub.organisation_registry = Some(local(port + 11)?);
+    file.habilitations.push(HabilitationSection {
+        id: "demoville-cantine-quotient-familial".into(),
+        organisation: "217500016".into(),
+        procedure: "Tarification de la cantine scolaire".into(),
+        legal_basis: "Article L. 114-8 du code des relations entre le public et l'administration".into(),
+        legal_basis_url: "https://www.legifrance.gouv.fr/codes/article_lc/LEGIARTI000043346953".into(),
+        data_provider: DpKind::Caf.id().into(),
+        scopes: vec!["quotient_familial".into()],
+        valid_until: "2030-12-31".into(),
+    });
     Ok(file)
 }
 
@@ -107,7 +157,7 @@ async fn bind(port: u16) -> anyhow::Result<TcpListener> {
 
 /// Runs the demo until the process is stopped.
 pub async fn run(port: u16, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
-    anyhow::ensure!(port <= u16::MAX - 8, "--port must leave room for the mocks' ports after it");
+    anyhow::ensure!(port <= u16::MAX - 12, "--port must leave room for the mocks' ports after it");
     let data_dir = data_dir.unwrap_or_else(|| std::env::temp_dir().join(format!("relais-demo-{port}")));
     std::fs::create_dir_all(&data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
     let toml = demo_config_toml(port, &data_dir)?;
@@ -153,6 +203,37 @@ pub async fn run(port: u16, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
         caf_api,
     };
     serve_demo_sp(bind(sp_port).await?, sp).await?;
+    for (index, (id, name, _, _)) in DEMO_AGENT_IDPS.iter().enumerate() {
+        let idp_port = port + 9 + index as u16;
+        let settings = MockIdpSettings {
+            id: (*id).to_owned(),
+            display_name: (*name).to_owned(),
+            issuer: local(idp_port)?,
+            client_id: "relais".into(),
+            client_secret: format!("demo-idp-secret-{id}"),
+            redirect_uris: vec![format!("http://localhost:{port}/agents/idp/{id}/callback")],
+            post_logout_redirect_uris: vec![format!("http://localhost:{port}/agents/idp/logout-callback")],
+            acr: "eidas1".into(),
+            identities: if index == 0 { ministry_agents(id) } else { town_hall_agents(id) },
+        };
+        MockIdp::serve(bind(idp_port).await?, settings).await?;
+    }
+    relais_mocks::organisations::MockOrganisations::serve(
+        bind(port + 11).await?,
+        relais_mocks::organisations::default_establishments(),
+    )
+    .await?;
+    let back_office_port = port + 8;
+    let back_office = DemoSpSettings {
+        base_url: local(back_office_port)?,
+        hub_issuer: relais_server::agent_issuer(&config.settings.issuer),
+        client_id: "demo-back-office".into(),
+        client_secret: "demo-back-office-secret-not-for-production".into(),
+        display_name: "Back-office de la mairie de Démoville".into(),
+        scopes: BACK_OFFICE_SCOPES.map(String::from).to_vec(),
+        caf_api: None,
+    };
+    serve_demo_sp(bind(back_office_port).await?, back_office).await?;
 
     let state = assemble(&config, Arc::new(SystemClock)).await?.state;
     let listener = bind(port).await?;
@@ -165,6 +246,8 @@ pub async fn run(port: u16, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
     for (index, kind) in DpKind::ALL.into_iter().enumerate() {
         println!("  Mock data provider {}: http://127.0.0.1:{}", kind.name(), port + 5 + index as u16);
     }
+    println!("  Agents' back-office:     http://localhost:{back_office_port}/ (jeanne.moreau@demoville.fr, camille.martin@numerique.gouv.fr)");
+    println!("  Agents' issuer:          http://localhost:{port}/agents/.well-known/openid-configuration");
     println!("  Your dashboard:          http://localhost:{port}/tableau-de-bord");
     println!("  Metrics:                 curl -H 'Authorization: Bearer {DEMO_METRICS_TOKEN}' http://localhost:{port}/metrics");
     println!("  Configuration used:      {}", data_dir.join("relais-demo.toml").display());

@@ -20,7 +20,7 @@ pub use engine::dashboard::{DASHBOARD_CALLBACK_PATH, DASHBOARD_CLIENT_ID};
 pub use error::{ApiError, PageError};
 pub use relais_oidc::upstream::UpstreamTimeouts;
 pub use settings::{Brand, HubSettings};
-pub use state::{AppState, HubParts};
+pub use state::{agent_issuer, AppState, HubParts};
 
 /// Serves the hub on `listener` until the process ends.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {

@@ -272,7 +272,7 @@ async fn sql_contract(sql: SqlStore, other_node: SqlStore) {
         expires_at: UnixTime(2_000_000_000),
     };
     sql.put_habilitation(Put::configured(&habilitation, 1)).await.unwrap();
-    assert_eq!(sql.habilitations().await.unwrap(), [habilitation.clone()]);
+    assert_eq!(sql.habilitations().await.unwrap(), std::slice::from_ref(&habilitation));
 
     // A configuration that no longer declares an actor removes it; registered actors stay.
     let keep = ConfiguredActors {

@@ -121,6 +121,7 @@ async fn an_agent_signs_in_by_e_mail_at_the_idp_of_their_domain_with_their_organ
     let wrong = type_email(&platform, &browser, &request.url, "jeanne.moreau").await;
     assert_eq!(wrong.status(), 422);
     assert!(wrong.text().await.unwrap().contains("aria-invalid=\"true\""));
+    assert_eq!(platform.organisations.lookups(), 2, "the registry is asked once per organisation");
 }
 
 #[tokio::test]
