@@ -34,8 +34,11 @@ async fn keys_are_generated_on_first_start_kept_in_the_database_and_reused() {
 fn the_demo_configuration_is_valid() {
     let config =
         Config::from_toml(&demo_config_toml(8000, std::path::Path::new("/tmp/x")).unwrap(), &|_| None).unwrap();
-    assert_eq!(config.identity_providers.len(), 3);
-    assert_eq!(config.service_providers.len(), 1);
+    let profiles = |profile| config.identity_providers.iter().filter(|idp| idp.profile == profile).count();
+    assert_eq!((profiles(relais_domain::Profile::Citizen), profiles(relais_domain::Profile::Agent)), (3, 2));
+    assert_eq!(config.service_providers.len(), 2, "the citizens' demo service and the agents' back-office");
+    assert_eq!(config.habilitations.len(), 1);
+    assert!(config.settings.organisation_registry.is_some());
 }
 
 /// Verifies `token` with the key of its `kid` in the JWKS the hub publishes now.
