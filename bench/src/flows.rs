@@ -133,6 +133,8 @@ pub struct FederatedFlow {
     pub tokens: Option<Arc<Mutex<Vec<String>>>>,
     /// Keep the cookies (the session) after the flow.
     pub keep_session: bool,
+    /// An agent's sign-in: the e-mail typed on the hub's first page (instead of the choice).
+    pub email: Option<String>,
 }
 
 impl FederatedFlow {
@@ -145,9 +147,17 @@ impl FederatedFlow {
         if choice.status() != 200 {
             bail!("choice page: {}", choice.status());
         }
-        let action = form_action(&choice.text().await?, "/choose").context("no choice form")?;
-        let choose = self.hub.join(&action)?;
-        let to_idp = location(&choose, &vu.post_form(&choose, &[("idp".into(), self.idp.clone())]).await?)?;
+        let page = choice.text().await?;
+        let to_idp = match &self.email {
+            None => {
+                let choose = self.hub.join(&form_action(&page, "/choose").context("no choice form")?)?;
+                location(&choose, &vu.post_form(&choose, &[("idp".into(), self.idp.clone())]).await?)?
+            }
+            Some(email) => {
+                let route = self.hub.join(&form_action(&page, "/email").context("no e-mail form")?)?;
+                location(&route, &vu.post_form(&route, &[("email".into(), email.clone())]).await?)?
+            }
+        };
         let page = vu.get(&to_idp).await?.text().await?;
         let mut form = hidden_inputs(&page);
         form.push(("identity".into(), "0".into()));

@@ -4,12 +4,12 @@
 use std::path::PathBuf;
 
 use relais::config::{
-    ConfigFile, DataProviderSection, DataScopeSection, HubSection, IdentityProviderSection, LogFormat,
-    ServiceProviderSection,
+    ConfigFile, DataProviderSection, DataScopeSection, HabilitationSection, HubSection, IdentityProviderSection,
+    LogFormat, ServiceProviderSection,
 };
 use relais_domain::providers::IdTokenAlgorithm;
-use relais_domain::EidasLevel;
-use relais_mocks::idp::{default_identities, MockIdp, MockIdpSettings};
+use relais_domain::{EidasLevel, Profile};
+use relais_mocks::idp::{default_identities, ministry_agents, MockIdp, MockIdpSettings};
 use url::Url;
 
 use crate::{process, Cli};
@@ -23,7 +23,16 @@ pub const DP_SECRET: &str = "bench-dp-secret-0123456789abcdef0123";
 
 /// The hub's configuration for the benchmark, typed as the hub reads it; `redis`: the
 /// ephemeral store there, under a fresh key prefix.
-fn hub_config(port: u16, idp_issuer: &str, data_dir: &std::path::Path, redis: Option<&str>) -> anyhow::Result<String> {
+/// The agent the agent sign-in workload signs in (of the ministry directory's test agents).
+pub const AGENT_EMAIL: &str = "camille.martin@numerique.gouv.fr";
+
+fn hub_config(
+    port: u16,
+    idp_issuer: &str,
+    agent_idp_issuer: &str,
+    data_dir: &std::path::Path,
+    redis: Option<&str>,
+) -> anyhow::Result<String> {
     let mut hub =
         HubSection::new(Url::parse(&format!("http://localhost:{port}"))?, "bench-pairwise-secret-0123456789abcdef");
     hub.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
@@ -68,11 +77,48 @@ fn hub_config(port: u16, idp_issuer: &str, data_dir: &std::path::Path, redis: Op
     }
     dp.scopes = vec![DataScopeSection::new("quotient_familial", "Quotient familial", "")];
     file.data_providers = vec![dp];
+    // The agent federation: one directory for the agent's domain, an agent service (RS256, the
+    // default) and the habilitation of the agent's organisation for the provider's scope.
+    let mut agent_idp = IdentityProviderSection::new(
+        "mock-agents",
+        "Mock agent directory",
+        Url::parse(agent_idp_issuer)?,
+        "relais",
+        "bench-idp-secret",
+        EidasLevel::Low,
+    );
+    agent_idp.profile = Profile::Agent;
+    agent_idp.require_acr = false;
+    agent_idp.scopes = ["openid", "given_name", "usual_name", "email", "uid", "siret"].map(String::from).to_vec();
+    agent_idp.domains = vec!["numerique.gouv.fr".into()];
+    file.identity_providers.push(agent_idp);
+    let mut agent_sp = ServiceProviderSection::new(
+        "bench-agent",
+        "Bench agent SP",
+        Some(SP_SECRET),
+        "https://sp.example/callback",
+        &["openid", "given_name", "usual_name", "email", "uid", "siret"],
+    );
+    agent_sp.profile = Profile::Agent;
+    file.service_providers.push(agent_sp);
+    file.habilitations = vec![HabilitationSection {
+        id: "bench-habilitation".into(),
+        organisation: "130025265".into(),
+        procedure: "Bench".into(),
+        legal_basis: "Bench".into(),
+        legal_basis_url: "https://www.legifrance.gouv.fr/".into(),
+        data_provider: "bench-dp".into(),
+        scopes: vec!["quotient_familial".into()],
+        valid_until: "2099-12-31".into(),
+    }];
     Ok(file.to_toml()?)
 }
 
 /// A hub process on core 0 with a mock IdP (in this process) registered for it.
-pub async fn start_hub(cli: &Cli, redis: Option<&str>) -> anyhow::Result<(process::Server, String, MockIdp, PathBuf)> {
+pub async fn start_hub(
+    cli: &Cli,
+    redis: Option<&str>,
+) -> anyhow::Result<(process::Server, String, [MockIdp; 2], PathBuf)> {
     let port = free_port()?;
     let issuer = format!("http://localhost:{port}");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -92,10 +138,27 @@ pub async fn start_hub(cli: &Cli, redis: Option<&str>) -> anyhow::Result<(proces
         },
     )
     .await?;
+    let agent_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let agent_idp_issuer = format!("http://127.0.0.1:{}", agent_listener.local_addr()?.port());
+    let agent_idp = MockIdp::serve(
+        agent_listener,
+        MockIdpSettings {
+            id: "mock-agents".into(),
+            display_name: "Mock agent directory".into(),
+            issuer: Url::parse(&agent_idp_issuer)?,
+            client_id: "relais".into(),
+            client_secret: "bench-idp-secret".into(),
+            redirect_uris: vec![format!("{issuer}/agents/idp/mock-agents/callback")],
+            post_logout_redirect_uris: vec![],
+            acr: "eidas1".into(),
+            identities: ministry_agents("mock-agents"),
+        },
+    )
+    .await?;
     let dir = std::env::temp_dir().join(format!("relais-bench-{port}"));
     std::fs::create_dir_all(&dir)?;
     let config = dir.join("relais.toml");
-    std::fs::write(&config, hub_config(port, &idp_issuer, &dir, redis)?)?;
+    std::fs::write(&config, hub_config(port, &idp_issuer, &agent_idp_issuer, &dir, redis)?)?;
     let config_text = config.display().to_string();
     let (server, _) = process::start(
         &cli.relais,
@@ -105,5 +168,5 @@ pub async fn start_hub(cli: &Cli, redis: Option<&str>) -> anyhow::Result<(proces
         "relais hub listening on",
     )
     .await?;
-    Ok((server, issuer, idp, dir))
+    Ok((server, issuer, [idp, agent_idp], dir))
 }

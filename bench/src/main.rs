@@ -58,6 +58,7 @@ enum Workload {
     Checktoken,
     Memory,
     Floor,
+    Agent,
 }
 
 impl Cli {
@@ -228,6 +229,7 @@ async fn memory_workload(cli: &Cli, settings: &Settings) -> anyhow::Result<(Valu
             transfer: None,
             tokens: None,
             keep_session: false,
+            email: None,
         }))
     };
     let pid = hub.pid;
@@ -313,6 +315,7 @@ async fn main() -> anyhow::Result<()> {
         transfer: transfer.map(str::to_owned),
         tokens,
         keep_session,
+        email: None,
     };
     let feed = cli.runs(Workload::Checktoken);
     let peer_tokens = Arc::new(Mutex::new(Vec::new()));
@@ -373,6 +376,26 @@ async fn main() -> anyhow::Result<()> {
         full_results.insert(alg.to_owned(), result);
     }
 
+    // 2b. The agent sign-in (Relais, agent federation at `/agents`): e-mail page, the agent
+    // directory, callback (the domain checked), the habilitation checked, code, token,
+    // userinfo; RS256, beside the citizens' full sign-in RS256 (choice, IdP, consent).
+    let agent_tokens = Arc::new(Mutex::new(Vec::new()));
+    let agent_result = if cli.runs(Workload::Agent) {
+        let (agent_sp, _) = discover(&format!("{hub_issuer}/agents"), "bench-agent", SP_SECRET).await?;
+        let flow = FederatedFlow {
+            email: Some(hub::AGENT_EMAIL.into()),
+            tokens: Some(agent_tokens.clone()),
+            ..federated(&agent_sp, "openid given_name usual_name email uid siret quotient_familial", None, None, false)
+        };
+        let mut agents =
+            vec![System { name: "relais", pid: hub.pid, flow: Arc::new(flow), users: users(settings.users)? }];
+        let result = workload(&mut agents, &settings, true, true).await?;
+        eprintln!("agent sign-in: {result}");
+        result
+    } else {
+        json!(null)
+    };
+
     // 3. Checktoken (Relais) and token introspection (peer), over tokens made above.
     let tokens_of = |tokens: &Arc<Mutex<Vec<String>>>| {
         tokens.lock().map(|t| t.iter().rev().take(5_000).cloned().collect::<Vec<_>>()).unwrap_or_default()
@@ -407,6 +430,26 @@ async fn main() -> anyhow::Result<()> {
     ];
     let introspection_results = workload(&mut introspection, &settings, feed, false).await?;
     eprintln!("checktoken: {introspection_results}");
+    // An agent's token at checktoken: the habilitation read and checked again.
+    let agent_checktoken = if cli.runs(Workload::Agent) {
+        let mut agents = vec![System {
+            name: "relais",
+            pid: hub.pid,
+            flow: Arc::new(IntrospectionFlow {
+                url: hub_url.join("/checktoken")?,
+                client_id: "bench-dp".into(),
+                secret: DP_SECRET.into(),
+                tokens: tokens_of(&agent_tokens),
+                next: AtomicUsize::new(0),
+            }),
+            users: users(settings.users)?,
+        }];
+        let result = workload(&mut agents, &settings, true, false).await?;
+        eprintln!("agent checktoken: {result}");
+        result
+    } else {
+        json!(null)
+    };
     drop(hub);
     drop(peer);
 
@@ -426,6 +469,8 @@ async fn main() -> anyhow::Result<()> {
         "sso_sign_in": sso_results,
         "full_federated_sign_in": full_results,
         "checktoken": introspection_results,
+        "agent_sign_in": agent_result,
+        "agent_checktoken": agent_checktoken,
         "memory_per_session": { "memory_backend_rss": memory, "redis_used_memory": redis_memory },
     });
     std::fs::create_dir_all(&cli.out)?;

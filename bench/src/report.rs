@@ -35,6 +35,12 @@ pub fn markdown(report: &Value) -> String {
             &report["full_federated_sign_in"]["ES256"],
         ),
         ("Checktoken (Relais) / token introspection (peer)", &report["checktoken"]),
+        (
+            "Agent sign-in, RS256 (Relais, agent federation: e-mail page, agent directory, callback with the domain \
+             checked, habilitation, token, userinfo)",
+            &report["agent_sign_in"],
+        ),
+        ("Agent checktoken (Relais: the agent's token, its habilitation read again)", &report["agent_checktoken"]),
     ];
     for (title, workload) in workloads {
         if workload.is_null() {
