@@ -21,12 +21,13 @@ function portIsFree(port) {
   });
 }
 
-// Eight consecutive free ports: the hub, the demo SP, three mock IdPs, three mock data providers.
+// Twelve consecutive free ports: the hub, the demo SP, three mock IdPs, three mock data
+// providers, the agents' back-office, two agent directories, the organisation registry.
 async function freePortRange() {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = 20000 + Math.floor(Math.random() * 40000);
     let free = true;
-    for (let port = base; port < base + 8 && free; port++) free = await portIsFree(port);
+    for (let port = base; port < base + 12 && free; port++) free = await portIsFree(port);
     if (free) return base;
   }
   throw new Error('no free port range');
