@@ -201,6 +201,20 @@ pub struct IntrospectionFlow {
     pub next: AtomicUsize,
 }
 
+impl IntrospectionFlow {
+    /// The bench data provider's introspection at `url`, over the last 5000 of `tokens`.
+    pub fn of_bench_dp(url: Url, tokens: &Mutex<Vec<String>>) -> Self {
+        let tokens = tokens.lock().map(|t| t.iter().rev().take(5_000).cloned().collect()).unwrap_or_default();
+        Self {
+            url,
+            client_id: "bench-dp".into(),
+            secret: crate::hub::DP_SECRET.into(),
+            tokens,
+            next: AtomicUsize::new(0),
+        }
+    }
+}
+
 impl Flow for IntrospectionFlow {
     fn run<'a>(&'a self, vu: &'a mut VirtualUser) -> Boxed<'a> {
         Box::pin(async move {

@@ -7,19 +7,19 @@ mod floor;
 mod flows;
 mod hub;
 mod load;
+mod memory;
 mod process;
 mod report;
 mod vu;
 
 use std::path::PathBuf;
-use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
 use flows::{establish_session, FederatedFlow, IntrospectionFlow, Provider, SsoFlow, TrivialFlow};
-use hub::{start_hub, DP_SECRET, SP_SECRET};
+use hub::{start_hub, SP_SECRET};
 use load::{closed_loop, fixed_rate, Flow, RunResult};
 use serde_json::{json, Value};
 use url::Url;
@@ -174,82 +174,6 @@ async fn compare(systems: &mut [System], settings: &Settings) -> anyhow::Result<
     Ok(Value::Object(results))
 }
 
-/// Memory held per live session: `sessions` full sign-ins, each leaving a session (and its
-/// access token), and the growth of `probe` (RSS, or Redis `used_memory`) divided by them.
-async fn memory_per_session<F, Fut>(flow: Arc<FederatedFlow>, sessions: usize, probe: F) -> anyhow::Result<Value>
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = u64>,
-{
-    let before = probe().await;
-    let per_user = sessions / 16;
-    let tasks: Vec<_> = (0..16)
-        .map(|_| {
-            let flow = flow.clone();
-            tokio::spawn(async move {
-                let mut vu = VirtualUser::new(http()?);
-                let mut done = 0usize;
-                for _ in 0..per_user {
-                    if flow.run(&mut vu).await.is_ok() {
-                        done += 1;
-                    }
-                }
-                anyhow::Ok(done)
-            })
-        })
-        .collect();
-    let mut done = 0;
-    for task in tasks {
-        done += task.await??;
-    }
-    let after = probe().await;
-    let growth = after.saturating_sub(before);
-    Ok(
-        json!({ "sessions": done, "before_bytes": before, "after_bytes": after, "bytes_per_session": growth as f64 / done.max(1) as f64 }),
-    )
-}
-
-async fn redis_used_memory(url: &str) -> u64 {
-    let Ok(client) = redis::Client::open(url) else { return 0 };
-    let Ok(mut connection) = client.get_multiplexed_async_connection().await else { return 0 };
-    let info: String = redis::cmd("INFO").arg("memory").query_async(&mut connection).await.unwrap_or_default();
-    info.lines().find_map(|l| l.strip_prefix("used_memory:")).and_then(|v| v.trim().parse().ok()).unwrap_or(0)
-}
-
-/// Memory per live session: a fresh hub, memory backend; then Redis, if given.
-async fn memory_workload(cli: &Cli, settings: &Settings) -> anyhow::Result<(Value, Value)> {
-    let (hub, issuer, _idp, _dir) = start_hub(cli, None).await?;
-    let (sp, _) = discover(&issuer, "bench-sp", SP_SECRET).await?;
-    let flow = |sp: Provider, issuer: &str| -> anyhow::Result<Arc<FederatedFlow>> {
-        Ok(Arc::new(FederatedFlow {
-            provider: sp,
-            hub: Url::parse(issuer)?,
-            idp: "mock".into(),
-            scope: "openid profile".into(),
-            transfer: None,
-            tokens: None,
-            keep_session: false,
-            email: None,
-        }))
-    };
-    let pid = hub.pid;
-    let memory =
-        memory_per_session(flow(sp, &issuer)?, settings.sessions, || async move { process::rss_bytes(pid) }).await?;
-    drop(hub);
-    let redis_memory = match &cli.redis {
-        Some(url) => {
-            let (hub, issuer, _idp, _dir) = start_hub(cli, Some(url)).await?;
-            let (sp, _) = discover(&issuer, "bench-sp", SP_SECRET).await?;
-            let url = url.clone();
-            let result = memory_per_session(flow(sp, &issuer)?, settings.sessions, || redis_used_memory(&url)).await?;
-            drop(hub);
-            result
-        }
-        None => json!(null),
-    };
-    Ok((memory, redis_memory))
-}
-
 /// A workload run and measured, or, when it is not selected but `feed` is (a later workload
 /// needs the tokens it makes), run for a second unmeasured.
 async fn workload(systems: &mut [System], settings: &Settings, run: bool, feed: bool) -> anyhow::Result<Value> {
@@ -397,34 +321,19 @@ async fn main() -> anyhow::Result<()> {
     };
 
     // 3. Checktoken (Relais) and token introspection (peer), over tokens made above.
-    let tokens_of = |tokens: &Arc<Mutex<Vec<String>>>| {
-        tokens.lock().map(|t| t.iter().rev().take(5_000).cloned().collect::<Vec<_>>()).unwrap_or_default()
-    };
     let introspection_url =
         Url::parse(peer_metadata["introspection_endpoint"].as_str().context("peer introspection endpoint")?)?;
     let mut introspection = vec![
         System {
             name: "relais",
             pid: hub.pid,
-            flow: Arc::new(IntrospectionFlow {
-                url: hub_url.join("/checktoken")?,
-                client_id: "bench-dp".into(),
-                secret: DP_SECRET.into(),
-                tokens: tokens_of(&relais_tokens),
-                next: AtomicUsize::new(0),
-            }),
+            flow: Arc::new(IntrospectionFlow::of_bench_dp(hub_url.join("/checktoken")?, &relais_tokens)),
             users: users(settings.users)?,
         },
         System {
             name: "peer",
             pid: peer.pid,
-            flow: Arc::new(IntrospectionFlow {
-                url: introspection_url,
-                client_id: "bench-dp".into(),
-                secret: DP_SECRET.into(),
-                tokens: tokens_of(&peer_tokens),
-                next: AtomicUsize::new(0),
-            }),
+            flow: Arc::new(IntrospectionFlow::of_bench_dp(introspection_url, &peer_tokens)),
             users: users(settings.users)?,
         },
     ];
@@ -435,13 +344,7 @@ async fn main() -> anyhow::Result<()> {
         let mut agents = vec![System {
             name: "relais",
             pid: hub.pid,
-            flow: Arc::new(IntrospectionFlow {
-                url: hub_url.join("/checktoken")?,
-                client_id: "bench-dp".into(),
-                secret: DP_SECRET.into(),
-                tokens: tokens_of(&agent_tokens),
-                next: AtomicUsize::new(0),
-            }),
+            flow: Arc::new(IntrospectionFlow::of_bench_dp(hub_url.join("/checktoken")?, &agent_tokens)),
             users: users(settings.users)?,
         }];
         let result = workload(&mut agents, &settings, true, false).await?;
@@ -454,8 +357,11 @@ async fn main() -> anyhow::Result<()> {
     drop(peer);
 
     // 4. Memory per live session: a fresh hub, memory backend; then Redis, if given.
-    let (memory, redis_memory) =
-        if cli.runs(Workload::Memory) { memory_workload(&cli, &settings).await? } else { (json!(null), json!(null)) };
+    let (memory, redis_memory) = if cli.runs(Workload::Memory) {
+        memory::memory_workload(&cli, &settings).await?
+    } else {
+        (json!(null), json!(null))
+    };
 
     let floor = if cli.runs(Workload::Floor) { floor::measure(&std::env::temp_dir()).await? } else { json!(null) };
     eprintln!("floor: {floor}");

@@ -1,9 +1,11 @@
 //! Starts a whole platform per test (the hub on fresh stores, the mock IdPs and DPs, all on
 //! ephemeral ports) and drives it as a person ([`browser`]) and as service providers ([`sp`]).
 
+mod agents;
 mod browser;
 mod sp;
 
+pub use agents::*;
 pub use browser::*;
 pub use sp::*;
 
@@ -104,140 +106,6 @@ pub async fn start_mock_idps(issuer: &str) -> (Vec<MockIdp>, Vec<IdentityProvide
         sections.push(IdentityProviderSection::new(id, name, idp_issuer, "relais-hub", &secret, level));
     }
     (idps, sections)
-}
-
-/// The agent IdPs of the test platform: a ministry's directory (the default: any domain), a
-/// town hall's and an intercommunality's, both claiming the town's domain.
-pub const AGENT_IDPS: [(&str, &str, &[&str], bool); 3] = [
-    ("ministere", "Annuaire interministériel", &["numerique.gouv.fr", "interieur.gouv.fr"], true),
-    ("mairie", "Annuaire de la mairie de Démoville", &["demoville.fr"], false),
-    ("interco", "Annuaire de l'intercommunalité", &["demoville.fr"], false),
-];
-
-/// The mock agent IdPs and the organisation registry, and their registrations for a hub at
-/// `issuer`. The town hall's directory also knows an agent of the ministry's domain (index 1)
-/// and an agent with a wrong SIRET key (index 2).
-pub async fn start_agent_idps(
-    issuer: &str,
-) -> (Vec<MockIdp>, Vec<IdentityProviderSection>, relais_mocks::organisations::MockOrganisations, Url) {
-    use relais_mocks::idp::{agent, ministry_agents, town_hall_agents};
-    let mut idps = Vec::new();
-    let mut sections = Vec::new();
-    for (id, name, domains, default) in AGENT_IDPS {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let idp_issuer = Url::parse(&format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port())).unwrap();
-        let identities = match id {
-            "ministere" => ministry_agents(id),
-            _ => {
-                let mut agents = town_hall_agents(id);
-                agents.push(agent(
-                    id,
-                    "intrus",
-                    "Paul",
-                    "DURAND",
-                    "paul.durand@numerique.gouv.fr",
-                    "21750001600019",
-                    "",
-                    "agent",
-                ));
-                agents.push(agent(id, "clef", "Marc", "FAUX", "marc.faux@demoville.fr", "21750001600018", "", "agent"));
-                agents
-            }
-        };
-        let settings = MockIdpSettings {
-            id: id.into(),
-            display_name: name.into(),
-            issuer: idp_issuer.clone(),
-            client_id: "relais-hub".into(),
-            client_secret: format!("idp-secret-{id}"),
-            redirect_uris: vec![format!("{issuer}/agents/idp/{id}/callback")],
-            post_logout_redirect_uris: vec![format!("{issuer}/agents/idp/logout-callback")],
-            acr: "eidas1".into(),
-            identities,
-        };
-        idps.push(MockIdp::serve(listener, settings).await.unwrap());
-        let secret = format!("idp-secret-{id}");
-        let mut section =
-            IdentityProviderSection::new(id, name, idp_issuer, "relais-hub", &secret, relais_domain::EidasLevel::Low);
-        section.profile = relais_domain::Profile::Agent;
-        section.require_acr = false;
-        section.scopes = [
-            "openid",
-            "given_name",
-            "usual_name",
-            "email",
-            "uid",
-            "siret",
-            "organizational_unit",
-            "belonging_population",
-        ]
-        .map(String::from)
-        .to_vec();
-        section.domains = domains.iter().map(|d| (*d).to_owned()).collect();
-        section.default_for_agents = default;
-        sections.push(section);
-    }
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let registry_url = Url::parse(&format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port())).unwrap();
-    let organisations = relais_mocks::organisations::MockOrganisations::serve(
-        listener,
-        relais_mocks::organisations::default_establishments(),
-    )
-    .await
-    .unwrap();
-    (idps, sections, organisations, registry_url)
-}
-
-/// The agent services: a back-office for public agents only, and another agent tool.
-fn agent_service_providers() -> Vec<ServiceProviderSection> {
-    let mut back_office = ServiceProviderSection::new(
-        "sp-agent",
-        "Back-office de la mairie",
-        Some("secret-agent-for-tests-0123456789abcd"),
-        "https://sp-agent.example/callback",
-        &[
-            "openid",
-            "given_name",
-            "usual_name",
-            "email",
-            "uid",
-            "siret",
-            "idp_id",
-            "organization_label",
-            "organization_kind",
-        ],
-    );
-    back_office.profile = relais_domain::Profile::Agent;
-    back_office.public_agents_only = true;
-    back_office.post_logout_redirect_uris = vec!["https://sp-agent.example/logged-out".into()];
-    let mut tool = ServiceProviderSection::new(
-        "sp-agent-b",
-        "Outil interministériel",
-        Some("secret-agent-b-for-tests-0123456789ab"),
-        "https://sp-agent-b.example/callback",
-        &["openid", "uid", "email", "siret"],
-    );
-    tool.profile = relais_domain::Profile::Agent;
-    vec![back_office, tool]
-}
-
-/// The habilitations: the town (SIREN 217500016) may receive the family quotient for the
-/// canteen; its habilitation for the children's list has ended.
-fn test_habilitations() -> Vec<relais::config::HabilitationSection> {
-    let habilitation = |id: &str, scope: &str, until: &str| relais::config::HabilitationSection {
-        id: id.into(),
-        organisation: "217500016".into(),
-        procedure: "Tarification de la cantine scolaire".into(),
-        legal_basis: "Article L. 114-8 du code des relations entre le public et l'administration".into(),
-        legal_basis_url: "https://www.legifrance.gouv.fr/codes/article_lc/LEGIARTI000043346953".into(),
-        data_provider: "caf".into(),
-        scopes: vec![scope.into()],
-        valid_until: until.into(),
-    };
-    vec![
-        habilitation("hab-cantine-qf", "quotient_familial", "2099-12-31"),
-        habilitation("hab-cantine-enfants", "enfants", "2020-12-31"),
-    ]
 }
 
 /// The secret of a mock data provider at the hub.
@@ -390,8 +258,9 @@ impl Platform {
         }
         file.identity_providers = idp_sections.into_iter().chain(agent_idp_sections).collect();
         file.data_providers = dp_sections;
-        file.service_providers = test_service_providers().into_iter().chain(agent_service_providers()).collect();
-        file.habilitations = test_habilitations();
+        file.service_providers =
+            test_service_providers().into_iter().chain(agents::agent_service_providers()).collect();
+        file.habilitations = agents::test_habilitations();
         file.hub.organisation_registry = Some(registry_url);
         let toml = file.to_toml().unwrap();
         let config = Config::from_toml(&toml, &|_| None).unwrap();
