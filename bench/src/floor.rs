@@ -163,6 +163,8 @@ fn trace_event(i: u64) -> TraceEvent {
         dp: None,
         scopes: vec!["openid".into(), "profile".into()],
         outcome: "eidas2".into(),
+        organisation: None,
+        habilitation: None,
     }
 }
 

@@ -110,6 +110,7 @@ fn hub_config(
         data_provider: "bench-dp".into(),
         scopes: vec!["quotient_familial".into()],
         valid_until: "2099-12-31".into(),
+        citizen_services: Vec::new(),
     }];
     Ok(file.to_toml()?)
 }

@@ -302,7 +302,7 @@ impl CodeGrant {
         if let Some(agent) = session.subject().agent() {
             if !self.data.transfers.is_empty() {
                 let sub = self.grant.sub.clone();
-                self.data.agent = Some(AgentAccess { agent: agent.clone(), sub, habilitations });
+                self.data.agent = Some(AgentAccess { agent: agent.clone(), sub, habilitations, citizen_service: None });
             }
         }
         self
@@ -348,6 +348,10 @@ pub struct AgentAccess {
     /// The habilitation of each transfer, by the transfer's scope (checked again when a data
     /// provider asks: a habilitation may end meanwhile).
     pub habilitations: BTreeMap<String, String>,
+    /// For a token about a person: the citizen service where their file is (its habilitations
+    /// must still instruct that service's files when a data provider asks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub citizen_service: Option<SpId>,
 }
 
 impl DataGrant {

@@ -19,6 +19,12 @@ impl PairwiseSecret {
     pub fn new(secret: Secret) -> Self {
         Self(secret)
     }
+
+    /// The secret itself, for deriving the hub's other keys from it (the sealing key of
+    /// person references); never to be logged.
+    pub fn expose(&self) -> &str {
+        self.0.expose()
+    }
 }
 
 /// A sector: SPs of one sector see the same `sub` for a person (by default each SP is its own).

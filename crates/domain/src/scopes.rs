@@ -81,12 +81,15 @@ pub enum Scope {
     Birth,
     /// `identite_pivot`: the six claims of the pivot identity.
     IdentitePivot,
+    /// `person_reference`: a sealed reference to the person, for the agents who will instruct
+    /// the file they file at a citizen service ([`crate::agent::reference`]).
+    PersonReference,
 }
 
 impl Scope {
     /// Every scope the hub knows, as listed in discovery.
     pub fn all() -> Vec<Scope> {
-        let mut all = vec![Scope::OpenId, Scope::Profile, Scope::Birth, Scope::IdentitePivot];
+        let mut all = vec![Scope::OpenId, Scope::Profile, Scope::Birth, Scope::IdentitePivot, Scope::PersonReference];
         all.extend(Claim::ALL.map(Scope::Single));
         all
     }
@@ -98,6 +101,7 @@ impl Scope {
             "profile" => Some(Scope::Profile),
             "birth" => Some(Scope::Birth),
             "identite_pivot" => Some(Scope::IdentitePivot),
+            crate::agent::reference::PERSON_REFERENCE => Some(Scope::PersonReference),
             other => Claim::ALL.into_iter().find(|c| c.name() == other).map(Scope::Single),
         }
     }
@@ -109,6 +113,7 @@ impl Scope {
             Scope::Profile => "profile",
             Scope::Birth => "birth",
             Scope::IdentitePivot => "identite_pivot",
+            Scope::PersonReference => crate::agent::reference::PERSON_REFERENCE,
             Scope::Single(claim) => claim.name(),
         }
     }
@@ -117,7 +122,7 @@ impl Scope {
     pub fn claims(self) -> Vec<Claim> {
         use Claim::*;
         match self {
-            Scope::OpenId => vec![],
+            Scope::OpenId | Scope::PersonReference => vec![],
             Scope::Single(claim) => vec![claim],
             Scope::Profile => vec![GivenName, FamilyName, Birthdate, Gender, PreferredUsername],
             Scope::Birth => vec![Birthplace, Birthcountry],

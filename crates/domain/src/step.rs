@@ -165,6 +165,8 @@ impl StepEvent {
                     dp: Some(transfer.dp.to_string()),
                     scopes: vec![transfer.scope.clone()],
                     outcome: if given { "given" } else { "refused" }.to_owned(),
+                    organisation: None,
+                    habilitation: None,
                 }
             })
             .collect();
@@ -185,6 +187,8 @@ impl StepEvent {
             dp: None,
             scopes,
             outcome: acr.as_acr().to_owned(),
+            organisation: None,
+            habilitation: None,
         }];
         event
     }
@@ -232,8 +236,20 @@ impl StepEvent {
             dp: Some(dp.to_string()),
             scopes,
             outcome: outcome.to_owned(),
+            organisation: None,
+            habilitation: None,
         }];
         event
+    }
+
+    /// The checktoken of an agent's token about a person: its record also names the agent's
+    /// establishment (`siret`) and the habilitations it was answered under (no agent).
+    pub fn by_organisation(mut self, siret: &str, habilitations: &[&str]) -> Self {
+        for record in &mut self.records {
+            record.organisation = Some(siret.to_owned());
+            record.habilitation = Some(habilitations.join(","));
+        }
+        self
     }
 
     /// The hub session of `person`, opened through `idp` and used at `sps`, ended (at the
@@ -252,6 +268,8 @@ impl StepEvent {
             dp: None,
             scopes: vec![],
             outcome: "ok".to_owned(),
+            organisation: None,
+            habilitation: None,
         }];
         event
     }
@@ -269,6 +287,8 @@ impl StepEvent {
             dp: None,
             scopes: blocked.iter().map(ToString::to_string).collect(),
             outcome: "ok".to_owned(),
+            organisation: None,
+            habilitation: None,
         }];
         event
     }

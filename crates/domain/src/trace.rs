@@ -66,6 +66,13 @@ pub struct TraceEvent {
     pub scopes: Vec<String>,
     /// The outcome (`ok`, `active`, `inactive`, …).
     pub outcome: String,
+    /// For an agent's access to a person's data: the SIRET of the agent's establishment (the
+    /// organisation answers for its agents; no agent is named).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisation: Option<String>,
+    /// For an agent's access to a person's data: the habilitation it was made under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub habilitation: Option<String>,
 }
 
 /// A stored event: its place in the chain and its hash.
@@ -85,7 +92,7 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 /// The hash of record `seq` holding `event`, chained to `previous`. Every field is in it, in a
 /// fixed order, with separators no field can contain unescaped (JSON strings).
 pub fn chain_hash(previous: &str, seq: u64, event: &TraceEvent) -> String {
-    let fields = serde_json::json!([
+    let mut fields = serde_json::json!([
         seq,
         event.at.0,
         event.kind.as_str(),
@@ -97,6 +104,14 @@ pub fn chain_hash(previous: &str, seq: u64, event: &TraceEvent) -> String {
         event.scopes,
         event.outcome
     ]);
+    // The fields added for agents' accesses are hashed when they hold a value, so that the
+    // records written before them keep their hashes.
+    if event.organisation.is_some() || event.habilitation.is_some() {
+        if let Some(list) = fields.as_array_mut() {
+            list.push(serde_json::json!(event.organisation));
+            list.push(serde_json::json!(event.habilitation));
+        }
+    }
     let digest = Sha256::new()
         .chain_update(previous.as_bytes())
         .chain_update(b"\n")
@@ -210,6 +225,8 @@ mod tests {
             dp: None,
             scopes: vec!["openid".into()],
             outcome: outcome.into(),
+            organisation: None,
+            habilitation: None,
         }
     }
 
@@ -284,5 +301,28 @@ mod tests {
         assert!(verify_chain(&rebuilt).is_empty());
         assert_eq!(checkpoint.check_chain(&rebuilt), Err(ChainProblem::Diverged { seq: 4 }));
         assert_eq!(Checkpoint::of(None, UnixTime(1)).check_chain(&[]), Ok(()));
+    }
+
+    #[test]
+    fn an_agents_access_is_in_the_hash_and_older_records_keep_theirs() {
+        let plain = event("active");
+        let mut agent = plain.clone();
+        agent.organisation = Some("21750001600019".into());
+        agent.habilitation = Some("hab-1".into());
+        assert_ne!(chain_hash(GENESIS_HASH, 1, &plain), chain_hash(GENESIS_HASH, 1, &agent));
+        let mut other = agent.clone();
+        other.habilitation = Some("hab-2".into());
+        assert_ne!(chain_hash(GENESIS_HASH, 1, &agent), chain_hash(GENESIS_HASH, 1, &other));
+        // A record without them hashes its ten fields only, as before they existed.
+        let fields =
+            serde_json::json!([1, plain.at.0, "sign_in", "p", "s", "mairie", "impots", null, ["openid"], "active"]);
+        let expected = crate::lower_hex(
+            &Sha256::new()
+                .chain_update(GENESIS_HASH.as_bytes())
+                .chain_update(b"\n")
+                .chain_update(fields.to_string().as_bytes())
+                .finalize(),
+        );
+        assert_eq!(chain_hash(GENESIS_HASH, 1, &plain), expected);
     }
 }

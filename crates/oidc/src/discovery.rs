@@ -1,5 +1,6 @@
 //! The hub's discovery document (OpenID Connect Discovery 1.0, section 3).
 
+use relais_domain::agent::reference::{PERSON_REFERENCE, TOKEN_EXCHANGE_GRANT_TYPE};
 use relais_domain::agent::AgentClaim;
 use relais_domain::{Claim, EidasLevel, Scope};
 use serde_json::{json, Value};
@@ -52,19 +53,28 @@ const TOKEN_CLAIMS: [&str; 8] = ["sub", "iss", "aud", "exp", "iat", "auth_time",
 pub fn discovery_document(endpoints: &Endpoints, signing_algorithms: &[&str]) -> Value {
     let mut claims: Vec<&str> = TOKEN_CLAIMS.to_vec();
     claims.extend(Claim::ALL.iter().map(|c| c.name()));
+    claims.push(PERSON_REFERENCE);
     let scopes: Vec<&str> = Scope::all().iter().map(|s| s.name()).collect();
-    document(endpoints, signing_algorithms, &scopes, &claims, "pairwise")
+    document(endpoints, signing_algorithms, &scopes, &claims, "pairwise", &["authorization_code"])
 }
 
 /// The discovery document of the agent federation (its issuer is `{hub issuer}/agents`):
 /// ProConnect's claims, one scope per claim, and a `sub` that is the same at every agent
-/// service (`public`: agents' accountability needs one identifier across their tools).
+/// service (`public`: agents' accountability needs one identifier across their tools), and
+/// the token exchange that turns a person reference into a token about that person (RFC 8693).
 pub fn agent_discovery_document(endpoints: &Endpoints, signing_algorithms: &[&str]) -> Value {
     let mut claims: Vec<&str> = TOKEN_CLAIMS.to_vec();
     claims.extend(AgentClaim::ALL.iter().map(|c| c.name()));
     let mut scopes = vec!["openid"];
     scopes.extend(AgentClaim::ALL.iter().map(|c| c.name()));
-    document(endpoints, signing_algorithms, &scopes, &claims, "public")
+    document(
+        endpoints,
+        signing_algorithms,
+        &scopes,
+        &claims,
+        "public",
+        &["authorization_code", TOKEN_EXCHANGE_GRANT_TYPE],
+    )
 }
 
 fn document(
@@ -73,6 +83,7 @@ fn document(
     scopes: &[&str],
     claims: &[&str],
     subject_type: &str,
+    grant_types: &[&str],
 ) -> Value {
     json!({
         "issuer": endpoints.issuer,
@@ -84,7 +95,7 @@ fn document(
         "scopes_supported": scopes,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code"],
+        "grant_types_supported": grant_types,
         "subject_types_supported": [subject_type],
         "id_token_signing_alg_values_supported": signing_algorithms,
         "userinfo_signing_alg_values_supported": [],
@@ -126,5 +137,11 @@ mod tests {
         assert!(!has(&agent, "scopes_supported", "identite_pivot") && !has(&agent, "claims_supported", "birthdate"));
         assert!(!has(&citizen, "scopes_supported", "siret") && !has(&citizen, "claims_supported", "idp_id"));
         assert_eq!(agent["code_challenge_methods_supported"], citizen["code_challenge_methods_supported"]);
+        assert!(has(&agent, "grant_types_supported", TOKEN_EXCHANGE_GRANT_TYPE));
+        assert!(!has(&citizen, "grant_types_supported", TOKEN_EXCHANGE_GRANT_TYPE));
+        assert!(
+            has(&citizen, "scopes_supported", "person_reference")
+                && has(&citizen, "claims_supported", "person_reference")
+        );
     }
 }

@@ -17,6 +17,7 @@ pub mod params;
 pub mod pkce;
 pub mod random;
 pub mod token;
+pub mod token_exchange;
 pub mod upstream;
 pub mod upstream_keys;
 

@@ -13,8 +13,8 @@ use crate::jose::{self, ClientAssertionClaims};
 /// The assertion type of `private_key_jwt`.
 pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
-/// The raw form of a token request. `Debug` hides the code, the verifier, the secret and the
-/// assertion.
+/// The raw form of a token request. `Debug` hides the code, the verifier, the secret, the
+/// assertion and the exchanged tokens.
 #[derive(Clone, Default, serde::Deserialize)]
 pub struct RawTokenRequest {
     /// `grant_type`
@@ -33,6 +33,18 @@ pub struct RawTokenRequest {
     pub client_assertion_type: Option<String>,
     /// `client_assertion`
     pub client_assertion: Option<String>,
+    /// `subject_token` (RFC 8693 token exchange)
+    pub subject_token: Option<String>,
+    /// `subject_token_type`
+    pub subject_token_type: Option<String>,
+    /// `actor_token`
+    pub actor_token: Option<String>,
+    /// `actor_token_type`
+    pub actor_token_type: Option<String>,
+    /// `requested_token_type`
+    pub requested_token_type: Option<String>,
+    /// `scope`
+    pub scope: Option<String>,
 }
 
 /// The credentials a client presented, by method. `Debug` shows the method and the client,

@@ -71,7 +71,7 @@ pub fn demo_config(port: u16, data_dir: &std::path::Path) -> anyhow::Result<Conf
         "Mairie de Démoville",
         Some("demo-sp-secret-not-for-production-0123"),
         &format!("http://localhost:{sp_port}/callback"),
-        &["openid", "identite_pivot", "email", "preferred_username"],
+        &["openid", "identite_pivot", "email", "preferred_username", "person_reference"],
     );
     sp.post_logout_redirect_uris = vec![format!("http://localhost:{sp_port}/deconnecte")];
     file.service_providers.push(sp);
@@ -121,6 +121,7 @@ pub fn demo_config(port: u16, data_dir: &std::path::Path) -> anyhow::Result<Conf
         data_provider: DpKind::Caf.id().into(),
         scopes: vec!["quotient_familial".into()],
         valid_until: "2030-12-31".into(),
+        citizen_services: vec!["demo-mairie".into()],
     });
     Ok(file)
 }

@@ -42,6 +42,9 @@ fn every_page(pages: &Pages, lang: Lang) -> Vec<String> {
         account: "Impôts".into(),
         provider: String::new(),
         data: String::new(),
+        organisation: String::new(),
+        legal_basis: String::new(),
+        legal_basis_url: String::new(),
     };
     let dashboard = DashboardView {
         given_name: Some("Angela".into()),
@@ -53,6 +56,20 @@ fn every_page(pages: &Pages, lang: Lang) -> Vec<String> {
             account: "Impôts".into(),
             provider: "CAF".into(),
             data: "Quotient familial".into(),
+            organisation: String::new(),
+            legal_basis: String::new(),
+            legal_basis_url: String::new(),
+        }],
+        accesses: vec![HistoryLine {
+            at: 0,
+            event: "agent_access",
+            service: "Commune de Démoville".into(),
+            account: String::new(),
+            provider: "CAF".into(),
+            data: "Quotient familial".into(),
+            organisation: "Commune de Démoville".into(),
+            legal_basis: "Article L. 114-8 du CRPA".into(),
+            legal_basis_url: "https://www.legifrance.gouv.fr/".into(),
         }],
         accounts: vec![
             AccountChoice { id: "a".into(), name: "Impôts".into(), blocked: false, current: true },

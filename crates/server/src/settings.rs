@@ -13,6 +13,8 @@ pub struct HubSettings {
     pub code_lifetime: u64,
     /// Lifetime of an access token, seconds.
     pub access_token_lifetime: u64,
+    /// How long a person reference may be exchanged, seconds.
+    pub person_reference_lifetime: u64,
     /// Lifetime of an ID token, seconds.
     pub id_token_lifetime: u64,
     /// Lifetime of a hub session (single sign-on), seconds.

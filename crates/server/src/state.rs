@@ -61,6 +61,9 @@ pub struct Hub {
     pub(crate) endpoints: Arc<Endpoints>,
     pub(crate) registry: Arc<dyn Registry>,
     pub(crate) records: EphemeralRecords,
+    /// Seals the person references given to citizen services (a key derived from the pairwise
+    /// secret: every node has it, and it lives as long as the `sub`s do).
+    pub(crate) references: Arc<relais_store::KeyRing>,
     keys: Arc<RwLock<Arc<HubKeys>>>,
     pub(crate) key_store: Arc<dyn KeyStore>,
     pub(crate) traces: Arc<dyn TraceStore>,
@@ -122,6 +125,7 @@ impl AppState {
         let metrics = Arc::new(Metrics::default());
         let ephemeral: Arc<dyn EphemeralStore> = Arc::new(MeasuredEphemeral::new(parts.ephemeral, metrics.clone()));
         let traces: Arc<dyn TraceStore> = Arc::new(MeasuredTraces::new(parts.traces, metrics.clone()));
+        let references = Arc::new(reference_ring(&parts.settings.pairwise_secret));
         Self(Arc::new(Hub {
             federation: relais_domain::Profile::Citizen,
             agents: None,
@@ -130,6 +134,7 @@ impl AppState {
             endpoints: Arc::new(endpoints),
             registry: parts.registry,
             records: EphemeralRecords::new(ephemeral),
+            references,
             keys: Arc::new(RwLock::new(Arc::new(parts.keys))),
             key_store: parts.key_store,
             tracer: Arc::new(Tracer::new(traces.clone(), metrics.clone())),
@@ -142,6 +147,13 @@ impl AppState {
             metrics,
         }))
     }
+}
+
+/// The ring that seals person references: one key, derived from the pairwise secret under a
+/// label of its own.
+fn reference_ring(secret: &relais_domain::PairwiseSecret) -> relais_store::KeyRing {
+    let key = relais_store::SealingKey::derive("ref1", "person-reference", secret.expose());
+    relais_store::KeyRing::one(key)
 }
 
 /// The agent federation's issuer: `{hub issuer}/agents`.

@@ -136,6 +136,8 @@ mod tests {
                 dp: None,
                 scopes: vec![],
                 outcome: "ok".into(),
+                organisation: None,
+                habilitation: None,
             };
             stores.append(&event).await.unwrap();
         }

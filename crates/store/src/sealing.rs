@@ -85,6 +85,11 @@ impl KeyRing {
         Ok(Self { keys })
     }
 
+    /// A ring of one key.
+    pub fn one(key: SealingKey) -> Self {
+        Self { keys: vec![key] }
+    }
+
     /// The id of the key that seals.
     pub fn current_id(&self) -> &str {
         &self.keys[0].id

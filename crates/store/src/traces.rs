@@ -57,14 +57,16 @@ fn record(row: &AnyRow) -> Result<TraceRecord, StoreError> {
             dp: text("dp")?,
             scopes: serde_json::from_str(&scopes).map_err(|e| StoreError::Corrupt(format!("trace scopes: {e}")))?,
             outcome: row.try_get("outcome").map_err(unavailable)?,
+            organisation: text("organisation")?,
+            habilitation: text("habilitation")?,
         },
         hash: row.try_get("hash").map_err(unavailable)?,
     })
 }
 
-const COLUMNS: &str = "seq, at, kind, person, sub, sp, idp, dp, scopes, outcome, hash";
-const COLUMN_COUNT: usize = 11;
-/// Most rows per `INSERT`: 11 parameters each, well under SQLite's 32,766 and PostgreSQL's
+const COLUMNS: &str = "seq, at, kind, person, sub, sp, idp, dp, scopes, outcome, organisation, habilitation, hash";
+const COLUMN_COUNT: usize = 13;
+/// Most rows per `INSERT`: 13 parameters each, well under SQLite's 32,766 and PostgreSQL's
 /// 65,535.
 const ROWS_PER_INSERT: usize = 500;
 
@@ -143,6 +145,8 @@ impl SqlStore {
                 .bind(event.dp.clone())
                 .bind(serde_json::to_string(&event.scopes).unwrap_or_else(|_| "[]".into()))
                 .bind(event.outcome.clone())
+                .bind(event.organisation.clone())
+                .bind(event.habilitation.clone())
                 .bind(record.hash.clone());
         }
         query.execute(self.pool()).await?;

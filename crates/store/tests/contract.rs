@@ -270,6 +270,7 @@ async fn sql_contract(sql: SqlStore, other_node: SqlStore) {
         dp: relais_domain::DpId::new("caf"),
         scopes: vec!["quotient_familial".into()],
         expires_at: UnixTime(2_000_000_000),
+        citizen_services: vec![relais_domain::SpId::new("cantine")],
     };
     sql.put_habilitation(Put::configured(&habilitation, 1)).await.unwrap();
     assert_eq!(sql.habilitations().await.unwrap(), std::slice::from_ref(&habilitation));
@@ -301,6 +302,8 @@ async fn sql_contract(sql: SqlStore, other_node: SqlStore) {
                     dp: None,
                     scopes: vec!["openid".into()],
                     outcome: "ok".into(),
+                    organisation: None,
+                    habilitation: None,
                 };
                 sql.append(&event).await.unwrap().seq
             })
@@ -329,6 +332,9 @@ async fn sql_contract(sql: SqlStore, other_node: SqlStore) {
         dp: None,
         scopes: Vec::new(),
         outcome: format!("node-{}", i % 2),
+        // An agent's access to a person's data names the organisation and the habilitation.
+        organisation: (i == 3).then(|| "21750001600019".to_owned()),
+        habilitation: (i == 3).then(|| "hab-cantine".to_owned()),
     };
     let mut seqs = Vec::new();
     for i in 0..6 {
@@ -339,6 +345,7 @@ async fn sql_contract(sql: SqlStore, other_node: SqlStore) {
     let all = other_node.all().await.unwrap();
     assert_eq!(all.len(), 56);
     assert!(verify_chain(&all).is_empty(), "{:?}", verify_chain(&all));
+    assert_eq!(all[53].event, event(3), "the organisation and habilitation are kept");
     // What a checkpoint reads: the newest record, and one by its place.
     assert_eq!(sql.last().await.unwrap().map(|r| (r.seq, r.hash)), Some((56, all[55].hash.clone())));
     assert_eq!(other_node.at(17).await.unwrap().map(|r| r.hash), Some(all[16].hash.clone()));
@@ -400,6 +407,8 @@ async fn sqlite_traces_are_checkpointed_while_appends_go_on() {
                     dp: Some("caf".into()),
                     scopes: Vec::new(),
                     outcome: "inactive".into(),
+                    organisation: None,
+                    habilitation: None,
                 };
                 sql.append(&event).await.unwrap().seq
             })

@@ -7,6 +7,7 @@
 
 mod claims;
 mod organisation;
+pub mod reference;
 mod routing;
 mod siret;
 #[cfg(test)]

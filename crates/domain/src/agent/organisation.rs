@@ -2,7 +2,7 @@
 
 use super::Siret;
 use crate::clock::UnixTime;
-use crate::ids::DpId;
+use crate::ids::{DpId, SpId};
 
 /// What an organisation is, as the organisation registry tells from its SIRET.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -91,9 +91,18 @@ pub struct Habilitation {
     pub scopes: Vec<String>,
     /// Until when (exclusive).
     pub expires_at: UnixTime,
+    /// The citizen services where the files it instructs are filed: a person reference one of
+    /// them received may be used under it (none: it serves no request naming a person).
+    #[serde(default)]
+    pub citizen_services: Vec<SpId>,
 }
 
 impl Habilitation {
+    /// Whether the files filed at the citizen service `service` are instructed under it.
+    pub fn instructs_files_of(&self, service: &SpId) -> bool {
+        self.citizen_services.contains(service)
+    }
+
     /// Whether it lets the agent of establishment `siret` receive `scope` of `dp` at `now`.
     pub fn covers(&self, siret: &Siret, dp: &DpId, scope: &str, now: UnixTime) -> bool {
         let organisation = self.organisation == siret.as_str() || self.organisation == siret.siren();

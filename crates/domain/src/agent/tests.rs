@@ -114,6 +114,7 @@ fn a_habilitation_covers_its_organisation_provider_scopes_until_it_expires() {
         dp: DpId::new("caf"),
         scopes: vec!["quotient_familial".into()],
         expires_at: UnixTime(2_000),
+        citizen_services: Vec::new(),
     };
     let siret = Siret::parse(DINUM).unwrap();
     let caf = DpId::new("caf");
@@ -172,5 +173,66 @@ fn an_agent_services_scope_needs_openid_and_its_registration() {
     assert_eq!(
         agent_claims_of_request("openid email", &registered),
         Err(AgentScopeError::NotRegistered("email".into()))
+    );
+}
+
+fn a_reference(service: &str, expires_at: u64) -> reference::PersonReference {
+    let claims = [
+        ("given_name", "Angela Claire Louise"),
+        ("family_name", "Dubois"),
+        ("birthdate", "1962-08-24"),
+        ("gender", "female"),
+        ("birthplace", "75107"),
+        ("birthcountry", "99100"),
+    ];
+    let pivot = crate::PivotIdentity::from_claims(|n| claims.iter().find(|(k, _)| *k == n).map(|(_, v)| *v)).unwrap();
+    reference::PersonReference {
+        pivot,
+        idp: IdpId::new("impots"),
+        service: crate::SpId::new(service),
+        expires_at: UnixTime(expires_at),
+    }
+}
+
+#[test]
+fn an_exchange_needs_a_live_reference_and_a_habilitation_instructing_its_service() {
+    use crate::data::DataTransfer;
+    use reference::{exchange_scopes, ExchangeRefusal};
+    let agent = AgentIdentity::from_claims(&IdpId::new("ministere"), &claims(&agent_claims())).unwrap();
+    let caf = DpId::new("caf");
+    let qf = DataTransfer { dp: caf.clone(), scope: "quotient_familial".into() };
+    let children = DataTransfer { dp: caf.clone(), scope: "enfants".into() };
+    let habilitation = Habilitation {
+        id: "hab-1".into(),
+        organisation: "130025265".into(),
+        procedure: "cantine".into(),
+        legal_basis: LegalBasis { reference: "CRPA L. 114-8".into(), url: "https://www.legifrance.gouv.fr/".into() },
+        dp: caf,
+        scopes: vec!["quotient_familial".into()],
+        expires_at: UnixTime(2_000),
+        citizen_services: vec![crate::SpId::new("cantine")],
+    };
+    let habilitations = [habilitation];
+    let actor = [qf.clone(), children];
+    let live = a_reference("cantine", 1_500);
+    let granted = exchange_scopes(&agent, &actor, Some("quotient_familial"), &live, &habilitations, UnixTime(1_000));
+    assert_eq!(granted, Ok(vec![(qf.clone(), "hab-1".to_owned())]));
+    assert_eq!(reference::by_scope(&granted.unwrap())["quotient_familial"], "hab-1");
+    let at = |reference: &reference::PersonReference, scope: Option<&str>, now: u64| {
+        exchange_scopes(&agent, &actor, scope, reference, &habilitations, UnixTime(now))
+    };
+    assert_eq!(at(&live, Some("quotient_familial"), 1_500), Err(ExchangeRefusal::ReferenceExpired));
+    let elsewhere = a_reference("another-service", 1_500);
+    assert!(
+        matches!(at(&elsewhere, Some("quotient_familial"), 1_000), Err(ExchangeRefusal::NotHabilitated { .. })),
+        "the habilitation does not instruct the files of that service"
+    );
+    assert!(matches!(at(&live, None, 1_000), Err(ExchangeRefusal::NotHabilitated { scope, .. }) if scope == "enfants"));
+    assert_eq!(at(&live, Some("revenu_fiscal"), 1_000), Err(ExchangeRefusal::NotInActorToken("revenu_fiscal".into())));
+    let late = a_reference("cantine", 3_000);
+    assert!(matches!(at(&late, Some("quotient_familial"), 2_000), Err(ExchangeRefusal::NotHabilitated { .. })));
+    assert_eq!(
+        exchange_scopes(&agent, &[], None, &live, &habilitations, UnixTime(1)),
+        Err(ExchangeRefusal::NoDataScope)
     );
 }

@@ -9,6 +9,8 @@ use crate::agent::{is_siren, Habilitation, LegalBasis, Siret};
 use crate::clock::UnixTime;
 use crate::data::DataProvider;
 use crate::ids::DpId;
+use crate::profile::Profile;
+use crate::providers::ServiceProvider;
 
 /// A habilitation as it is asked to be registered.
 #[derive(Clone, Debug)]
@@ -29,11 +31,17 @@ pub struct HabilitationRegistration {
     pub scopes: Vec<String>,
     /// Until when (exclusive).
     pub expires_at: UnixTime,
+    /// The citizen services whose files it instructs (client ids).
+    pub citizen_services: Vec<String>,
 }
 
 impl HabilitationRegistration {
     /// The habilitation, if every rule holds against the registered `providers`.
-    pub fn register(self, providers: &[DataProvider]) -> Result<Habilitation, RegistrationError> {
+    pub fn register(
+        self,
+        providers: &[DataProvider],
+        services: &[ServiceProvider],
+    ) -> Result<Habilitation, RegistrationError> {
         check_url_safe_id("id", &self.id)?;
         let organisation: String = self.organisation.chars().filter(|c| *c != ' ').collect();
         if !is_siren(&organisation) && Siret::parse(&organisation).is_err() {
@@ -58,6 +66,19 @@ impl HabilitationRegistration {
         if let Some(unknown) = self.scopes.iter().find(|s| provider.scope(s).is_none()) {
             return Err(refuse("scopes", format!("`{unknown}` is not a scope of `{dp}`")));
         }
+        let mut citizen_services = Vec::new();
+        for id in self.citizen_services {
+            let service = services
+                .iter()
+                .find(|sp| sp.id.as_str() == id)
+                .ok_or_else(|| refuse("citizen_services", format!("unknown service provider `{id}`")))?;
+            if service.profile != Profile::Citizen {
+                return Err(refuse("citizen_services", format!("`{id}` is not a citizen service")));
+            }
+            if !citizen_services.contains(&service.id) {
+                citizen_services.push(service.id.clone());
+            }
+        }
         Ok(Habilitation {
             id: self.id,
             organisation,
@@ -66,6 +87,7 @@ impl HabilitationRegistration {
             dp,
             scopes: self.scopes,
             expires_at: self.expires_at,
+            citizen_services,
         })
     }
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use relais_domain::agent::Habilitation;
 use relais_domain::civil_time::{days_from_civil, paris_offset};
 use relais_domain::registration::{DataProviderRegistration, DataScopeRegistration, HabilitationRegistration};
-use relais_domain::{DataProvider, SpId, UnixTime};
+use relais_domain::{DataProvider, ServiceProvider, SpId, UnixTime};
 use serde::{Deserialize, Serialize};
 
 use super::actors::at;
@@ -144,6 +144,10 @@ pub struct HabilitationSection {
     pub scopes: Vec<String>,
     /// The last day it is valid (`YYYY-MM-DD`, up to midnight, Paris time).
     pub valid_until: String,
+    /// The citizen services (client ids) where the files it instructs are filed: the person
+    /// references they received may be exchanged under it. None: no request naming a person.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub citizen_services: Vec<String>,
 }
 
 /// The end of the Paris day `date` (`YYYY-MM-DD`).
@@ -165,6 +169,7 @@ fn end_of_paris_day(date: &str) -> Option<UnixTime> {
 pub(super) fn habilitations(
     sections: Vec<HabilitationSection>,
     providers: &[DataProvider],
+    services: &[ServiceProvider],
 ) -> Result<Vec<Habilitation>, ConfigError> {
     let mut habilitations: Vec<Habilitation> = Vec::new();
     for (index, section) in sections.into_iter().enumerate() {
@@ -183,8 +188,9 @@ pub(super) fn habilitations(
             data_provider: section.data_provider,
             scopes: section.scopes,
             expires_at,
+            citizen_services: section.citizen_services,
         };
-        habilitations.push(registration.register(providers).map_err(at("habilitations", index))?);
+        habilitations.push(registration.register(providers, services).map_err(at("habilitations", index))?);
     }
     Ok(habilitations)
 }

@@ -95,6 +95,7 @@ impl HubSection {
             pairwise_secret_file: None,
             code_lifetime: default_code_lifetime(),
             access_token_lifetime: default_access_token_lifetime(),
+            person_reference_lifetime: default_person_reference_lifetime(),
             id_token_lifetime: default_id_token_lifetime(),
             session_lifetime: default_session_lifetime(),
             pending_lifetime: default_pending_lifetime(),
@@ -136,6 +137,10 @@ pub struct HubSection {
     /// Access token lifetime, seconds.
     #[serde(default = "default_access_token_lifetime")]
     pub access_token_lifetime: u64,
+    /// How long a person reference given to a citizen service may be exchanged by the agents
+    /// instructing the file, seconds.
+    #[serde(default = "default_person_reference_lifetime")]
+    pub person_reference_lifetime: u64,
     /// ID token lifetime, seconds.
     #[serde(default = "default_id_token_lifetime")]
     pub id_token_lifetime: u64,
@@ -217,6 +222,11 @@ fn default_code_lifetime() -> u64 {
 /// a session's tokens, so a longer one does not outlive the person's sign-out.
 fn default_access_token_lifetime() -> u64 {
     300
+}
+/// Ninety days: the time a town hall takes to instruct a file, with margin; the person signs
+/// in again for a file filed later.
+fn default_person_reference_lifetime() -> u64 {
+    90 * 86_400
 }
 fn default_id_token_lifetime() -> u64 {
     300
@@ -316,6 +326,7 @@ impl Config {
         }
         for (field, value) in [
             ("hub.access_token_lifetime", hub.access_token_lifetime),
+            ("hub.person_reference_lifetime", hub.person_reference_lifetime),
             ("hub.id_token_lifetime", hub.id_token_lifetime),
             ("hub.session_lifetime", hub.session_lifetime),
             ("hub.pending_lifetime", hub.pending_lifetime),
@@ -354,7 +365,7 @@ impl Config {
         let service_providers = service_providers(file.service_providers, &idp_ids, env)?;
         let sp_ids: Vec<SpId> = service_providers.iter().map(|sp| sp.id.clone()).collect();
         let data_providers = data_providers(file.data_providers, &sp_ids, env)?;
-        let habilitations = habilitations(file.habilitations, &data_providers)?;
+        let habilitations = habilitations(file.habilitations, &data_providers, &service_providers)?;
         let storage = storage(file.storage, &hub.data_dir, &pairwise, env)?;
         Ok(Config {
             data_providers,
@@ -364,6 +375,7 @@ impl Config {
                 issuer: hub.issuer,
                 code_lifetime: hub.code_lifetime,
                 access_token_lifetime: hub.access_token_lifetime,
+                person_reference_lifetime: hub.person_reference_lifetime,
                 id_token_lifetime: hub.id_token_lifetime,
                 session_lifetime: hub.session_lifetime,
                 pending_lifetime: hub.pending_lifetime,

@@ -119,7 +119,11 @@ pub async fn checktoken(
 
 /// An agent's token: the scopes of this provider whose habilitation is still live (a
 /// habilitation may have ended, or been withdrawn, since the sign-in), the agent, their
-/// organisation and those habilitations.
+/// organisation and those habilitations. A token about a person (from the token exchange)
+/// also gives what a citizen transfer gives, the provider's pairwise `sub` and the pivot
+/// identity, and its habilitations must still instruct the files of the person's citizen
+/// service; the call is traced under the person's key with the organisation and the
+/// habilitations (no agent), so the person sees it on their dashboard.
 async fn agent_checktoken(
     state: &AppState,
     provider: &DataProvider,
@@ -135,20 +139,30 @@ async fn agent_checktoken(
             .habilitations
             .get(&scope)
             .and_then(|id| registered.iter().find(|h| &h.id == id))
-            .filter(|h| h.covers(&agent.agent.siret, &provider.id, &scope, now));
+            .filter(|h| h.covers(&agent.agent.siret, &provider.id, &scope, now))
+            .filter(|h| agent.citizen_service.as_ref().is_none_or(|service| h.instructs_files_of(service)));
         if let Some(habilitation) = live {
             habilitations.push(habilitation);
             scopes.push(scope);
         }
     }
-    let checked =
-        CheckedToken { person: access.data.person.as_str(), sub: None, sp: &access.sp, idp: &access.data.idp };
     let active = !scopes.is_empty();
+    let person = access.data.pivot.as_ref().map(|pivot| {
+        let sector = Sector::of_data_provider(&provider.id);
+        (PairwiseSub::derive(&state.settings.pairwise_secret, &sector, pivot), pivot)
+    });
+    let sub = person.as_ref().filter(|_| active).map(|(sub, _)| sub);
+    let checked = CheckedToken { person: access.data.person.as_str(), sub, sp: &access.sp, idp: &access.data.idp };
     let event = StepEvent::checktoken(now, &provider.id, Some(checked), scopes.clone(), active);
-    let detail = habilitations.iter().map(|h| h.id.as_str()).collect::<Vec<_>>().join(",");
-    state.tracer.emit(event.with_detail(format!("habilitations={detail}"))).await?;
+    let ids: Vec<&str> = habilitations.iter().map(|h| h.id.as_str()).collect();
+    let event = match &person {
+        Some(_) => event.by_organisation(agent.agent.siret.as_str(), &ids),
+        None => event,
+    };
+    state.tracer.emit(event.with_detail(format!("habilitations={}", ids.join(",")))).await?;
     Ok(if active {
-        IntrospectionResponse::active_agent(access, agent, &scopes, &habilitations, None)
+        let person = person.as_ref().map(|(sub, pivot)| (sub, *pivot));
+        IntrospectionResponse::active_agent(access, agent, &scopes, &habilitations, person)
     } else {
         IntrospectionResponse::inactive()
     })

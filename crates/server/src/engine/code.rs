@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use relais_domain::agent::reference::PERSON_REFERENCE;
 use relais_domain::agent::{covering, AgentIdentity};
 use relais_domain::flow::{AuthenticatedSession, AuthorizationRequest, CodeGrant, PendingConsent, Prompt};
 use relais_domain::step::{StepEvent, Subject};
@@ -110,7 +111,10 @@ async fn issue_code_with(
 ) -> Result<String, PageError> {
     let sub = PairwiseSub::derive(&state.settings.pairwise_secret, &sp.subject_sector(), session.subject());
     let person = session::person_of(state, session);
-    let grant = CodeGrant::issue(request, session, sub.clone(), &person, granted).for_agent(session, habilitations);
+    let mut grant = CodeGrant::issue(request, session, sub.clone(), &person, granted).for_agent(session, habilitations);
+    if let Some(reference) = super::exchange::person_reference(state, request, session)? {
+        grant.grant.claims.insert(PERSON_REFERENCE.to_owned(), reference);
+    }
     let who = Subject { person: &person, sub: &sub, sp: &sp.id, idp: &session.idp };
     let event = StepEvent::code_issued(state.clock.now(), &who, session.acr, grant.traced_scopes());
     state.tracer.emit(event.with_detail(format!("transfers={}", granted.len()))).await?;

@@ -17,6 +17,8 @@
 //! 3b    consent.rs      consent_page, decide_consent   PendingConsent + answer      → step 4 with the transfers given
 //! 4     code.rs         complete_sign_in, issue_code   AuthenticatedSession         → PendingConsent | CodeGrant, redirect
 //! 5     token.rs        token                          CodeGrant + RawTokenRequest  → AccessGrant, ID token
+//! 5b    exchange.rs     exchange                       agents: person reference + agent's token → AccessGrant about the person
+//!                       person_reference               (at step 4) the sealed reference a citizen service asked for
 //! 6     userinfo.rs     userinfo                       AccessGrant                  → claims
 //! —     checktoken.rs   checktoken                     AccessGrant + DataProvider   → IntrospectionResponse
 //! —     logout.rs       logout, logout_callback        AuthenticatedSession         → ended, IdP logout, back to the SP
@@ -32,6 +34,7 @@ mod code;
 mod consent;
 pub mod dashboard;
 mod email;
+mod exchange;
 mod logout;
 pub mod support;
 #[cfg(test)]

@@ -1,15 +1,18 @@
 //! Step 5: the service provider's token request. The client authenticates as registered, the
 //! code is redeemed once (a second presentation revokes the access token the first one gave,
 //! RFC 6749 section 4.1.2), the redirect URI and PKCE are checked, and the answer carries the
-//! signed ID token and an opaque access token.
+//! signed ID token and an opaque access token. The agent federation also takes RFC 8693's
+//! token exchange ([`super::exchange`]).
 
 use relais_domain::flow::{CodeGrant, RedeemedCode};
 use relais_domain::step::StepEvent;
 use relais_domain::values::Digest;
+use relais_domain::Profile;
 use relais_oidc::code_grant::{assertion_lifetime, assertion_replay_key, invalid_grant, AuthorizationCodeRequest};
 use relais_oidc::id_token::IdTokenClaims;
 use relais_oidc::random::{digest, random_token};
 use relais_oidc::token::{authenticate, presented_credentials, RawTokenRequest};
+use relais_oidc::token_exchange::is_token_exchange;
 use relais_oidc::{ErrorCode, OAuthError};
 use relais_store::Namespace;
 use serde_json::{json, Value};
@@ -48,6 +51,11 @@ pub async fn token(state: &AppState, authorization: Option<&str>, form: &RawToke
         if !state.records.put_if_absent(Namespace::ClientAssertion, &key, &true, ttl).await? {
             return Err(client_failure("client assertion replayed"));
         }
+    }
+    // RFC 8693: the agent federation's services exchange a person reference for a token about
+    // that person; the citizen federation has no such grant.
+    if is_token_exchange(form) && state.federation == Profile::Agent {
+        return super::exchange::exchange(state, &sp, form).await;
     }
     let request = AuthorizationCodeRequest::parse(form).map_err(|error| ApiError::OAuth { error, basic: false })?;
     let code_key = digest(request.code);

@@ -123,7 +123,7 @@ pub(super) fn agent_service_providers() -> Vec<ServiceProviderSection> {
 }
 
 /// The habilitations: the town (SIREN 217500016) may receive the family quotient for the
-/// canteen; its habilitation for the children's list has ended.
+/// canteen, for the files filed at `sp-a`; its habilitation for the children's list has ended.
 pub(super) fn test_habilitations() -> Vec<relais::config::HabilitationSection> {
     let habilitation = |id: &str, scope: &str, until: &str| relais::config::HabilitationSection {
         id: id.into(),
@@ -134,6 +134,7 @@ pub(super) fn test_habilitations() -> Vec<relais::config::HabilitationSection> {
         data_provider: "caf".into(),
         scopes: vec![scope.into()],
         valid_until: until.into(),
+        citizen_services: vec!["sp-a".into()],
     };
     vec![
         habilitation("hab-cantine-qf", "quotient_familial", "2099-12-31"),

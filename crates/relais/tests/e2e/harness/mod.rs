@@ -152,7 +152,7 @@ fn test_service_providers() -> Vec<ServiceProviderSection> {
         "Mairie A",
         Some("secret-a-for-tests-0123456789abcdef"),
         "https://sp-a.example/callback",
-        &["openid", "identite_pivot", "email"],
+        &["openid", "identite_pivot", "email", "person_reference"],
     );
     sp_a.post_logout_redirect_uris = vec!["https://sp-a.example/logged-out".into()];
     sp_a.id_token_signed_response_alg = IdTokenAlgorithm::ES256;
@@ -161,7 +161,7 @@ fn test_service_providers() -> Vec<ServiceProviderSection> {
         "Caisse B",
         Some("secret-b-for-tests-0123456789abcdef"),
         "https://sp-b.example/callback",
-        &["openid", "given_name", "family_name"],
+        &["openid", "given_name", "family_name", "person_reference"],
     );
     sp_b.token_endpoint_auth_method = TokenEndpointAuthMethod::ClientSecretPost;
     let mut sp_jwt = ServiceProviderSection::new(

@@ -5,6 +5,8 @@
 //! service, and can block an identity provider for their account. Its sign-in exchanges the
 //! code through step 5 inside the hub, as any service would over HTTP.
 
+mod accesses;
+
 use std::collections::HashMap;
 
 use relais_domain::trace::{TraceKind, TraceRecord};
@@ -103,6 +105,12 @@ pub struct HistoryLine {
     pub provider: String,
     /// The data.
     pub data: String,
+    /// For an administration's access: the organisation that looked.
+    pub organisation: String,
+    /// For an administration's access: the legal basis it looked under, and where to read it.
+    pub legal_basis: String,
+    /// Where to read the legal basis.
+    pub legal_basis_url: String,
 }
 
 /// One IdP in the preferences.
@@ -127,6 +135,8 @@ pub struct DashboardView {
     pub history: Vec<HistoryLine>,
     /// The transfers they consented to.
     pub consents: Vec<HistoryLine>,
+    /// The administrations' accesses to their data, under a habilitation.
+    pub accesses: Vec<HistoryLine>,
     /// The IdPs and whether they blocked each.
     pub accounts: Vec<AccountChoice>,
     /// Whether accounts added later are blocked until the person allows them.
@@ -235,7 +245,10 @@ async fn session(
 }
 
 fn event_label(record: &TraceRecord) -> &'static str {
+    let by_organisation = record.event.organisation.is_some();
     match (record.event.kind, record.event.outcome.as_str()) {
+        (TraceKind::Checktoken, "active") if by_organisation => "agent_access",
+        (TraceKind::Checktoken, _) if by_organisation => "agent_access_refused",
         (TraceKind::SignIn, _) => "sign_in",
         (TraceKind::ConsentGiven, _) => "consent_given",
         (TraceKind::ConsentRefused, _) => "consent_refused",
@@ -272,6 +285,7 @@ pub async fn view(
             entry.insert(name);
         }
     }
+    let accesses = accesses::Accesses::of(state, &records).await?;
     let idp_name = |id: &Option<String>| {
         id.as_ref()
             .map(|id| idps.iter().find(|i| i.id.as_str() == id).map_or(id.clone(), |i| i.display_name.clone()))
@@ -286,17 +300,27 @@ pub async fn view(
             .filter_map(|scope| provider.and_then(|p| p.scope(scope)).map(|s| s.label.clone()))
             .collect::<Vec<_>>()
             .join(", ");
+        let (legal_basis, legal_basis_url) = accesses.legal_basis(record).unwrap_or_default();
+        let organisation = accesses.organisation(record);
         HistoryLine {
             at: record.event.at.0,
             event: event_label(record),
-            service: record.event.sp.as_ref().and_then(|sp| service_names.get(sp).cloned()).unwrap_or_default(),
-            account: idp_name(&record.event.idp),
+            // An administration's access: the organisation answers, not its tool or the agent.
+            service: match &organisation {
+                Some(name) => name.clone(),
+                None => record.event.sp.as_ref().and_then(|sp| service_names.get(sp).cloned()).unwrap_or_default(),
+            },
+            account: if organisation.is_some() { String::new() } else { idp_name(&record.event.idp) },
             provider: provider.map(|p| p.name.clone()).unwrap_or_default(),
             data,
+            organisation: organisation.unwrap_or_default(),
+            legal_basis,
+            legal_basis_url,
         }
     };
     let history = records.iter().filter(|r| r.event.sp.as_deref() != Some(DASHBOARD_CLIENT_ID)).map(line).collect();
     let consents = records.iter().filter(|r| r.event.kind == TraceKind::ConsentGiven).map(line).collect();
+    let accesses = records.iter().filter(|r| event_label(r) == "agent_access").map(line).collect();
     let preferences = state.preferences.preferences(&session.person).await?;
     let accounts = idps
         .iter()
@@ -314,6 +338,7 @@ pub async fn view(
         given_name: session.given_name,
         history,
         consents,
+        accesses,
         accounts,
         new_accounts_blocked,
         csrf: session.csrf,

@@ -258,6 +258,7 @@ impl TestHub {
             issuer: Url::parse(ISSUER).unwrap(),
             code_lifetime: 60,
             access_token_lifetime: 300,
+            person_reference_lifetime: 86_400,
             id_token_lifetime: 300,
             session_lifetime: 1800,
             pending_lifetime: 900,
