@@ -193,20 +193,6 @@ async fn checktoken_answers_as_a_signed_jwt_when_asked() {
     assert_eq!(claims["token_introspection"]["scope"], "quotient_familial");
 }
 
-/// Signs in to the dashboard in `browser` as test identity `identity` of `idp`; its HTML.
-async fn dashboard(platform: &Platform, browser: &Browser, idp: &str, identity: usize) -> String {
-    let to_hub = location(&browser.get(platform.url("/tableau-de-bord").as_str()).await);
-    let choice = browser.get(platform.url(&to_hub).as_str()).await;
-    assert_eq!(choice.status(), 200, "a fresh sign-in for the dashboard");
-    let html = choice.text().await.unwrap();
-    let back = through_choice(browser, platform, &html, idp, identity).await;
-    let page = location(&browser.get(&back).await);
-    assert_eq!(page, "/tableau-de-bord");
-    let response = browser.get(platform.url(&page).as_str()).await;
-    assert_eq!(response.status(), 200);
-    response.text().await.unwrap()
-}
-
 #[tokio::test]
 async fn each_person_sees_only_their_own_history_and_can_block_an_identity_provider() {
     let platform = Platform::start().await;

@@ -111,3 +111,17 @@ pub async fn at_idp(browser: &Browser, idp_url: &str, identity: usize) -> String
         format!("status:{}:{}", answer.status().as_u16(), answer.text().await.unwrap())
     }
 }
+
+/// Signs in to the dashboard in `browser` as test identity `identity` of `idp`; its HTML.
+pub async fn dashboard(platform: &Platform, browser: &Browser, idp: &str, identity: usize) -> String {
+    let to_hub = location(&browser.get(platform.url("/tableau-de-bord").as_str()).await);
+    let choice = browser.get(platform.url(&to_hub).as_str()).await;
+    assert_eq!(choice.status(), 200, "a fresh sign-in for the dashboard");
+    let html = choice.text().await.unwrap();
+    let back = through_choice(browser, platform, &html, idp, identity).await;
+    let page = location(&browser.get(&back).await);
+    assert_eq!(page, "/tableau-de-bord");
+    let response = browser.get(platform.url(&page).as_str()).await;
+    assert_eq!(response.status(), 200);
+    response.text().await.unwrap()
+}
