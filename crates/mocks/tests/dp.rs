@@ -380,6 +380,7 @@ async fn spawn_sp(caf_api: Option<url::Url>) -> (String, MockIdp) {
             display_name: "Mairie de Démoville".into(),
             scopes: vec!["openid".into(), "identite_pivot".into()],
             caf_api,
+            desk: None,
         },
     )
     .await

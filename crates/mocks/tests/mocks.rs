@@ -454,6 +454,7 @@ async fn demo_sp_signs_in_and_out() {
             display_name: "Mairie de Démoville".into(),
             scopes: vec!["openid".into(), "identite_pivot".into(), "email".into()],
             caf_api: None,
+            desk: None,
         },
     )
     .await
@@ -507,6 +508,7 @@ async fn demo_sp_shows_errors_in_french() {
             display_name: "Mairie de Démoville".into(),
             scopes: vec!["openid".into()],
             caf_api: None,
+            desk: None,
         },
     )
     .await

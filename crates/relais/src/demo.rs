@@ -10,7 +10,7 @@ use anyhow::Context;
 use relais_domain::{EidasLevel, Profile};
 use relais_mocks::dp::{DpKind, MockDp, MockDpSettings};
 use relais_mocks::idp::{default_identities, ministry_agents, town_hall_agents, MockIdp, MockIdpSettings};
-use relais_mocks::sp::{serve_demo_sp, DemoSpSettings};
+use relais_mocks::sp::{serve_demo_sp, DemoSpSettings, Desk, Dossiers};
 use tokio::net::TcpListener;
 use url::Url;
 
@@ -42,8 +42,8 @@ pub const DEMO_AGENT_IDPS: [(&str, &str, &[&str], bool); 2] = [
     ("annuaire-demoville", "Annuaire de la mairie de Démoville (démo)", &["demoville.fr"], false),
 ];
 
-/// The scopes the demo back-office asks: an agent's names, e-mail, establishment and
-/// organisation.
+/// The scopes the demo back-office is registered for: an agent's names, e-mail, establishment
+/// and organisation.
 const BACK_OFFICE_SCOPES: [&str; 8] =
     ["openid", "given_name", "usual_name", "email", "uid", "siret", "organization_label", "organization_kind"];
 
@@ -181,6 +181,8 @@ pub async fn run(port: u16, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
         MockIdp::serve(bind(idp_port).await?, settings).await?;
     }
     let mut caf_api = None;
+    // The town's files, filed at its citizen site and instructed at its back-office.
+    let dossiers = Dossiers::default();
     for (index, kind) in DpKind::ALL.into_iter().enumerate() {
         let settings = MockDpSettings {
             kind,
@@ -201,7 +203,8 @@ pub async fn run(port: u16, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
         client_secret: "demo-sp-secret-not-for-production-0123".into(),
         display_name: "Mairie de Démoville".into(),
         scopes: vec!["openid".into(), "identite_pivot".into(), "email".into()],
-        caf_api,
+        caf_api: caf_api.clone(),
+        desk: Some(Desk::Citizens(dossiers.clone())),
     };
     serve_demo_sp(bind(sp_port).await?, sp).await?;
     for (index, (id, name, _, _)) in DEMO_AGENT_IDPS.iter().enumerate() {
@@ -231,8 +234,11 @@ pub async fn run(port: u16, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
         client_id: "demo-back-office".into(),
         client_secret: "demo-back-office-secret-not-for-production".into(),
         display_name: "Back-office de la mairie de Démoville".into(),
-        scopes: BACK_OFFICE_SCOPES.map(String::from).to_vec(),
-        caf_api: None,
+        // The family quotient too, which the town's habilitation covers (a data scope is not
+        // registered: the habilitation is the right to it).
+        scopes: BACK_OFFICE_SCOPES.iter().chain(&["quotient_familial"]).map(|s| (*s).to_owned()).collect(),
+        caf_api,
+        desk: Some(Desk::BackOffice(dossiers)),
     };
     serve_demo_sp(bind(back_office_port).await?, back_office).await?;
 

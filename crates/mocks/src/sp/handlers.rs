@@ -1,9 +1,10 @@
 //! The pages of the demo service provider: thin handlers over [`super::hub`].
 
+use super::dossiers::Instruction;
 use super::hub::LoginRequest;
-use super::{Procedure, Session, SpError, SpState, SESSION_COOKIE};
+use super::{Desk, Procedure, Session, SpError, SpState, SESSION_COOKIE};
 use crate::web::{cookie, expired_cookie, lock, random_token, see_other, session_cookie};
-use axum::extract::{RawQuery, State};
+use axum::extract::{Form, Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::json;
@@ -36,13 +37,26 @@ impl SpState {
     }
 }
 
-/// `GET /`: the procedure and the login form, or the identity received.
+/// `GET /`: the procedure and the login form, or the identity received (and the person's
+/// requests); at the back-office, the requests to instruct.
 pub(super) async fn home(State(state): State<Arc<SpState>>, headers: HeaderMap) -> Response {
     let sessions = lock(&state.sessions);
     let signed_in = cookie(&headers, SESSION_COOKIE).and_then(|id| match sessions.get(&id) {
         Some(Session::SignedIn(signed_in)) => Some(signed_in),
         _ => None,
     });
+    if let Some(Desk::BackOffice(dossiers)) = &state.settings.desk {
+        let dossiers = signed_in.map(|_| dossiers.all());
+        return state.templates.page(
+            StatusCode::OK,
+            "sp_back_office.html",
+            json!({ "display_name": state.settings.display_name, "signed_in": signed_in, "dossiers": dossiers }),
+        );
+    }
+    let demandes = match (&state.settings.desk, signed_in) {
+        (Some(Desk::Citizens(dossiers)), Some(signed_in)) => dossiers.of(&signed_in.sub),
+        _ => Vec::new(),
+    };
     state.templates.page(
         StatusCode::OK,
         "sp_home.html",
@@ -50,6 +64,59 @@ pub(super) async fn home(State(state): State<Arc<SpState>>, headers: HeaderMap) 
             "display_name": state.settings.display_name,
             "signed_in": signed_in,
             "levels": LEVELS,
+            "instruction": matches!(state.settings.desk, Some(Desk::Citizens(_))),
+            "demandes": demandes,
+        }),
+    )
+}
+
+/// `POST /dossiers/{numero}/instruire` (back-office): the signed-in agent instructs the
+/// request: the family quotient fetched from the CAF under the town's habilitation.
+pub(super) async fn instruire(
+    State(state): State<Arc<SpState>>,
+    Path(numero): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let Some(Desk::BackOffice(dossiers)) = &state.settings.desk else { return not_found(&state) };
+    let agent = cookie(&headers, SESSION_COOKIE).and_then(|id| match lock(&state.sessions).get(&id) {
+        Some(Session::SignedIn(signed_in)) => {
+            Some((signed_in.csrf.clone(), signed_in.access_token.clone(), signed_in.display_name.clone()))
+        }
+        _ => None,
+    });
+    let Some((csrf, agent_token, agent)) = agent else { return see_other("/") };
+    let presented = form.get("csrf").map(String::as_str).unwrap_or_default();
+    if !bool::from(presented.as_bytes().ct_eq(csrf.as_bytes())) {
+        return state.error_page(&SpError::StateMismatch);
+    }
+    let token_endpoint = match state.hub().await {
+        Ok(metadata) => metadata.token_endpoint().map(|url| url.url().to_string()).unwrap_or_default(),
+        Err(error) => return state.error_page(&error),
+    };
+    let instruction = Instruction {
+        http: &state.http,
+        token_endpoint: &token_endpoint,
+        client_id: &state.settings.client_id,
+        client_secret: &state.settings.client_secret,
+        caf_api: state.settings.caf_api.as_ref(),
+        agent_token: &agent_token,
+        agent,
+    };
+    if !instruction.instruct(dossiers, &numero).await {
+        return not_found(&state);
+    }
+    see_other("/")
+}
+
+fn not_found(state: &SpState) -> Response {
+    state.templates.page(
+        StatusCode::NOT_FOUND,
+        "sp_message.html",
+        json!({
+            "display_name": state.settings.display_name,
+            "title": "Page introuvable",
+            "message": "Cette demande n'existe pas. Revenez à la liste des demandes.",
         }),
     )
 }
@@ -67,6 +134,7 @@ pub(super) async fn connexion(
     }
     let procedure = match params.remove("procedure").as_deref() {
         Some("quotient") => Procedure::Quotient,
+        Some("demande") if matches!(state.settings.desk, Some(Desk::Citizens(_))) => Procedure::Demande,
         Some("acte") | Some("") | None => Procedure::Acte,
         Some(_) => return state.error_page(&SpError::UnknownProcedure),
     };
@@ -132,7 +200,7 @@ async fn complete(state: &SpState, headers: &HeaderMap, mut params: HashMap<Stri
     }
     let code = params.remove("code").filter(|c| !c.is_empty()).ok_or(SpError::MissingCode)?;
     let signed_in = state.complete_login(pending, code).await?;
-    lock(&state.sessions).insert(session_id, Session::SignedIn(signed_in));
+    lock(&state.sessions).insert(session_id, Session::SignedIn(Box::new(signed_in)));
     Ok(())
 }
 

@@ -16,6 +16,9 @@ use openidconnect::{
 use serde_json::Value;
 use std::collections::BTreeMap;
 
+/// The scope and claim of the person reference (the hub's `person_reference`).
+const PERSON_REFERENCE: &str = "person_reference";
+
 /// The `end_session_endpoint` of RP-Initiated Logout, absent from the core metadata.
 #[derive(Clone, Debug, serde::Deserialize, serde::Serialize)]
 pub(super) struct LogoutMetadata {
@@ -130,8 +133,10 @@ impl SpState {
     /// The configured scopes, and those the procedure adds, without repetition.
     fn requested_scopes(&self, procedure: Procedure) -> Vec<String> {
         let mut scopes = self.settings.scopes.clone();
-        if procedure == Procedure::Quotient {
-            scopes.extend(QUOTIENT_SCOPES.iter().map(|scope| (*scope).to_owned()));
+        match procedure {
+            Procedure::Quotient => scopes.extend(QUOTIENT_SCOPES.iter().map(|scope| (*scope).to_owned())),
+            Procedure::Demande => scopes.push(PERSON_REFERENCE.to_owned()),
+            Procedure::Acte => {}
         }
         let mut unique = Vec::with_capacity(scopes.len());
         for scope in scopes {
@@ -167,7 +172,7 @@ impl SpState {
             .request_async(&self.http)
             .await
             .map_err(|e| SpError::UserInfo(chain(&e)))?;
-        let claims = match serde_json::to_value(&userinfo) {
+        let claims: Vec<(String, String)> = match serde_json::to_value(&userinfo) {
             Ok(Value::Object(map)) => map
                 .into_iter()
                 .map(|(name, value)| {
@@ -180,8 +185,27 @@ impl SpState {
                 .collect(),
             _ => Vec::new(),
         };
+        let claim = |name: &str| claims.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+        let sub = id_claims.subject().as_str().to_owned();
+        let dossier = match (procedure, &self.settings.desk, claim(PERSON_REFERENCE)) {
+            (Procedure::Demande, Some(super::Desk::Citizens(dossiers)), Some(reference)) => {
+                let names = [claim("given_name"), claim("family_name")].into_iter().flatten();
+                Some(dossiers.file(&sub, names.collect::<Vec<_>>().join(" "), reference))
+            }
+            _ => None,
+        };
+        let display_name =
+            [claim("given_name"), claim("usual_name")].into_iter().flatten().collect::<Vec<_>>().join(" ");
+        // The sealed reference is for the file, not for the person's eyes.
+        let claims = claims
+            .into_iter()
+            .map(|(name, value)| match name.as_str() {
+                PERSON_REFERENCE => (name, "(référence scellée, jointe à votre demande)".to_owned()),
+                _ => (name, value),
+            })
+            .collect();
         let tarif = match procedure {
-            Procedure::Acte => None,
+            Procedure::Acte | Procedure::Demande => None,
             Procedure::Quotient => {
                 // RFC 6749 5.1: no `scope` in the token response means every requested one.
                 let granted: Vec<String> = match tokens.scopes() {
@@ -192,7 +216,11 @@ impl SpState {
             }
         };
         Ok(SignedIn {
-            sub: id_claims.subject().as_str().to_owned(),
+            sub,
+            dossier,
+            csrf: crate::web::random_token(),
+            display_name,
+            access_token: tokens.access_token().secret().clone(),
             acr: id_claims.auth_context_ref().map(|acr| acr.as_ref().to_owned()),
             claims,
             tarif,

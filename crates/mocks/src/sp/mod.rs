@@ -3,6 +3,7 @@
 //! userinfo, RP-initiated logout), talking to it over HTTP only.
 
 mod caf;
+mod dossiers;
 mod error;
 mod handlers;
 mod hub;
@@ -13,6 +14,8 @@ use axum::Router;
 use error::SpError;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+
+pub use dossiers::{Desk, Dossier, Dossiers, Statut};
 
 /// Configuration of the demo service provider.
 #[derive(Clone, Debug)]
@@ -34,6 +37,9 @@ pub struct DemoSpSettings {
     /// `/api/quotient-familial`), called with the access token by the family quotient
     /// procedure; `None` when the procedure has no data provider.
     pub caf_api: Option<url::Url>,
+    /// The side of the town's system it is, with the files it shares with the other side
+    /// (`None`: a plain demo service, filing nothing).
+    pub desk: Option<Desk>,
 }
 
 /// The price band of the school canteen for a family quotient (euros).
@@ -53,6 +59,9 @@ enum Procedure {
     Acte,
     /// School canteen price: identity and the family quotient from the CAF.
     Quotient,
+    /// School canteen price instructed by the town: the person files a request with the
+    /// person reference their sign-in gives, and an agent fetches the family quotient later.
+    Demande,
 }
 
 /// Scopes the family quotient procedure adds to the configured ones.
@@ -66,7 +75,8 @@ pub async fn serve_demo_sp(listener: tokio::net::TcpListener, settings: DemoSpSe
         .route("/connexion", get(handlers::connexion))
         .route("/callback", get(handlers::callback))
         .route("/deconnexion", get(handlers::deconnexion))
-        .route("/deconnecte", get(handlers::deconnecte));
+        .route("/deconnecte", get(handlers::deconnecte))
+        .route("/dossiers/{numero}/instruire", axum::routing::post(handlers::instruire));
     let app = crate::web::with_dsfr(app).with_state(state);
     tokio::spawn(async move {
         if let Err(error) = axum::serve(listener, app).await {
@@ -96,6 +106,15 @@ struct SignedIn {
     claims: Vec<(String, String)>,
     /// The canteen price, for the family quotient procedure.
     tarif: Option<caf::Tarif>,
+    /// The request just filed, for the procedure instructed by the town.
+    dossier: Option<Dossier>,
+    /// The anti-forgery token of the back-office's forms.
+    csrf: String,
+    /// The given and usual names of an agent, as the back-office shows who instructed.
+    #[serde(skip)]
+    display_name: String,
+    #[serde(skip)]
+    access_token: String,
     #[serde(skip)]
     id_token: String,
 }
@@ -103,7 +122,7 @@ struct SignedIn {
 /// What the demo SP knows about one browser.
 enum Session {
     Pending(PendingLogin),
-    SignedIn(SignedIn),
+    SignedIn(Box<SignedIn>),
 }
 
 struct SpState {
@@ -125,6 +144,7 @@ impl SpState {
         let templates = Templates::new(&[
             ("sp_home.html", include_str!("../../templates/sp_home.html")),
             ("sp_message.html", include_str!("../../templates/sp_message.html")),
+            ("sp_back_office.html", include_str!("../../templates/sp_back_office.html")),
         ])
         .map_err(std::io::Error::other)?;
         Ok(Self {
