@@ -59,7 +59,7 @@ fn hub_config(
         "Bench SP",
         Some(SP_SECRET),
         "https://sp.example/callback",
-        &["openid", "profile"],
+        &["openid", "profile", "person_reference"],
     );
     sp.id_token_signed_response_alg = IdTokenAlgorithm::ES256;
     // The same service naming no algorithm: RS256, Core's default.
@@ -110,7 +110,7 @@ fn hub_config(
         data_provider: "bench-dp".into(),
         scopes: vec!["quotient_familial".into()],
         valid_until: "2099-12-31".into(),
-        citizen_services: Vec::new(),
+        citizen_services: vec!["bench-sp".into()],
     }];
     Ok(file.to_toml()?)
 }

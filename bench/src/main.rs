@@ -8,6 +8,7 @@ mod flows;
 mod hub;
 mod load;
 mod memory;
+mod person;
 mod process;
 mod report;
 mod vu;
@@ -353,6 +354,26 @@ async fn main() -> anyhow::Result<()> {
     } else {
         json!(null)
     };
+    // An agent's token about a person (from the token exchange) at checktoken: the person's
+    // pairwise `sub` and pivot identity too, the trace under the person's key.
+    let agent_checktoken_person = if cli.runs(Workload::Agent) {
+        let (citizen, _) = discover(&hub_issuer, "bench-sp", SP_SECRET).await?;
+        let (agent, _) = discover(&format!("{hub_issuer}/agents"), "bench-agent", SP_SECRET).await?;
+        let citizen_flow = federated(&citizen, "openid profile person_reference", None, Some(Arc::default()), false);
+        let actors: Vec<String> = agent_tokens.lock().map(|t| t.clone()).unwrap_or_default();
+        let about_person = Mutex::new(person::person_tokens(http()?, citizen_flow, &agent, &actors).await?);
+        let mut agents = vec![System {
+            name: "relais",
+            pid: hub.pid,
+            flow: Arc::new(IntrospectionFlow::of_bench_dp(hub_url.join("/checktoken")?, &about_person)),
+            users: users(settings.users)?,
+        }];
+        let result = workload(&mut agents, &settings, true, false).await?;
+        eprintln!("agent checktoken about a person: {result}");
+        result
+    } else {
+        json!(null)
+    };
     drop(hub);
     drop(peer);
 
@@ -377,6 +398,7 @@ async fn main() -> anyhow::Result<()> {
         "checktoken": introspection_results,
         "agent_sign_in": agent_result,
         "agent_checktoken": agent_checktoken,
+        "agent_checktoken_person": agent_checktoken_person,
         "memory_per_session": { "memory_backend_rss": memory, "redis_used_memory": redis_memory },
     });
     std::fs::create_dir_all(&cli.out)?;

@@ -41,6 +41,11 @@ pub fn markdown(report: &Value) -> String {
             &report["agent_sign_in"],
         ),
         ("Agent checktoken (Relais: the agent's token, its habilitation read again)", &report["agent_checktoken"]),
+        (
+            "Agent checktoken about a person (Relais: a token from the token exchange; the person's pairwise sub and \
+             pivot identity too, traced under the person's key)",
+            &report["agent_checktoken_person"],
+        ),
     ];
     for (title, workload) in workloads {
         if workload.is_null() {
