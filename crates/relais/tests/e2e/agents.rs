@@ -47,7 +47,9 @@ async fn type_email(platform: &Platform, browser: &Browser, request_url: &str, e
 async fn by_email(platform: &Platform, browser: &Browser, request_url: &str, email: &str, identity: usize) -> String {
     let to_idp = type_email(platform, browser, request_url, email).await;
     assert_eq!(to_idp.status(), 303, "to the IdP of the domain");
-    at_idp(browser, &location(&to_idp), identity).await
+    let idp_url = location(&to_idp);
+    assert_eq!(query_param(&idp_url, "login_hint").as_deref(), Some(email), "the IdP gets the address typed");
+    at_idp(browser, &idp_url, identity).await
 }
 
 async fn raw_userinfo(platform: &Platform, token: &str) -> reqwest::Response {
