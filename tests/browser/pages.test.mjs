@@ -216,3 +216,25 @@ test('the logout pages and the home page', async () => {
   await expectAccessible(page, 'logged out');
   await page.context().close();
 });
+
+test('the data catalogue, from the hub home page, French and English, and on a phone', async () => {
+  const page = await newPage(demo.browser);
+  await page.goto(`${demo.hub}/`);
+  await page.getByRole('link', { name: 'Catalogue des données' }).click();
+  await page.getByRole('heading', { name: 'Catalogue des données', level: 1 }).waitFor();
+  const text = await page.locator('main').innerText();
+  assert.match(text, /Caisse d'allocations familiales/);
+  assert.match(text, /Quotient familial/);
+  assert.match(text, /Mairie de Démoville/);
+  assert.match(text, /Tarification de la cantine scolaire/);
+  await expectAccessible(page, 'catalogue');
+  await page.getByRole('link', { name: 'English' }).click();
+  await page.getByRole('heading', { name: 'Data catalogue', level: 1 }).waitFor();
+  await expectAccessible(page, 'catalogue (en)');
+  await page.context().close();
+  const phone = await newPage(demo.browser, { viewport: { width: 320, height: 640 } });
+  await phone.goto(`${demo.hub}/catalogue`);
+  await noHorizontalScroll(phone, 'catalogue');
+  await expectAccessible(phone, 'catalogue (320 px)');
+  await phone.context().close();
+});

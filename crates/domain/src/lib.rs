@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod agent;
+pub mod catalogue;
 pub mod civil_time;
 pub mod clock;
 pub mod data;

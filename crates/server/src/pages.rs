@@ -33,8 +33,9 @@ pub struct Pages {
     brand: Brand,
 }
 
-const TEMPLATES: [(&str, &str); 9] = [
+const TEMPLATES: [(&str, &str); 10] = [
     ("agent_email.html", include_str!("../templates/agent_email.html")),
+    ("catalogue.html", include_str!("../templates/catalogue.html")),
     ("consent.html", include_str!("../templates/consent.html")),
     ("dashboard.html", include_str!("../templates/dashboard.html")),
     ("base.html", include_str!("../templates/base.html")),
@@ -150,6 +151,11 @@ impl Pages {
     /// The person's dashboard.
     pub fn dashboard(&self, locale: &Locale, view: &crate::engine::dashboard::DashboardView) -> Html<String> {
         self.render("dashboard.html", locale, context! { view })
+    }
+
+    /// The public catalogue of data.
+    pub fn catalogue(&self, locale: &Locale, catalogue: &relais_domain::catalogue::Catalogue) -> Html<String> {
+        self.render("catalogue.html", locale, context! { catalogue })
     }
 
     /// The page after a logout with nowhere to return.

@@ -105,6 +105,7 @@ fn every_page(pages: &Pages, lang: Lang) -> Vec<String> {
     }
     out.push(pages.agent_email(&locale, "/agents", "f", "Back-office", None, None).0);
     out.push(pages.agent_email(&locale, "/agents", "f", "Back-office", Some("x@<b>"), Some("invalid")).0);
+    out.push(pages.catalogue(&locale, &catalogue()).0);
     out
 }
 
@@ -139,7 +140,7 @@ fn every_page_renders_in_both_languages_with_its_texts() {
 fn the_agents_page_asks_the_e_mail_under_the_agent_issuer_and_says_what_is_wrong() {
     let pages = Pages::new(Default::default());
     let fr = every_page(&pages, Lang::Fr);
-    let (blank, wrong) = (&fr[fr.len() - 2], &fr[fr.len() - 1]);
+    let (blank, wrong) = (&fr[fr.len() - 3], &fr[fr.len() - 2]);
     assert!(blank.contains("action=\"/agents/interaction/f/email\"") && blank.contains("autocomplete=\"email\""));
     assert!(!blank.contains("aria-invalid"));
     assert!(wrong.contains("aria-invalid=\"true\"") && wrong.contains("n&#x27;est pas valide"), "{wrong}");
@@ -199,4 +200,46 @@ fn an_error_page_offers_the_way_back_to_the_service_when_there_is_one() {
         "{page}"
     );
     assert!(!page.contains("Retour à l&#x27;accueil"));
+}
+
+#[test]
+fn the_catalogue_lists_each_provider_its_data_services_and_habilitations_escaped() {
+    let pages = Pages::new(Default::default());
+    let fr = every_page(&pages, Lang::Fr);
+    let page = fr.last().unwrap();
+    assert!(
+        page.contains("CAF &lt;b&gt;") && page.contains("Quotient familial") && page.contains("Le quotient du foyer")
+    );
+    assert!(page.contains("<code>quotient_familial</code>") && page.contains("Mairie"), "{page}");
+    assert!(page.contains("avec la connexion de la personne et son accord"), "{page}");
+    assert!(page.contains("Cantine") && page.contains("217500016") && page.contains("CRPA L. 114-8"), "{page}");
+    assert!(page.contains("href=\"/catalogue.json\""), "{page}");
+    let en = every_page(&pages, Lang::En);
+    assert!(en.last().unwrap().contains("Data catalogue"));
+}
+
+fn catalogue() -> relais_domain::catalogue::Catalogue {
+    use relais_domain::catalogue::*;
+    Catalogue {
+        providers: vec![ProviderEntry {
+            id: "caf".into(),
+            name: "CAF <b>".into(),
+            scopes: vec![ScopeEntry {
+                scope: "quotient_familial".into(),
+                label: "Quotient familial".into(),
+                description: "Le quotient du foyer".into(),
+            }],
+            with_person_sign_in: true,
+            services: vec![ServiceEntry { name: "Mairie".into(), scopes: vec!["quotient_familial".into()] }],
+            habilitations: vec![HabilitationEntry {
+                id: "hab".into(),
+                organisation: "217500016".into(),
+                procedure: "Cantine".into(),
+                legal_basis: "CRPA L. 114-8".into(),
+                legal_basis_url: "https://www.legifrance.gouv.fr/".into(),
+                scopes: vec!["quotient_familial".into()],
+                expires_at: 1_900_000_000,
+            }],
+        }],
+    }
 }

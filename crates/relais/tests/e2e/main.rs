@@ -8,6 +8,7 @@
 mod agents;
 mod agents_person;
 mod authlib;
+mod catalogue;
 mod data;
 mod harness;
 mod keys;

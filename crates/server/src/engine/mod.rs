@@ -22,12 +22,14 @@
 //! 6     userinfo.rs     userinfo                       AccessGrant                  → claims
 //! —     checktoken.rs   checktoken                     AccessGrant + DataProvider   → IntrospectionResponse
 //! —     logout.rs       logout, logout_callback        AuthenticatedSession         → ended, IdP logout, back to the SP
+//! —     catalogue.rs    catalogue                      the registry                 → the public catalogue of data
 //! —     dashboard/      start_sign_in, callback, view, set_blocked, sign_out (the person's own pages)
 //!       support/        Browser, Next, Outcome · session (load, save, offered IdPs) · sp_redirect · tracer
 //! ```
 
 mod authorize;
 mod callback;
+pub mod catalogue;
 pub mod checktoken;
 mod choose;
 mod code;

@@ -2,6 +2,7 @@
 //! identity providers' callbacks, the person's pages, and health.
 
 mod agents;
+mod catalogue;
 mod dashboard;
 mod dp;
 mod idp;
@@ -31,6 +32,7 @@ pub fn router(state: AppState) -> Router {
         .merge(person::router())
         .merge(dp::router())
         .merge(dashboard::router())
+        .merge(catalogue::router())
         .route("/", get(home))
         .route("/langue", get(switch_language))
         .route(&format!("{}/{{*path}}", crate::assets::DSFR_PREFIX), get(crate::assets::dsfr))

@@ -1,0 +1,39 @@
+//! The public catalogue (issue 13, first step), read over HTTP from the test platform: each
+//! data provider with its data, the citizen services that receive it with the person's
+//! consent, the live habilitations with their legal bases; open data, nothing secret.
+
+use serde_json::Value;
+
+use crate::harness::*;
+
+#[tokio::test]
+async fn the_catalogue_lists_the_providers_their_services_and_live_habilitations_as_open_data() {
+    let platform = Platform::start().await;
+    let response = reqwest::get(platform.url("/catalogue.json")).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["access-control-allow-origin"], "*", "open data: any site may read it");
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+    let text = response.text().await.unwrap();
+    assert!(!text.contains("secret") && !text.contains("dp-secret"), "nothing secret: {text}");
+    let catalogue: Value = serde_json::from_str(&text).unwrap();
+    let providers = catalogue["providers"].as_array().unwrap();
+    assert_eq!(providers.len(), 3, "{catalogue}");
+    let caf = providers.iter().find(|p| p["id"] == "caf").unwrap();
+    let scopes: Vec<&str> = caf["scopes"].as_array().unwrap().iter().map(|s| s["scope"].as_str().unwrap()).collect();
+    assert!(scopes.contains(&"quotient_familial") && scopes.contains(&"enfants"), "{caf}");
+    assert_eq!(caf["with_person_sign_in"], true);
+    assert_eq!(caf["services"][0]["name"], "Mairie A");
+    // The live habilitation, not the one that ended in 2020; agent services are not listed.
+    let habilitations = caf["habilitations"].as_array().unwrap();
+    assert_eq!(habilitations.len(), 1, "{caf}");
+    assert_eq!(habilitations[0]["id"], "hab-cantine-qf");
+    assert_eq!(habilitations[0]["organisation"], "217500016");
+    assert!(habilitations[0]["legal_basis"].as_str().unwrap().starts_with("Article L. 114-8"));
+    assert!(!text.contains("Back-office de la mairie"), "{text}");
+
+    let page = reqwest::get(platform.url("/catalogue")).await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Catalogue des données") && html.contains("Mairie A"), "{html}");
+    assert!(html.contains("Tarification de la cantine scolaire") && html.contains("217500016"), "{html}");
+}

@@ -1,0 +1,24 @@
+//! The public catalogue ([`relais_domain::catalogue`]): read from the registry at each request
+//! (the registry's cache keeps it cheap), so a provider, a service or a habilitation registered
+//! or withdrawn shows at once.
+
+use relais_domain::catalogue::{catalogue as build, Catalogue};
+use relais_store::StoreError;
+
+use crate::state::AppState;
+
+/// The catalogue as the registry holds it now.
+pub async fn catalogue(state: &AppState) -> Result<Catalogue, StoreError> {
+    let providers = state.registry.data_providers().await?;
+    // The services the providers allow, each read once (the registry lists no services).
+    let mut services = Vec::new();
+    for id in providers.iter().flat_map(|p| p.allowed.keys()) {
+        if !services.iter().any(|s: &relais_domain::ServiceProvider| &s.id == id) {
+            if let Some(service) = state.registry.service_provider(id).await? {
+                services.push(service);
+            }
+        }
+    }
+    let habilitations = state.registry.habilitations().await?;
+    Ok(build(&providers, &services, &habilitations, state.clock.now()))
+}
