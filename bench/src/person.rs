@@ -4,6 +4,9 @@
 //! The data provider's checktoken over those tokens is then measured like the others.
 
 use anyhow::Context;
+use relais_domain::agent::reference::{
+    ACCESS_TOKEN_TYPE, PERSON_REFERENCE, PERSON_REFERENCE_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE,
+};
 use serde_json::Value;
 
 use crate::flows::{FederatedFlow, Provider};
@@ -28,18 +31,18 @@ pub async fn person_tokens(
     citizen_flow.run(&mut vu).await?;
     let token = collected.lock().ok().and_then(|t| t.last().cloned()).context("no citizen token")?;
     let userinfo: Value = http.get(citizen.userinfo.clone()).bearer_auth(&token).send().await?.json().await?;
-    let reference = userinfo["person_reference"].as_str().context("no person_reference at userinfo")?.to_owned();
+    let reference = userinfo[PERSON_REFERENCE].as_str().context("no person_reference at userinfo")?.to_owned();
     let mut tokens = Vec::with_capacity(EXCHANGED.min(agent_tokens.len()));
     for actor in agent_tokens.iter().take(EXCHANGED) {
         let answer: Value = http
             .post(agent.token.clone())
             .basic_auth(&agent.client_id, Some(&agent.secret))
             .form(&[
-                ("grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"),
+                ("grant_type", TOKEN_EXCHANGE_GRANT_TYPE),
                 ("subject_token", reference.as_str()),
-                ("subject_token_type", "urn:relais:params:oauth:token-type:person_reference"),
+                ("subject_token_type", PERSON_REFERENCE_TOKEN_TYPE),
                 ("actor_token", actor.as_str()),
-                ("actor_token_type", "urn:ietf:params:oauth:token-type:access_token"),
+                ("actor_token_type", ACCESS_TOKEN_TYPE),
             ])
             .send()
             .await?

@@ -153,23 +153,22 @@ pub fn by_scope(granted: &[(DataTransfer, String)]) -> BTreeMap<String, String> 
     granted.iter().map(|(transfer, habilitation)| (transfer.scope.clone(), habilitation.clone())).collect()
 }
 
-/// The access token an exchange gives: the agent's (`actor`, with its agent access), for the
-/// `granted` transfers about the referenced person (`person`: their key), living `lifetime`
-/// seconds from `now` and never longer than the agent's own token, in the agent's session (it
-/// dies with it at logout). `None` when `actor` is not an agent's token giving data, or is
-/// already about a person.
+/// The access token an exchange gives: the agent's (`actor`, whose agent access is `agent`),
+/// for the `granted` transfers about the referenced person (`person`: their key), living
+/// `lifetime` seconds from `now` and never longer than the agent's own token, in the agent's
+/// session (it dies with it at logout).
 pub fn exchanged_access(
     actor: &AccessGrant,
+    agent: &AgentAccess,
     reference: PersonReference,
     person: PersonKey,
     granted: &[(DataTransfer, String)],
     now: UnixTime,
     lifetime: u64,
-) -> Option<AccessGrant> {
-    let agent = actor.data.agent.as_ref().filter(|_| actor.data.pivot.is_none())?;
+) -> AccessGrant {
     let expires_at = UnixTime(now.plus(lifetime).0.min(actor.expires_at.0));
     let citizen_service = Some(reference.service.clone());
-    Some(AccessGrant {
+    AccessGrant {
         sp: actor.sp.clone(),
         grant: actor.grant.clone(),
         data: DataGrant {
@@ -187,5 +186,5 @@ pub fn exchanged_access(
         issued_at: now,
         expires_at,
         sid: actor.sid.clone(),
-    })
+    }
 }

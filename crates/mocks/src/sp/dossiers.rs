@@ -11,10 +11,10 @@ use serde_json::Value;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// RFC 8693's grant type and token types, as the hub's agent issuer takes them.
-const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
-const PERSON_REFERENCE_TYPE: &str = "urn:relais:params:oauth:token-type:person_reference";
-const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
+use relais_domain::agent::reference::{
+    ACCESS_TOKEN_TYPE, PERSON_REFERENCE_TOKEN_TYPE as PERSON_REFERENCE_TYPE,
+    TOKEN_EXCHANGE_GRANT_TYPE as TOKEN_EXCHANGE,
+};
 
 /// The town's files, shared by the citizen site and the back-office.
 #[derive(Clone, Debug, Default)]

@@ -16,8 +16,7 @@ use openidconnect::{
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// The scope and claim of the person reference (the hub's `person_reference`).
-const PERSON_REFERENCE: &str = "person_reference";
+use relais_domain::agent::reference::PERSON_REFERENCE;
 
 /// The `end_session_endpoint` of RP-Initiated Logout, absent from the core metadata.
 #[derive(Clone, Debug, serde::Deserialize, serde::Serialize)]

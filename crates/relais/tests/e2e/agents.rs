@@ -9,7 +9,6 @@ use serde_json::Value;
 
 use crate::harness::*;
 
-const BACK_OFFICE: (&str, &str) = ("sp-agent", "secret-agent-for-tests-0123456789abcd");
 const TOOL: (&str, &str) = ("sp-agent-b", "secret-agent-b-for-tests-0123456789ab");
 const BACK_OFFICE_SCOPES: [&str; 9] = [
     "openid",
@@ -23,12 +22,8 @@ const BACK_OFFICE_SCOPES: [&str; 9] = [
     "organization_kind",
 ];
 
-fn agents_issuer(platform: &Platform) -> String {
-    format!("{}/agents", platform.issuer)
-}
-
 async fn agent_sp(platform: &Platform, (id, secret): (&str, &str)) -> Sp {
-    Sp::discover_at(&agents_issuer(platform), id, Some(secret), AuthType::BasicAuth).await
+    Sp::discover_at(&platform.agents_issuer(), id, Some(secret), AuthType::BasicAuth).await
 }
 
 /// The e-mail page of an authorization request, then `email` typed there: the hub's answer.
@@ -53,33 +48,26 @@ async fn by_email(platform: &Platform, browser: &Browser, request_url: &str, ema
 }
 
 async fn raw_userinfo(platform: &Platform, token: &str) -> reqwest::Response {
-    reqwest::Client::new().get(format!("{}/userinfo", agents_issuer(platform))).bearer_auth(token).send().await.unwrap()
-}
-
-async fn checktoken(platform: &Platform, dp: &str, token: &str) -> Value {
-    let answer = reqwest::Client::new()
-        .post(platform.url("/checktoken"))
-        .basic_auth(dp, Some(dp_secret(dp)))
-        .form(&[("token", token)])
+    reqwest::Client::new()
+        .get(format!("{}/userinfo", platform.agents_issuer()))
+        .bearer_auth(token)
         .send()
         .await
-        .unwrap();
-    assert_eq!(answer.status(), 200);
-    answer.json().await.unwrap()
+        .unwrap()
 }
 
 #[tokio::test]
 async fn an_agent_signs_in_by_e_mail_at_the_idp_of_their_domain_with_their_organisation() {
     let platform = Platform::start().await;
-    let discovery: Value = reqwest::get(format!("{}/.well-known/openid-configuration", agents_issuer(&platform)))
+    let discovery: Value = reqwest::get(format!("{}/.well-known/openid-configuration", platform.agents_issuer()))
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    assert_eq!(discovery["issuer"], agents_issuer(&platform));
+    assert_eq!(discovery["issuer"], platform.agents_issuer());
     assert_eq!(discovery["subject_types_supported"], serde_json::json!(["public"]));
-    assert_eq!(discovery["jwks_uri"], format!("{}/jwks", agents_issuer(&platform)));
+    assert_eq!(discovery["jwks_uri"], format!("{}/jwks", platform.agents_issuer()));
     let sp = agent_sp(&platform, BACK_OFFICE).await;
 
     // One IdP serves the ministry's domain.
@@ -87,7 +75,7 @@ async fn an_agent_signs_in_by_e_mail_at_the_idp_of_their_domain_with_their_organ
     let request = sp.request(&BACK_OFFICE_SCOPES, None, &[]);
     let redirect = by_email(&platform, &browser, &request.url.clone(), "Camille.Martin@NUMERIQUE.gouv.fr", 0).await;
     let camille = sp.finish(request, &redirect).await.unwrap();
-    assert_eq!(camille.id_token_claims["iss"], agents_issuer(&platform));
+    assert_eq!(camille.id_token_claims["iss"], platform.agents_issuer());
     let claims: Value = raw_userinfo(&platform, &camille.access_token).await.json().await.unwrap();
     assert_eq!(claims["usual_name"], "MARTIN");
     assert_eq!(claims["uid"], "cmartin");
@@ -276,7 +264,7 @@ async fn logout_ends_the_agent_session_and_its_tokens_not_the_citizen_one() {
     let redirect = at_idp(&browser, &to_idp, 0).await;
     let signed_in = agent.finish(request, &redirect).await.unwrap();
 
-    let mut logout = url::Url::parse(&format!("{}/logout", agents_issuer(&platform))).unwrap();
+    let mut logout = url::Url::parse(&format!("{}/logout", platform.agents_issuer())).unwrap();
     logout
         .query_pairs_mut()
         .append_pair("id_token_hint", &signed_in.id_token)
@@ -317,7 +305,7 @@ async fn a_habilitation_lets_the_town_receive_the_family_quotient_and_the_provid
     let (request, redirect) = jeanne(&["openid", "uid", "quotient_familial"]).await;
     let signed_in = sp.finish(request, &redirect).await.unwrap();
     assert!(signed_in.scope.contains(&"quotient_familial".to_owned()), "{:?}", signed_in.scope);
-    let answer = checktoken(&platform, "caf", &signed_in.access_token).await;
+    let answer = platform.checktoken("caf", &signed_in.access_token).await;
     assert_eq!(answer["active"], true, "{answer}");
     assert_eq!(answer["scope"], "quotient_familial");
     assert_eq!(answer["agent"]["organization"]["siret"], "21750001600019");
@@ -331,7 +319,7 @@ async fn a_habilitation_lets_the_town_receive_the_family_quotient_and_the_provid
     assert!(habilitation["expires_at"].as_u64().unwrap() > 4_000_000_000);
     // Another provider sees nothing of it.
     assert_eq!(
-        checktoken(&platform, "impots-donnees", &signed_in.access_token).await,
+        platform.checktoken("impots-donnees", &signed_in.access_token).await,
         serde_json::json!({"active": false})
     );
 

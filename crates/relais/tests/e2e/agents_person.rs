@@ -12,13 +12,7 @@ use serde_json::Value;
 
 use crate::harness::*;
 
-const BACK_OFFICE: (&str, &str) = ("sp-agent", "secret-agent-for-tests-0123456789abcd");
-const SECRET_A: &str = "secret-a-for-tests-0123456789abcdef";
 const SECRET_B: &str = "secret-b-for-tests-0123456789abcdef";
-
-fn agents_issuer(platform: &Platform) -> String {
-    format!("{}/agents", platform.issuer)
-}
 
 /// Person `identity` of the tax office's accounts files a request at `sp`: the reference it got.
 async fn file_request(platform: &Platform, sp: &Sp, scopes: &[&str], identity: usize) -> String {
@@ -42,7 +36,7 @@ async fn file_request(platform: &Platform, sp: &Sp, scopes: &[&str], identity: u
 
 /// Jeanne Moreau, agent of the town, signs in to the back-office asking for `scopes`: her token.
 async fn agent_token(platform: &Platform, scopes: &[&str]) -> String {
-    let sp = Sp::discover_at(&agents_issuer(platform), BACK_OFFICE.0, Some(BACK_OFFICE.1), AuthType::BasicAuth).await;
+    let sp = Sp::discover_at(&platform.agents_issuer(), BACK_OFFICE.0, Some(BACK_OFFICE.1), AuthType::BasicAuth).await;
     let browser = Browser::new();
     let request = sp.request(scopes, None, &[("idp_hint", "mairie")]);
     let redirect = at_idp(&browser, &location(&browser.get(&request.url).await), 0).await;
@@ -72,23 +66,11 @@ async fn exchange(token_endpoint: &str, reference: &str, actor: &str, scope: Opt
     (status, answer.json().await.unwrap())
 }
 
-async fn checktoken(platform: &Platform, dp: &str, token: &str) -> Value {
-    let answer = reqwest::Client::new()
-        .post(platform.url("/checktoken"))
-        .basic_auth(dp, Some(dp_secret(dp)))
-        .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), 200);
-    answer.json().await.unwrap()
-}
-
 #[tokio::test]
 async fn an_agent_instructs_a_file_the_provider_finds_the_person_and_only_that_person_sees_the_town() {
     let platform = Platform::start().await;
     let sp_a = Sp::discover(&platform, "sp-a", Some(SECRET_A), AuthType::BasicAuth).await;
-    let discovery: Value = reqwest::get(format!("{}/.well-known/openid-configuration", agents_issuer(&platform)))
+    let discovery: Value = reqwest::get(format!("{}/.well-known/openid-configuration", platform.agents_issuer()))
         .await
         .unwrap()
         .json()
@@ -119,7 +101,7 @@ async fn an_agent_instructs_a_file_the_provider_finds_the_person_and_only_that_p
         .unwrap();
     assert!(record["quotient_familial"].as_i64().is_some(), "{record}");
     // What the CAF learnt: the person as in a citizen transfer, the agent, the habilitation.
-    let seen = checktoken(&platform, "caf", &about_angela).await;
+    let seen = platform.checktoken("caf", &about_angela).await;
     assert_eq!(seen["active"], true, "{seen}");
     assert_eq!(seen["client_id"], "sp-agent");
     assert_eq!(seen["identity"]["given_name"], "Angela Claire Louise");
@@ -132,8 +114,8 @@ async fn an_agent_instructs_a_file_the_provider_finds_the_person_and_only_that_p
     let consented = checktoken_sub_of_a_citizen_transfer(&platform, &sp_a).await;
     assert_eq!(seen["sub"], consented.as_str(), "the CAF learns nothing new about her");
     // The agent's own token still names nobody; another provider sees nothing.
-    assert!(checktoken(&platform, "caf", &actor).await.get("identity").is_none());
-    assert_eq!(checktoken(&platform, "impots-donnees", &about_angela).await, serde_json::json!({"active": false}));
+    assert!(platform.checktoken("caf", &actor).await.get("identity").is_none());
+    assert_eq!(platform.checktoken("impots-donnees", &about_angela).await, serde_json::json!({"active": false}));
 
     // The hub kept the access under Angela's key, with the town and the habilitation, no agent.
     let traces = platform.state_traces().await;
@@ -172,7 +154,7 @@ async fn checktoken_sub_of_a_citizen_transfer(platform: &Platform, sp_a: &Sp) ->
     let form = [("decision".into(), "accepter".into()), ("transfert".into(), "caf:quotient_familial".into())];
     let redirect = location(&browser.post(platform.url(&to_consent).as_str(), &form).await);
     let signed_in = sp_a.finish(request, &redirect).await.unwrap();
-    checktoken(platform, "caf", &signed_in.access_token).await["sub"].as_str().unwrap().to_owned()
+    platform.checktoken("caf", &signed_in.access_token).await["sub"].as_str().unwrap().to_owned()
 }
 
 /// The part of `html` from the heading `heading` to the next `<h2`.
@@ -187,7 +169,7 @@ async fn an_exchange_is_refused_for_another_services_file_a_forged_reference_or_
     let platform = Platform::start().await;
     let sp_a = Sp::discover(&platform, "sp-a", Some(SECRET_A), AuthType::BasicAuth).await;
     let sp_b = Sp::discover(&platform, "sp-b", Some(SECRET_B), AuthType::RequestBody).await;
-    let token_endpoint = format!("{}/token", agents_issuer(&platform));
+    let token_endpoint = format!("{}/token", platform.agents_issuer());
     let reference = file_request(&platform, &sp_a, &["openid", "identite_pivot", "person_reference"], 0).await;
     let actor = agent_token(&platform, &["openid", "uid", "quotient_familial"]).await;
 

@@ -8,8 +8,6 @@ use serde_json::Value;
 
 use crate::harness::*;
 
-const SECRET_A: &str = "secret-a-for-tests-0123456789abcdef";
-
 /// A sign-in at `sp` asking for `scopes`, up to the consent page; the request and the page URL.
 async fn up_to_consent(
     platform: &Platform,
@@ -47,19 +45,6 @@ async fn call_dp(platform: &Platform, kind: DpKind, access_token: &str) -> (u16,
     let response =
         reqwest::Client::new().get(dp(platform, kind).api_url()).bearer_auth(access_token).send().await.unwrap();
     (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
-}
-
-async fn checktoken(platform: &Platform, dp_id: &str, token: &str) -> Value {
-    reqwest::Client::new()
-        .post(platform.url("/checktoken"))
-        .basic_auth(dp_id, Some(dp_secret(dp_id)))
-        .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }
 
 #[tokio::test]
@@ -115,7 +100,7 @@ async fn refusing_still_signs_the_person_in_and_the_provider_gets_an_inactive_an
     assert!(!signed_in.scope.contains(&"quotient_familial".to_owned()));
     let (status, _) = call_dp(&platform, DpKind::Caf, &signed_in.access_token).await;
     assert_eq!(status, 401);
-    assert_eq!(checktoken(&platform, "caf", &signed_in.access_token).await, serde_json::json!({"active": false}));
+    assert_eq!(platform.checktoken("caf", &signed_in.access_token).await, serde_json::json!({"active": false}));
 
     // Consent is asked for each transfer: the next sign-in asks again, even in single sign-on.
     let (_, _, html) = up_to_consent(&platform, &browser, &sp, &["openid", "quotient_familial"], 0).await;
@@ -132,12 +117,12 @@ async fn a_provider_cannot_introspect_for_another_providers_scopes_nor_an_expire
         answer(&sp, &browser, request, &url, &[("decision", "accepter"), ("transfert", "caf:quotient_familial")]).await;
 
     assert_eq!(
-        checktoken(&platform, "impots-donnees", &signed_in.access_token).await,
+        platform.checktoken("impots-donnees", &signed_in.access_token).await,
         serde_json::json!({"active": false})
     );
     let (status, _) = call_dp(&platform, DpKind::Impots, &signed_in.access_token).await;
     assert_eq!(status, 401, "the tax office gets nothing with the CAF's token");
-    assert_eq!(checktoken(&platform, "caf", &signed_in.access_token).await["active"], true);
+    assert_eq!(platform.checktoken("caf", &signed_in.access_token).await["active"], true);
 
     let wrong = reqwest::Client::new()
         .post(platform.url("/checktoken"))
@@ -149,7 +134,7 @@ async fn a_provider_cannot_introspect_for_another_providers_scopes_nor_an_expire
     assert_eq!(wrong.status(), 401);
 
     platform.clock.advance(platform.config().settings.access_token_lifetime + 1);
-    assert_eq!(checktoken(&platform, "caf", &signed_in.access_token).await, serde_json::json!({"active": false}));
+    assert_eq!(platform.checktoken("caf", &signed_in.access_token).await, serde_json::json!({"active": false}));
 }
 
 #[tokio::test]

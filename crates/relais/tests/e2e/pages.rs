@@ -6,8 +6,6 @@ use reqwest::header::{HeaderMap, CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE};
 
 use crate::harness::*;
 
-const SECRET_A: &str = "secret-a-for-tests-0123456789abcdef";
-
 /// The headers every response of the hub carries, and the attributes of every cookie it sets.
 fn assert_secure(what: &str, headers: &HeaderMap, https: bool) {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();

@@ -14,8 +14,6 @@ use tokio::task::JoinHandle;
 
 use crate::harness::*;
 
-const SECRET_A: &str = "secret-a-for-tests-0123456789abcdef";
-
 /// What must never be stored about the test person Angela Claire Louise DUBOIS.
 const IDENTITY: [&str; 4] = ["angela", "dubois", "1962-08-24", "75107"];
 

@@ -147,15 +147,16 @@ async fn agent_checktoken(
         }
     }
     let active = !scopes.is_empty();
-    let person = access.data.pivot.as_ref().map(|pivot| {
+    // About a person: their `sub` for this provider, derived only when it is told.
+    let person = access.data.pivot.as_ref().filter(|_| active).map(|pivot| {
         let sector = Sector::of_data_provider(&provider.id);
         (PairwiseSub::derive(&state.settings.pairwise_secret, &sector, pivot), pivot)
     });
-    let sub = person.as_ref().filter(|_| active).map(|(sub, _)| sub);
+    let sub = person.as_ref().map(|(sub, _)| sub);
     let checked = CheckedToken { person: access.data.person.as_str(), sub, sp: &access.sp, idp: &access.data.idp };
     let event = StepEvent::checktoken(now, &provider.id, Some(checked), scopes.clone(), active);
     let ids: Vec<&str> = habilitations.iter().map(|h| h.id.as_str()).collect();
-    let event = match &person {
+    let event = match access.data.pivot {
         Some(_) => event.by_organisation(agent.agent.siret.as_str(), &ids),
         None => event,
     };

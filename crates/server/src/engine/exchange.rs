@@ -58,23 +58,20 @@ fn refuse(code: ErrorCode, description: impl Into<String>) -> ApiError {
 #[tracing::instrument(skip_all, fields(sp = %sp.id))]
 pub async fn exchange(state: &AppState, sp: &ServiceProvider, form: &RawTokenRequest) -> Result<Value, ApiError> {
     let request = TokenExchangeRequest::parse(form).map_err(|error| ApiError::OAuth { error, basic: false })?;
-    let actor: AccessGrant = access::live(state, request.actor_token)
-        .await?
-        .filter(|actor| actor.sp == sp.id && actor.data.agent.is_some() && actor.data.pivot.is_none())
-        .ok_or_else(|| {
-            let why = "the actor_token is not a live access token of this client's agent, granting data";
-            refuse(ErrorCode::InvalidGrant, why)
-        })?;
+    // A live token of this client's agent, granting data, not already about a person.
+    let actor: Option<AccessGrant> =
+        access::live(state, request.actor_token).await?.filter(|a| a.sp == sp.id && a.data.pivot.is_none());
+    let Some((actor, agent)) = actor.as_ref().and_then(|a| a.data.agent.as_ref().map(|agent| (a, agent))) else {
+        let why = "the actor_token is not a live access token of this client's agent, granting data";
+        return Err(refuse(ErrorCode::InvalidGrant, why));
+    };
     let Some(reference) = open(state, request.subject_token) else {
         tracing::warn!(client_id = %sp.id, "person reference refused: not sealed by this hub, or altered");
         return Err(refuse(ErrorCode::InvalidGrant, "the subject_token is not a person reference of this hub"));
     };
-    let Some(agent) = actor.data.agent.as_ref().map(|access| &access.agent) else {
-        return Err(refuse(ErrorCode::InvalidGrant, "the actor_token is not an agent's"));
-    };
     let now = state.clock.now();
     let habilitations = state.registry.habilitations().await?;
-    let granted = exchange_scopes(agent, &actor.data.transfers, request.scope, &reference, &habilitations, now)
+    let granted = exchange_scopes(&agent.agent, &actor.data.transfers, request.scope, &reference, &habilitations, now)
         .map_err(|refusal| {
             tracing::warn!(client_id = %sp.id, reason = %refusal, "token exchange refused");
             let code = if refusal.is_about_scope() { ErrorCode::InvalidScope } else { ErrorCode::InvalidGrant };
@@ -89,8 +86,7 @@ pub async fn exchange(state: &AppState, sp: &ServiceProvider, form: &RawTokenReq
     let person = PersonKey::derive(&state.settings.pairwise_secret, &reference.pivot);
     let lifetime = state.settings.access_token_lifetime;
     let service = reference.service.clone();
-    let access = exchanged_access(&actor, reference, person, &granted, now, lifetime)
-        .ok_or_else(|| refuse(ErrorCode::InvalidGrant, "the actor_token is not an agent's"))?;
+    let access = exchanged_access(actor, agent, reference, person, &granted, now, lifetime);
     let token = random_token();
     let expires_in = access.expires_at.0.saturating_sub(now.0).max(1);
     state.records.put(Namespace::AccessToken, &digest(&token), &access, expires_in).await?;

@@ -89,12 +89,15 @@ pub async fn start_agent_idps(
     (idps, sections, organisations, registry_url)
 }
 
+/// The back-office's client id and secret.
+pub const BACK_OFFICE: (&str, &str) = ("sp-agent", "secret-agent-for-tests-0123456789abcd");
+
 /// The agent services: a back-office for public agents only, and another agent tool.
 pub(super) fn agent_service_providers() -> Vec<ServiceProviderSection> {
     let mut back_office = ServiceProviderSection::new(
-        "sp-agent",
+        BACK_OFFICE.0,
         "Back-office de la mairie",
-        Some("secret-agent-for-tests-0123456789abcd"),
+        Some(BACK_OFFICE.1),
         "https://sp-agent.example/callback",
         &[
             "openid",

@@ -108,6 +108,9 @@ pub async fn start_mock_idps(issuer: &str) -> (Vec<MockIdp>, Vec<IdentityProvide
     (idps, sections)
 }
 
+/// `sp-a`'s client secret.
+pub const SECRET_A: &str = "secret-a-for-tests-0123456789abcdef";
+
 /// The secret of a mock data provider at the hub.
 pub fn dp_secret(id: &str) -> String {
     format!("dp-secret-{id}-0123456789abcdef0123456789")
@@ -150,7 +153,7 @@ fn test_service_providers() -> Vec<ServiceProviderSection> {
     let mut sp_a = ServiceProviderSection::new(
         "sp-a",
         "Mairie A",
-        Some("secret-a-for-tests-0123456789abcdef"),
+        Some(SECRET_A),
         "https://sp-a.example/callback",
         &["openid", "identite_pivot", "email", "person_reference"],
     );
@@ -324,6 +327,24 @@ impl Platform {
 
     pub fn url(&self, path: &str) -> Url {
         self.hub.join(path).unwrap()
+    }
+
+    /// The agent federation's issuer, `{hub}/agents`.
+    pub fn agents_issuer(&self) -> String {
+        format!("{}/agents", self.issuer)
+    }
+
+    /// Data provider `dp` asks checktoken about `token`: the answer (always a 200).
+    pub async fn checktoken(&self, dp: &str, token: &str) -> serde_json::Value {
+        let answer = reqwest::Client::new()
+            .post(self.url("/checktoken"))
+            .basic_auth(dp, Some(dp_secret(dp)))
+            .form(&[("token", token)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200);
+        answer.json().await.unwrap()
     }
 }
 
