@@ -165,6 +165,7 @@ fn trace_event(i: u64) -> TraceEvent {
         outcome: "eidas2".into(),
         organisation: None,
         habilitation: None,
+        author: None,
     }
 }
 

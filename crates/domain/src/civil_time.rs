@@ -90,6 +90,23 @@ impl ParisTime {
     }
 }
 
+/// The end of the Paris day `date` (`YYYY-MM-DD`): when a habilitation valid until that day
+/// ends.
+pub fn end_of_paris_day(date: &str) -> Option<UnixTime> {
+    let mut parts = date.split('-');
+    let (year, month, day) = (parts.next()?.parse().ok()?, parts.next()?.parse().ok()?, parts.next()?.parse().ok()?);
+    if parts.next().is_some() || !(1..=12).contains(&month) || !(1..=31).contains(&day) || date.len() != 10 {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    if civil_from_days(days) != (year, month, day) {
+        return None;
+    }
+    let midnight_utc = (days + 1) * 86_400;
+    let at = midnight_utc - paris_offset(UnixTime(midnight_utc.max(0) as u64));
+    u64::try_from(at).ok().map(UnixTime)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,5 +134,16 @@ mod tests {
         assert_eq!((winter.day, winter.hour, winter.rfc3339().as_str()), (1, 17, "2026-12-01T17:00:00+01:00"));
         let summer = ParisTime::of(at(2026, 7, 14, 22));
         assert_eq!((summer.day, summer.hour, summer.rfc3339().as_str()), (15, 0, "2026-07-15T00:00:00+02:00"));
+    }
+
+    #[test]
+    fn a_habilitation_ends_at_midnight_in_paris() {
+        // 2027-12-31 ends at 2028-01-01T00:00+01:00, 23:00 UTC.
+        assert_eq!(end_of_paris_day("2027-12-31"), Some(UnixTime(1_830_294_000)));
+        // In summer, at 22:00 UTC.
+        assert_eq!(end_of_paris_day("2027-06-30"), Some(UnixTime(1_814_392_800)));
+        for bad in ["2027-02-30", "2027-13-01", "31/12/2027", "2027-1-1", ""] {
+            assert_eq!(end_of_paris_day(bad), None, "{bad}");
+        }
     }
 }

@@ -41,3 +41,38 @@ identifier!(
     /// A data provider's id in the registry (it authenticates at checktoken with it).
     DpId
 );
+
+/// One actor of the registry, named by its id.
+#[derive(Clone, Copy, Debug)]
+pub enum ActorRef<'a> {
+    /// A service provider.
+    ServiceProvider(&'a SpId),
+    /// An identity provider.
+    IdentityProvider(&'a IdpId),
+    /// A data provider.
+    DataProvider(&'a DpId),
+    /// A habilitation.
+    Habilitation(&'a str),
+}
+
+impl ActorRef<'_> {
+    /// Its kind, as logged and traced (`service_provider`, …).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::ServiceProvider(_) => "service_provider",
+            Self::IdentityProvider(_) => "identity_provider",
+            Self::DataProvider(_) => "data_provider",
+            Self::Habilitation(_) => "habilitation",
+        }
+    }
+
+    /// Its id.
+    pub fn id(&self) -> &str {
+        match self {
+            Self::ServiceProvider(id) => id.as_str(),
+            Self::IdentityProvider(id) => id.as_str(),
+            Self::DataProvider(id) => id.as_str(),
+            Self::Habilitation(id) => id,
+        }
+    }
+}

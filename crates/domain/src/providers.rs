@@ -128,6 +128,14 @@ impl ServiceProvider {
         self.redirect_uris.iter().any(|registered| registered == uri)
     }
 
+    /// Its registration's `scope`: the identity scopes, then an agent service's claims.
+    pub fn scope_value(&self) -> String {
+        std::iter::once(self.scopes.to_request_value())
+            .chain(self.agent_claims.iter().map(|claim| claim.name().to_owned()))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
     /// Whether `uri` is one of its post-logout redirect URIs, exactly.
     pub fn has_post_logout_redirect_uri(&self, uri: &str) -> bool {
         self.post_logout_redirect_uris.iter().any(|registered| registered == uri)

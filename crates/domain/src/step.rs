@@ -6,7 +6,7 @@
 use crate::clock::UnixTime;
 use crate::data::DataTransfer;
 use crate::eidas::EidasLevel;
-use crate::ids::{DpId, IdpId, SpId};
+use crate::ids::{ActorRef, DpId, IdpId, SpId};
 use crate::pairwise::{PairwiseSub, PersonKey};
 use crate::trace::{TraceEvent, TraceKind};
 
@@ -33,6 +33,8 @@ pub enum Step {
     Logout,
     /// The person changed their preferences on the dashboard.
     Preferences,
+    /// The registry changed (admin API, partner portal).
+    RegistryChange,
 }
 
 impl Step {
@@ -49,6 +51,7 @@ impl Step {
             Self::Checktoken => "checktoken",
             Self::Logout => "logout",
             Self::Preferences => "preferences",
+            Self::RegistryChange => "registry_change",
         }
     }
 }
@@ -167,6 +170,7 @@ impl StepEvent {
                     outcome: if given { "given" } else { "refused" }.to_owned(),
                     organisation: None,
                     habilitation: None,
+                    author: None,
                 }
             })
             .collect();
@@ -189,6 +193,7 @@ impl StepEvent {
             outcome: acr.as_acr().to_owned(),
             organisation: None,
             habilitation: None,
+            author: None,
         }];
         event
     }
@@ -238,6 +243,7 @@ impl StepEvent {
             outcome: outcome.to_owned(),
             organisation: None,
             habilitation: None,
+            author: None,
         }];
         event
     }
@@ -270,6 +276,7 @@ impl StepEvent {
             outcome: "ok".to_owned(),
             organisation: None,
             habilitation: None,
+            author: None,
         }];
         event
     }
@@ -289,6 +296,7 @@ impl StepEvent {
             outcome: "ok".to_owned(),
             organisation: None,
             habilitation: None,
+            author: None,
         }];
         event
     }
@@ -296,6 +304,52 @@ impl StepEvent {
     /// A change of the person's preferences refused (`outcome`: why).
     pub fn preferences_refused(outcome: &str) -> Self {
         Self::new(Step::Preferences, outcome)
+    }
+
+    /// `author` rotated the hub's signing keys, adding `kids`: a record of the chain naming the
+    /// author (the keys are in the log line).
+    pub fn keys_rotated(at: UnixTime, author: &str, kids: &[String]) -> Self {
+        let mut event = Self::new(Step::RegistryChange, "ok").with_detail(format!("keys_rotated={}", kids.join(",")));
+        event.records = vec![TraceEvent {
+            at,
+            kind: TraceKind::RegistryChange,
+            person: None,
+            sub: None,
+            sp: None,
+            idp: None,
+            dp: None,
+            scopes: vec![],
+            outcome: "keys_rotated".to_owned(),
+            organisation: None,
+            habilitation: None,
+            author: Some(author.to_owned()),
+        }];
+        event
+    }
+
+    /// `author` made `change` (`added`, `replaced`, `removed`, `secret_renewed`) to `actor`: a
+    /// record of the chain, under no person's key, naming the author.
+    pub fn registry_change(at: UnixTime, author: &str, actor: ActorRef<'_>, change: &str) -> Self {
+        let mut event = Self::new(Step::RegistryChange, "ok").with_detail(format!("{}={change}", actor.kind()));
+        let name = |kind: &str| (actor.kind() == kind).then(|| actor.id().to_owned());
+        event.sp = name("service_provider").map(SpId::new);
+        event.idp = name("identity_provider").map(IdpId::new);
+        event.dp = name("data_provider").map(DpId::new);
+        event.records = vec![TraceEvent {
+            at,
+            kind: TraceKind::RegistryChange,
+            person: None,
+            sub: None,
+            sp: name("service_provider"),
+            idp: name("identity_provider"),
+            dp: name("data_provider"),
+            scopes: vec![],
+            outcome: change.to_owned(),
+            organisation: None,
+            habilitation: name("habilitation"),
+            author: Some(author.to_owned()),
+        }];
+        event
     }
 }
 
@@ -362,5 +416,21 @@ mod tests {
         assert_eq!(event.outcome, "inactive");
         assert!(event.is_ok());
         assert!(!StepEvent::token_refused(None, "invalid_grant").is_ok());
+    }
+
+    #[test]
+    fn a_registry_change_names_its_author_and_its_actor_not_a_person() {
+        let sp = SpId::new("mairie");
+        let event = StepEvent::registry_change(UnixTime(3), "ops", ActorRef::ServiceProvider(&sp), "added");
+        let record = &event.records[0];
+        assert_eq!((record.kind, record.outcome.as_str()), (TraceKind::RegistryChange, "added"));
+        assert_eq!(
+            (record.author.as_deref(), record.sp.as_deref(), record.person.as_deref()),
+            (Some("ops"), Some("mairie"), None)
+        );
+        assert_eq!((record.idp.as_deref(), record.dp.as_deref(), record.habilitation.as_deref()), (None, None, None));
+        let habilitation = StepEvent::registry_change(UnixTime(3), "ops", ActorRef::Habilitation("h-1"), "removed");
+        assert_eq!(habilitation.records[0].habilitation.as_deref(), Some("h-1"));
+        assert_eq!(event.detail.as_deref(), Some("service_provider=added"));
     }
 }

@@ -22,6 +22,9 @@ pub enum TraceKind {
     Logout,
     /// The person changed which accounts may sign in as them.
     Preferences,
+    /// An operator or a partner changed the registry (an actor added, replaced or removed, a
+    /// secret renewed): no person concerned, the author named.
+    RegistryChange,
 }
 
 impl TraceKind {
@@ -34,14 +37,23 @@ impl TraceKind {
             Self::Checktoken => "checktoken",
             Self::Logout => "logout",
             Self::Preferences => "preferences",
+            Self::RegistryChange => "registry_change",
         }
     }
 
     /// Parses a stored kind.
     pub fn parse(value: &str) -> Option<Self> {
-        [Self::SignIn, Self::ConsentGiven, Self::ConsentRefused, Self::Checktoken, Self::Logout, Self::Preferences]
-            .into_iter()
-            .find(|kind| kind.as_str() == value)
+        [
+            Self::SignIn,
+            Self::ConsentGiven,
+            Self::ConsentRefused,
+            Self::Checktoken,
+            Self::Logout,
+            Self::Preferences,
+            Self::RegistryChange,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == value)
     }
 }
 
@@ -73,6 +85,10 @@ pub struct TraceEvent {
     /// For an agent's access to a person's data: the habilitation it was made under.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub habilitation: Option<String>,
+    /// For a change of the registry: who made it (an operator credential's name, or an agent
+    /// of the partner portal by their agent `sub`). Never a person's identity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
 }
 
 /// A stored event: its place in the chain and its hash.
@@ -104,12 +120,17 @@ pub fn chain_hash(previous: &str, seq: u64, event: &TraceEvent) -> String {
         event.scopes,
         event.outcome
     ]);
-    // The fields added for agents' accesses are hashed when they hold a value, so that the
-    // records written before them keep their hashes.
-    if event.organisation.is_some() || event.habilitation.is_some() {
-        if let Some(list) = fields.as_array_mut() {
+    // The fields added later (agents' accesses, then the registry's changes) are hashed when
+    // they hold a value, so that the records written before them keep their hashes; the
+    // lengths (10, 12, 13) tell the layouts apart.
+    let by_organisation = event.organisation.is_some() || event.habilitation.is_some();
+    if let Some(list) = fields.as_array_mut() {
+        if by_organisation || event.author.is_some() {
             list.push(serde_json::json!(event.organisation));
             list.push(serde_json::json!(event.habilitation));
+        }
+        if event.author.is_some() {
+            list.push(serde_json::json!(event.author));
         }
     }
     let digest = Sha256::new()
@@ -227,6 +248,7 @@ mod tests {
             outcome: outcome.into(),
             organisation: None,
             habilitation: None,
+            author: None,
         }
     }
 
@@ -240,6 +262,24 @@ mod tests {
                 TraceRecord { seq, event, hash }
             })
             .collect()
+    }
+
+    #[test]
+    fn the_author_is_hashed_and_older_layouts_keep_their_hashes() {
+        let plain = event("ok");
+        // The hash of a record without the later fields, as written before they existed.
+        let fields =
+            serde_json::json!([1, 1_700_000_000u64, "sign_in", "p", "s", "mairie", "impots", null, ["openid"], "ok"]);
+        let before = Sha256::new()
+            .chain_update(GENESIS_HASH.as_bytes())
+            .chain_update(b"\n")
+            .chain_update(fields.to_string().as_bytes())
+            .finalize();
+        assert_eq!(chain_hash(GENESIS_HASH, 1, &plain), crate::lower_hex(&before));
+        let by = |author: &str| TraceEvent { author: Some(author.into()), ..event("ok") };
+        let (ops, other) = (chain_hash(GENESIS_HASH, 1, &by("ops")), chain_hash(GENESIS_HASH, 1, &by("other")));
+        assert_ne!(ops, other);
+        assert_ne!(ops, chain_hash(GENESIS_HASH, 1, &plain));
     }
 
     #[test]

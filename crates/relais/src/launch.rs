@@ -31,7 +31,7 @@ impl Clock for SystemClock {
 
 /// The algorithms the hub holds a key for: both, always. RS256 must be in discovery
 /// (OpenID Connect Discovery 1.0, section 3); ES256 is the smaller and faster choice.
-pub const SIGNING_ALGORITHMS: [IdTokenAlgorithm; 2] = [IdTokenAlgorithm::RS256, IdTokenAlgorithm::ES256];
+pub use relais_server::keys::SIGNING_ALGORITHMS;
 
 /// How long a node reuses what it read of the registry (a registration change reaches every
 /// node within it).
@@ -162,10 +162,11 @@ pub async fn assemble_hub(
     let now = clock.now().0;
     load_configuration(&sql, config, now).await?;
     let keys = relais_server::keys::load_or_generate(&sql, &SIGNING_ALGORITHMS, now).await?;
-    let cache = Arc::new(CachedRegistry::new(Arc::new(sql.clone()), REGISTRY_CACHE_LIFETIME));
+    let cache = Arc::new(CachedRegistry::writing_to(Arc::new(sql.clone()), REGISTRY_CACHE_LIFETIME));
     let parts = HubParts {
         settings: config.settings.clone(),
         registry: cache.clone(),
+        registry_writer: cache.clone(),
         ephemeral,
         keys,
         key_store: Arc::new(sql.clone()),

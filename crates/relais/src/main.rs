@@ -252,8 +252,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let config = Config::load(&config.config, &process_env)?;
             let sql = open_database(&config).await?;
             let now = SystemClock.now().0;
-            // Tokens signed by an old key live at most the ID token lifetime; JWKS caches 300 s.
-            let keep_for = config.settings.id_token_lifetime + 300;
+            // Tokens signed by an old key live at most the ID token lifetime.
+            let keep_for = relais_server::keys::keep_replaced_for(config.settings.id_token_lifetime);
             let added = relais_server::keys::rotate(&sql, &SIGNING_ALGORITHMS, now, publish_for, keep_for).await?;
             println!("new keys {} published; they sign from {}", added.join(", "), now + publish_for);
         }

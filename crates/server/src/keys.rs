@@ -16,6 +16,15 @@ pub enum KeySetupError {
     Jose(#[from] JoseError),
 }
 
+/// The algorithms the hub signs with: RS256 (every client library's default) and ES256.
+pub const SIGNING_ALGORITHMS: [IdTokenAlgorithm; 2] = [IdTokenAlgorithm::RS256, IdTokenAlgorithm::ES256];
+
+/// How long the keys a rotation replaces stay published once the new ones sign: the longest
+/// token lifetime `token_lifetime`, plus the five minutes verifiers may cache the JWKS.
+pub fn keep_replaced_for(token_lifetime: u64) -> u64 {
+    token_lifetime + 300
+}
+
 /// The name of an algorithm as stored.
 pub fn algorithm_name(alg: IdTokenAlgorithm) -> &'static str {
     match alg {

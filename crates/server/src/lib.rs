@@ -2,6 +2,7 @@
 //! endpoints, the identity providers' callbacks, the person's pages), the flow engine that
 //! chains the steps of a sign-in, and the one place where errors become responses.
 
+pub mod admin;
 mod assets;
 pub mod checkpoints;
 mod context;
@@ -19,7 +20,7 @@ mod state;
 pub use engine::dashboard::{DASHBOARD_CALLBACK_PATH, DASHBOARD_CLIENT_ID};
 pub use error::{ApiError, PageError};
 pub use relais_oidc::upstream::UpstreamTimeouts;
-pub use settings::{Brand, HubSettings};
+pub use settings::{Brand, HubSettings, OperatorCredential};
 pub use state::{agent_issuer, AppState, HubParts};
 
 /// Serves the hub on `listener` until the process ends.

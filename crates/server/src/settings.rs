@@ -31,6 +31,18 @@ pub struct HubSettings {
     pub metrics_token: Option<Secret>,
     /// The organisation registry (none: agents' organisations are not known).
     pub organisation_registry: Option<Url>,
+    /// The credentials of the operator admin API (`/api/admin/`; none: no such API).
+    pub operators: Vec<OperatorCredential>,
+}
+
+/// One credential of the operator admin API: a name (the author of the changes it makes, in
+/// the traces) and its bearer token.
+#[derive(Clone, Debug)]
+pub struct OperatorCredential {
+    /// Who holds it (`ops`, `deploy`, a person's team name): traced with each change.
+    pub name: String,
+    /// The bearer token.
+    pub token: Secret,
 }
 
 /// The brand block of the pages: configuration, since the State's Marianne block is reserved

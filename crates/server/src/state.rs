@@ -7,7 +7,7 @@ use relais_domain::Clock;
 use relais_oidc::discovery::Endpoints;
 use relais_oidc::jose::HubKeys;
 use relais_oidc::upstream::{Upstream, UpstreamClient, UpstreamError};
-use relais_store::{EphemeralRecords, EphemeralStore, KeyStore, PreferenceStore, Registry, TraceStore};
+use relais_store::{EphemeralRecords, EphemeralStore, KeyStore, PreferenceStore, Registry, RegistryWriter, TraceStore};
 
 use crate::engine::support::tracer::Tracer;
 use crate::metrics::{MeasuredEphemeral, MeasuredTraces, Metrics};
@@ -20,6 +20,9 @@ pub struct HubParts {
     pub settings: HubSettings,
     /// The registry of actors.
     pub registry: Arc<dyn Registry>,
+    /// How it is changed (the admin API, the partner portal): the same registry, so that this
+    /// node serves a change at once.
+    pub registry_writer: Arc<dyn RegistryWriter>,
     /// The ephemeral store backend.
     pub ephemeral: Arc<dyn EphemeralStore>,
     /// The signing keys, as loaded at start.
@@ -60,6 +63,7 @@ pub struct Hub {
     pub(crate) settings: Arc<HubSettings>,
     pub(crate) endpoints: Arc<Endpoints>,
     pub(crate) registry: Arc<dyn Registry>,
+    pub(crate) registry_writer: Arc<dyn RegistryWriter>,
     pub(crate) records: EphemeralRecords,
     /// Seals the person references given to citizen services (a key derived from the pairwise
     /// secret: every node has it, and it lives as long as the `sub`s do).
@@ -133,6 +137,7 @@ impl AppState {
             settings: Arc::new(parts.settings),
             endpoints: Arc::new(endpoints),
             registry: parts.registry,
+            registry_writer: parts.registry_writer,
             records: EphemeralRecords::new(ephemeral),
             references,
             keys: Arc::new(RwLock::new(Arc::new(parts.keys))),

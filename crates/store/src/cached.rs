@@ -1,5 +1,7 @@
 //! A registry cache: the registry changes rarely and is read on every request, so each node
-//! keeps what it read for a few seconds. A change reaches every node within that time.
+//! keeps what it read for a few seconds. A change reaches every node within that time; a
+//! change written through the cache ([`CachedRegistry::writing_to`]) is served by this node at
+//! once.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -9,7 +11,7 @@ use async_trait::async_trait;
 use relais_domain::agent::Habilitation;
 use relais_domain::{DataProvider, IdentityProvider, ServiceProvider, SpId};
 
-use crate::registry::Registry;
+use crate::registry::{ActorRef, ConfiguredActors, Put, Registry, RegistryWriter, Source};
 use crate::StoreError;
 
 type Entry<T> = Option<(T, Instant)>;
@@ -17,6 +19,7 @@ type Entry<T> = Option<(T, Instant)>;
 /// A [`Registry`] in front of another, remembering its answers for `lifetime`.
 pub struct CachedRegistry {
     inner: Arc<dyn Registry>,
+    writer: Option<Arc<dyn RegistryWriter>>,
     lifetime: Duration,
     service_providers: RwLock<HashMap<SpId, (Option<ServiceProvider>, Instant)>>,
     identity_providers: RwLock<Entry<Vec<IdentityProvider>>>,
@@ -29,12 +32,24 @@ impl CachedRegistry {
     pub fn new(inner: Arc<dyn Registry>, lifetime: Duration) -> Self {
         Self {
             inner,
+            writer: None,
             lifetime,
             service_providers: RwLock::new(HashMap::new()),
             identity_providers: RwLock::new(None),
             data_providers: RwLock::new(None),
             habilitations: RwLock::new(None),
         }
+    }
+
+    /// A cache of `registry` that also writes to it, forgetting what it read at each write.
+    pub fn writing_to<R: Registry + RegistryWriter>(registry: Arc<R>, lifetime: Duration) -> Self {
+        let mut cache = Self::new(registry.clone(), lifetime);
+        cache.writer = Some(registry);
+        cache
+    }
+
+    fn writer(&self) -> Result<&dyn RegistryWriter, StoreError> {
+        self.writer.as_deref().ok_or_else(|| StoreError::Unavailable("this registry is read-only".into()))
     }
 
     /// Forgets everything read: the next reads go to the registry (after a change made by this
@@ -68,6 +83,11 @@ impl CachedRegistry {
 
 #[async_trait]
 impl Registry for CachedRegistry {
+    /// Not cached: read by the operator's tools and the catalogue, not by sign-ins.
+    async fn service_providers(&self) -> Result<Vec<ServiceProvider>, StoreError> {
+        self.inner.service_providers().await
+    }
+
     async fn service_provider(&self, id: &SpId) -> Result<Option<ServiceProvider>, StoreError> {
         if let Ok(cache) = self.service_providers.read() {
             if let Some((sp, at)) = cache.get(id) {
@@ -116,5 +136,49 @@ impl Registry for CachedRegistry {
 
     async fn ping(&self) -> Result<(), StoreError> {
         self.inner.ping().await
+    }
+}
+
+/// Each write goes to the registry, then this node forgets what it read.
+#[async_trait]
+impl RegistryWriter for CachedRegistry {
+    async fn put_service_provider(&self, put: Put<'_, ServiceProvider>) -> Result<(), StoreError> {
+        let done = self.writer()?.put_service_provider(put).await;
+        self.invalidate();
+        done
+    }
+
+    async fn put_identity_provider(&self, put: Put<'_, IdentityProvider>, position: i64) -> Result<(), StoreError> {
+        let done = self.writer()?.put_identity_provider(put, position).await;
+        self.invalidate();
+        done
+    }
+
+    async fn put_data_provider(&self, put: Put<'_, DataProvider>) -> Result<(), StoreError> {
+        let done = self.writer()?.put_data_provider(put).await;
+        self.invalidate();
+        done
+    }
+
+    async fn put_habilitation(&self, put: Put<'_, Habilitation>) -> Result<(), StoreError> {
+        let done = self.writer()?.put_habilitation(put).await;
+        self.invalidate();
+        done
+    }
+
+    async fn source(&self, actor: ActorRef<'_>) -> Result<Option<Source>, StoreError> {
+        self.writer()?.source(actor).await
+    }
+
+    async fn remove(&self, actor: ActorRef<'_>) -> Result<bool, StoreError> {
+        let done = self.writer()?.remove(actor).await;
+        self.invalidate();
+        done
+    }
+
+    async fn remove_configured_except(&self, keep: &ConfiguredActors) -> Result<u64, StoreError> {
+        let done = self.writer()?.remove_configured_except(keep).await;
+        self.invalidate();
+        done
     }
 }

@@ -23,7 +23,7 @@ pub use keys::{KeyStore, StoredSigningKey};
 pub use memory::MemoryEphemeralStore;
 pub use memory_stores::MemoryStores;
 pub use redis::RedisEphemeralStore;
-pub use registry::{ConfiguredActors, MemoryRegistry, Put, Registry, RegistryWriter, Source};
+pub use registry::{ActorRef, ConfiguredActors, MemoryRegistry, Put, Registry, RegistryWriter, Source};
 /// The keys of the ephemeral entries sent to Redis are sealing keys.
 pub use sealing::SealingKey as EphemeralKey;
 pub use sealing::{KeyRing, SealingKey};

@@ -138,6 +138,7 @@ mod tests {
                 outcome: "ok".into(),
                 organisation: None,
                 habilitation: None,
+                author: None,
             };
             stores.append(&event).await.unwrap();
         }

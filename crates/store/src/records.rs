@@ -131,10 +131,7 @@ pub fn service_provider_row(sp: &ServiceProvider) -> Result<String, StoreError> 
         jwks,
         redirect_uris: sp.redirect_uris.clone(),
         post_logout_redirect_uris: sp.post_logout_redirect_uris.clone(),
-        scope: std::iter::once(sp.scopes.to_request_value())
-            .chain(sp.agent_claims.iter().map(|c| c.name().to_owned()))
-            .collect::<Vec<_>>()
-            .join(" "),
+        scope: sp.scope_value(),
         id_token_signed_response_alg: algorithm_name(sp.id_token_algorithm).to_owned(),
         sector_identifier: sp.sector.as_str().to_owned(),
         idp_policy: sp.idp_policy.clone(),

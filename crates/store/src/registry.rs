@@ -1,6 +1,6 @@
 //! The registry of actors: service providers, identity providers and data providers. Read by
-//! the flow ([`Registry`]), written by the configuration loader and, later, the admin API and
-//! the partner portal ([`RegistryWriter`], with typed requests, lldap's shape). Async, so that a
+//! the flow ([`Registry`]), written by the configuration loader, the admin API and the partner
+//! portal ([`RegistryWriter`], with typed requests, lldap's shape). Async, so that a
 //! SQL backend fits the same traits; [`MemoryRegistry`] serves tests and tools.
 
 use std::collections::BTreeMap;
@@ -8,6 +8,7 @@ use std::sync::RwLock;
 
 use async_trait::async_trait;
 use relais_domain::agent::Habilitation;
+pub use relais_domain::ids::ActorRef;
 use relais_domain::{DataProvider, DpId, IdentityProvider, IdpId, ServiceProvider, SpId};
 
 use crate::StoreError;
@@ -17,6 +18,8 @@ use crate::StoreError;
 pub trait Registry: Send + Sync + 'static {
     /// The service provider with this `client_id`.
     async fn service_provider(&self, id: &SpId) -> Result<Option<ServiceProvider>, StoreError>;
+    /// Every service provider, by `client_id` (the admin API, the catalogue).
+    async fn service_providers(&self) -> Result<Vec<ServiceProvider>, StoreError>;
     /// Every identity provider, in display order (enabled or not).
     async fn identity_providers(&self) -> Result<Vec<IdentityProvider>, StoreError>;
     /// Every data provider.
@@ -98,6 +101,10 @@ pub trait RegistryWriter: Send + Sync + 'static {
     async fn put_data_provider(&self, put: Put<'_, DataProvider>) -> Result<(), StoreError>;
     /// Adds or replaces a habilitation.
     async fn put_habilitation(&self, put: Put<'_, Habilitation>) -> Result<(), StoreError>;
+    /// Where `actor` came from, if it is registered.
+    async fn source(&self, actor: ActorRef<'_>) -> Result<Option<Source>, StoreError>;
+    /// Removes `actor`; whether it was there.
+    async fn remove(&self, actor: ActorRef<'_>) -> Result<bool, StoreError>;
     /// Removes the actors that came from the configuration and are not in `keep`; how many.
     /// Actors registered otherwise stay.
     async fn remove_configured_except(&self, keep: &ConfiguredActors) -> Result<u64, StoreError>;
@@ -155,6 +162,10 @@ impl MemoryRegistry {
 
 #[async_trait]
 impl Registry for MemoryRegistry {
+    async fn service_providers(&self) -> Result<Vec<ServiceProvider>, StoreError> {
+        Ok(self.read(|a| a.service_providers.values().map(|(sp, _)| sp.clone()).collect()))
+    }
+
     async fn service_provider(&self, id: &SpId) -> Result<Option<ServiceProvider>, StoreError> {
         Ok(self.read(|a| a.service_providers.get(id).map(|(sp, _)| sp.clone())))
     }
@@ -194,6 +205,24 @@ impl RegistryWriter for MemoryRegistry {
     async fn put_habilitation(&self, put: Put<'_, Habilitation>) -> Result<(), StoreError> {
         self.write(|a| a.habilitations.insert(put.actor.id.clone(), (put.actor.clone(), put.source)));
         Ok(())
+    }
+
+    async fn source(&self, actor: ActorRef<'_>) -> Result<Option<Source>, StoreError> {
+        Ok(self.read(|a| match actor {
+            ActorRef::ServiceProvider(id) => a.service_providers.get(id).map(|(_, source)| *source),
+            ActorRef::IdentityProvider(id) => a.identity_providers.get(id).map(|(_, _, source)| *source),
+            ActorRef::DataProvider(id) => a.data_providers.get(id).map(|(_, source)| *source),
+            ActorRef::Habilitation(id) => a.habilitations.get(id).map(|(_, source)| *source),
+        }))
+    }
+
+    async fn remove(&self, actor: ActorRef<'_>) -> Result<bool, StoreError> {
+        Ok(self.write(|a| match actor {
+            ActorRef::ServiceProvider(id) => a.service_providers.remove(id).is_some(),
+            ActorRef::IdentityProvider(id) => a.identity_providers.remove(id).is_some(),
+            ActorRef::DataProvider(id) => a.data_providers.remove(id).is_some(),
+            ActorRef::Habilitation(id) => a.habilitations.remove(id).is_some(),
+        }))
     }
 
     async fn remove_configured_except(&self, keep: &ConfiguredActors) -> Result<u64, StoreError> {

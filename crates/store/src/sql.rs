@@ -16,7 +16,7 @@ use sqlx::{AnyPool, Row};
 
 use crate::keys::{KeyStore, StoredSigningKey};
 use crate::records;
-use crate::registry::{ConfiguredActors, Put, Registry, RegistryWriter, Source};
+use crate::registry::{ActorRef, ConfiguredActors, Put, Registry, RegistryWriter, Source};
 use crate::sealing::{is_sealed_text, KeyRing};
 use crate::StoreError;
 
@@ -262,6 +262,16 @@ fn owner_only(file: &std::path::Path) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// The table and the id column of an actor's kind.
+fn table_of(actor: ActorRef<'_>) -> (&'static str, &'static str) {
+    match actor {
+        ActorRef::ServiceProvider(_) => ("service_providers", "client_id"),
+        ActorRef::IdentityProvider(_) => ("identity_providers", "id"),
+        ActorRef::DataProvider(_) => ("data_providers", "id"),
+        ActorRef::Habilitation(_) => ("habilitations", "id"),
+    }
+}
+
 fn registration(row: &AnyRow) -> Result<String, StoreError> {
     row.try_get("registration").map_err(unavailable)
 }
@@ -272,6 +282,14 @@ fn key_context(kid: &str) -> String {
 
 #[async_trait]
 impl Registry for SqlStore {
+    async fn service_providers(&self) -> Result<Vec<ServiceProvider>, StoreError> {
+        let rows = sqlx::query("SELECT registration FROM service_providers ORDER BY client_id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        rows.iter().map(|row| records::service_provider(&registration(row)?)).collect()
+    }
+
     async fn service_provider(&self, id: &SpId) -> Result<Option<ServiceProvider>, StoreError> {
         let row = sqlx::query("SELECT registration FROM service_providers WHERE client_id = $1")
             .bind(id.as_str())
@@ -408,6 +426,28 @@ impl RegistryWriter for SqlStore {
              source = excluded.source, updated_at = excluded.updated_at";
         let row = records::habilitation_row(put.actor)?;
         self.upsert_row(UPSERT, &put.actor.id, None, row, put.source, put.at).await
+    }
+
+    async fn source(&self, actor: ActorRef<'_>) -> Result<Option<Source>, StoreError> {
+        let (table, column) = table_of(actor);
+        let row = sqlx::query(&format!("SELECT source FROM {table} WHERE {column} = $1"))
+            .bind(actor.id())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        let Some(row) = row else { return Ok(None) };
+        let source: String = row.try_get(0).map_err(unavailable)?;
+        Ok(Some(if source == Source::Configuration.as_str() { Source::Configuration } else { Source::Registered }))
+    }
+
+    async fn remove(&self, actor: ActorRef<'_>) -> Result<bool, StoreError> {
+        let (table, column) = table_of(actor);
+        let done = sqlx::query(&format!("DELETE FROM {table} WHERE {column} = $1"))
+            .bind(actor.id())
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        Ok(done.rows_affected() > 0)
     }
 
     async fn remove_configured_except(&self, keep: &ConfiguredActors) -> Result<u64, StoreError> {

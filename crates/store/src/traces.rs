@@ -59,14 +59,16 @@ fn record(row: &AnyRow) -> Result<TraceRecord, StoreError> {
             outcome: row.try_get("outcome").map_err(unavailable)?,
             organisation: text("organisation")?,
             habilitation: text("habilitation")?,
+            author: text("author")?,
         },
         hash: row.try_get("hash").map_err(unavailable)?,
     })
 }
 
-const COLUMNS: &str = "seq, at, kind, person, sub, sp, idp, dp, scopes, outcome, organisation, habilitation, hash";
-const COLUMN_COUNT: usize = 13;
-/// Most rows per `INSERT`: 13 parameters each, well under SQLite's 32,766 and PostgreSQL's
+const COLUMNS: &str =
+    "seq, at, kind, person, sub, sp, idp, dp, scopes, outcome, organisation, habilitation, author, hash";
+const COLUMN_COUNT: usize = 14;
+/// Most rows per `INSERT`: 14 parameters each, well under SQLite's 32,766 and PostgreSQL's
 /// 65,535.
 const ROWS_PER_INSERT: usize = 500;
 
@@ -147,6 +149,7 @@ impl SqlStore {
                 .bind(event.outcome.clone())
                 .bind(event.organisation.clone())
                 .bind(event.habilitation.clone())
+                .bind(event.author.clone())
                 .bind(record.hash.clone());
         }
         query.execute(self.pool()).await?;

@@ -304,6 +304,7 @@ async fn sql_contract(sql: SqlStore, other_node: SqlStore) {
                     outcome: "ok".into(),
                     organisation: None,
                     habilitation: None,
+                    author: None,
                 };
                 sql.append(&event).await.unwrap().seq
             })
@@ -332,6 +333,7 @@ async fn sql_contract(sql: SqlStore, other_node: SqlStore) {
         dp: None,
         scopes: Vec::new(),
         outcome: format!("node-{}", i % 2),
+        author: None,
         // An agent's access to a person's data names the organisation and the habilitation.
         organisation: (i == 3).then(|| "21750001600019".to_owned()),
         habilitation: (i == 3).then(|| "hab-cantine".to_owned()),
@@ -409,6 +411,7 @@ async fn sqlite_traces_are_checkpointed_while_appends_go_on() {
                     outcome: "inactive".into(),
                     organisation: None,
                     habilitation: None,
+                    author: None,
                 };
                 sql.append(&event).await.unwrap().seq
             })

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{check_secret_length, refuse, RegistrationError};
+use super::{check_display_name, check_secret_length, check_url_safe_id, refuse, RegistrationError};
 use crate::data::{DataProvider, DataScope};
 use crate::ids::{DpId, SpId};
 use crate::scopes::Scope;
@@ -40,9 +40,8 @@ impl DataProviderRegistration {
     /// The data provider, if every rule holds; `known_sps` are the registered service
     /// providers it may allow.
     pub fn register(self, known_sps: &[SpId]) -> Result<DataProvider, RegistrationError> {
-        if self.id.is_empty() {
-            return Err(refuse("id", "is empty"));
-        }
+        check_url_safe_id("id", &self.id)?;
+        check_display_name("name", &self.name)?;
         let secret = self.client_secret.ok_or_else(|| refuse("client_secret", "is required"))?;
         check_secret_length("client_secret", &secret)?;
         let mut scopes: Vec<DataScope> = Vec::new();

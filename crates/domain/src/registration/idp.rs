@@ -2,7 +2,7 @@
 
 use url::Url;
 
-use super::{check_transport, check_url_safe_id, refuse, RegistrationError};
+use super::{check_display_name, check_transport, check_url_safe_id, refuse, RegistrationError};
 use crate::agent::EmailDomain;
 use crate::eidas::EidasLevel;
 use crate::ids::IdpId;
@@ -45,6 +45,7 @@ impl IdentityProviderRegistration {
     /// The identity provider, if every rule holds.
     pub fn register(self) -> Result<IdentityProvider, RegistrationError> {
         check_url_safe_id("id", &self.id)?;
+        check_display_name("display_name", &self.display_name)?;
         check_transport("issuer", &self.issuer, false)?;
         let client_secret =
             self.client_secret.filter(|s| !s.is_empty()).ok_or_else(|| refuse("client_secret", "is required"))?;

@@ -19,6 +19,20 @@ use url::Url;
 /// generated credential, never a password.
 pub const MINIMUM_SECRET_LENGTH: usize = 32;
 
+/// The scopes the hub asks an identity provider for unless told otherwise: the pivot
+/// identity's, the e-mail and the usual name.
+pub const DEFAULT_IDP_SCOPES: &[&str] = &[
+    "openid",
+    "given_name",
+    "family_name",
+    "birthdate",
+    "gender",
+    "birthplace",
+    "birthcountry",
+    "email",
+    "preferred_username",
+];
+
 /// The `client_id` of the hub's own dashboard (a public client of the hub): not for a partner.
 pub const DASHBOARD_CLIENT_ID: &str = "relais-tableau-de-bord";
 
@@ -60,6 +74,42 @@ pub(crate) fn check_url_safe_id(field: &'static str, id: &str) -> Result<(), Reg
     }
     if !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
         return Err(refuse(field, "only letters, digits, `-` and `_` (it is part of the callback URL)"));
+    }
+    Ok(())
+}
+
+/// The rule between an identity provider and the others registered (`others` without it): at
+/// most one takes the agents' e-mails no other claims.
+pub fn check_among_identity_providers(
+    idp: &crate::IdentityProvider,
+    others: &[crate::IdentityProvider],
+) -> Result<(), RegistrationError> {
+    if idp.agent_default && others.iter().any(|other| other.id != idp.id && other.agent_default) {
+        return Err(refuse("default_for_agents", "another agent identity provider is already the default"));
+    }
+    Ok(())
+}
+
+/// The rule between a data provider and the others registered: a scope names one provider (a
+/// service asks for it without naming the provider).
+pub fn check_among_data_providers(
+    dp: &crate::DataProvider,
+    others: &[crate::DataProvider],
+) -> Result<(), RegistrationError> {
+    let others = || others.iter().filter(|other| other.id != dp.id);
+    if let Some(taken) = dp.scopes.iter().find(|scope| others().any(|other| other.scope(&scope.name).is_some())) {
+        return Err(refuse("scopes", format!("`{}` is already served by another data provider", taken.name)));
+    }
+    Ok(())
+}
+
+/// A name shown to people: not blank, no control characters, at most 200 characters.
+pub(crate) fn check_display_name(field: &'static str, name: &str) -> Result<(), RegistrationError> {
+    if name.trim().is_empty() {
+        return Err(refuse(field, "is empty"));
+    }
+    if name.chars().any(char::is_control) || name.chars().count() > 200 {
+        return Err(refuse(field, "at most 200 characters, without control characters"));
     }
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use url::Url;
 
-use super::{check_secret_length, check_transport, refuse, RegistrationError, DASHBOARD_CLIENT_ID};
+use super::{check_display_name, check_secret_length, check_transport, refuse, RegistrationError, DASHBOARD_CLIENT_ID};
 use crate::agent::AgentClaim;
 use crate::eidas::EidasLevel;
 use crate::ids::{IdpId, SpId};
@@ -69,6 +69,11 @@ impl ServiceProviderRegistration {
         if self.client_id.is_empty() {
             return Err(refuse("client_id", "is empty"));
         }
+        // RFC 6749 appendix A.1 allows spaces too; a client id is typed and put in URLs.
+        if !self.client_id.bytes().all(|b| b.is_ascii_graphic()) || self.client_id.len() > 255 {
+            return Err(refuse("client_id", "only visible ASCII characters, no spaces, at most 255"));
+        }
+        check_display_name("client_name", &self.client_name)?;
         if self.client_id == DASHBOARD_CLIENT_ID {
             return Err(refuse("client_id", format!("`{DASHBOARD_CLIENT_ID}` is the hub's own dashboard")));
         }

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use relais_domain::providers::{IdTokenAlgorithm, UpstreamClientAuth};
 use relais_domain::registration::{
-    IdentityProviderRegistration, RegistrationError, ServiceProviderRegistration, TokenEndpointAuthMethod,
+    check_among_identity_providers, IdentityProviderRegistration, RegistrationError, ServiceProviderRegistration,
+    TokenEndpointAuthMethod,
 };
 use relais_domain::{EidasLevel, IdentityProvider, IdpId, Profile, ServiceProvider};
 use serde::{Deserialize, Serialize};
@@ -19,11 +20,7 @@ fn default_true() -> bool {
 }
 
 fn default_idp_scopes() -> Vec<String> {
-    ["openid", "given_name", "family_name", "birthdate", "gender", "birthplace", "birthcountry", "email"]
-        .into_iter()
-        .chain(["preferred_username"])
-        .map(String::from)
-        .collect()
+    relais_domain::registration::DEFAULT_IDP_SCOPES.iter().map(|scope| scope.to_string()).collect()
 }
 
 /// RS256 by default: OpenID Connect Discovery requires every provider to support it, and
@@ -227,9 +224,7 @@ pub(super) fn identity_providers(
             default_for_agents: idp.default_for_agents,
         };
         let provider = registration.register().map_err(at("identity_providers", index))?;
-        if provider.agent_default && providers.iter().any(|known| known.agent_default) {
-            return Err(error(field("default_for_agents"), "another agent identity provider is already the default"));
-        }
+        check_among_identity_providers(&provider, &providers).map_err(at("identity_providers", index))?;
         providers.push(provider);
     }
     Ok(providers)

@@ -4,9 +4,11 @@
 use std::path::PathBuf;
 
 use relais_domain::agent::Habilitation;
-use relais_domain::civil_time::{days_from_civil, paris_offset};
-use relais_domain::registration::{DataProviderRegistration, DataScopeRegistration, HabilitationRegistration};
-use relais_domain::{DataProvider, ServiceProvider, SpId, UnixTime};
+use relais_domain::civil_time::end_of_paris_day;
+use relais_domain::registration::{
+    check_among_data_providers, DataProviderRegistration, DataScopeRegistration, HabilitationRegistration,
+};
+use relais_domain::{DataProvider, ServiceProvider, SpId};
 use serde::{Deserialize, Serialize};
 
 use super::actors::at;
@@ -112,12 +114,7 @@ pub(super) fn data_providers(
             allowed_service_providers: dp.allowed_service_providers,
         };
         let provider = registration.register(sp_ids).map_err(at("data_providers", index))?;
-        // A scope names one provider: a service asks for it without naming the provider.
-        if let Some(taken) =
-            provider.scopes.iter().find(|scope| providers.iter().any(|other| other.scope(&scope.name).is_some()))
-        {
-            return Err(error(field("scopes"), format!("`{}` is already served by another data provider", taken.name)));
-        }
+        check_among_data_providers(&provider, &providers).map_err(at("data_providers", index))?;
         providers.push(provider);
     }
     Ok(providers)
@@ -150,22 +147,6 @@ pub struct HabilitationSection {
     pub citizen_services: Vec<String>,
 }
 
-/// The end of the Paris day `date` (`YYYY-MM-DD`).
-fn end_of_paris_day(date: &str) -> Option<UnixTime> {
-    let mut parts = date.split('-');
-    let (year, month, day) = (parts.next()?.parse().ok()?, parts.next()?.parse().ok()?, parts.next()?.parse().ok()?);
-    if parts.next().is_some() || !(1..=12).contains(&month) || !(1..=31).contains(&day) || date.len() != 10 {
-        return None;
-    }
-    let days = days_from_civil(year, month, day);
-    if relais_domain::civil_time::civil_from_days(days) != (year, month, day) {
-        return None;
-    }
-    let midnight_utc = (days + 1) * 86_400;
-    let at = midnight_utc - paris_offset(UnixTime(midnight_utc.max(0) as u64));
-    u64::try_from(at).ok().map(UnixTime)
-}
-
 pub(super) fn habilitations(
     sections: Vec<HabilitationSection>,
     providers: &[DataProvider],
@@ -193,20 +174,4 @@ pub(super) fn habilitations(
         habilitations.push(registration.register(providers, services).map_err(at("habilitations", index))?);
     }
     Ok(habilitations)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_habilitation_ends_at_midnight_in_paris() {
-        // 2027-12-31 ends at 2028-01-01T00:00+01:00, 23:00 UTC.
-        assert_eq!(end_of_paris_day("2027-12-31"), Some(UnixTime(1_830_294_000)));
-        // In summer, at 22:00 UTC.
-        assert_eq!(end_of_paris_day("2027-06-30"), Some(UnixTime(1_814_392_800)));
-        for bad in ["2027-02-30", "2027-13-01", "31/12/2027", "2027-1-1", ""] {
-            assert_eq!(end_of_paris_day(bad), None, "{bad}");
-        }
-    }
 }

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use relais_domain::registration::is_loopback;
 use relais_domain::{IdentityProvider, IdpId, PairwiseSecret, Secret, ServiceProvider, SpId};
-use relais_server::HubSettings;
 use relais_server::UpstreamTimeouts;
+use relais_server::{HubSettings, OperatorCredential};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -61,6 +61,23 @@ pub struct ConfigFile {
     /// Habilitations of organisations to receive data.
     #[serde(default)]
     pub habilitations: Vec<HabilitationSection>,
+    /// The credentials of the operator admin API.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operators: Vec<OperatorSection>,
+}
+
+/// `[[operators]]`: a credential of the operator admin API (`/api/admin/`, `relais admin`).
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorSection {
+    /// Who holds it: the author of its changes in the traces.
+    pub name: String,
+    /// Its bearer token (at least 32 characters; `relais keys ephemeral-key` makes one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// A file holding it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_file: Option<PathBuf>,
 }
 
 pub use relais_domain::registration::DASHBOARD_CLIENT_ID;
@@ -75,6 +92,7 @@ impl ConfigFile {
             storage: StorageSection::default(),
             data_providers: Vec::new(),
             habilitations: Vec::new(),
+            operators: Vec::new(),
         }
     }
 
@@ -269,8 +287,13 @@ pub fn process_env(name: &str) -> Option<String> {
 }
 
 fn env_name(kind: &str, id: &str) -> String {
+    env_variable(kind, id, "CLIENT_SECRET")
+}
+
+/// `RELAIS_{KIND}_{ID}_{WHAT}`, the id upper-cased and its other characters as `_`.
+fn env_variable(kind: &str, id: &str, what: &str) -> String {
     let id: String = id.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect();
-    format!("RELAIS_{kind}_{id}_CLIENT_SECRET")
+    format!("RELAIS_{kind}_{id}_{what}")
 }
 
 fn secret(
@@ -291,6 +314,30 @@ fn secret(
             .map_err(|e| error(format!("{field}_file"), format!("cannot read {}: {e}", path.display()))),
         (None, None) => Ok(None),
     }
+}
+
+/// The operators' credentials: a name each (unique, URL-safe), a token of 32 characters at
+/// least, from the file, a `token_file` or `RELAIS_OPERATOR_<NAME>_TOKEN`.
+fn operators(sections: Vec<OperatorSection>, env: Env) -> Result<Vec<OperatorCredential>, ConfigError> {
+    let mut operators: Vec<OperatorCredential> = Vec::new();
+    for (index, section) in sections.into_iter().enumerate() {
+        let field = |name: &str| format!("operators[{index}].{name}");
+        let url_safe = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+        if section.name.is_empty() || !section.name.chars().all(url_safe) {
+            return Err(error(field("name"), "only letters, digits, `-` and `_`"));
+        }
+        if operators.iter().any(|known| known.name == section.name) {
+            return Err(error(field("name"), format!("`{}` is not unique", section.name)));
+        }
+        let env_var = env_variable("OPERATOR", &section.name, "TOKEN");
+        let token = secret(&field("token"), &section.token, &section.token_file, &env_var, env)?
+            .ok_or_else(|| error(field("token"), format!("is required (or token_file, or {env_var})")))?;
+        if token.expose().len() < 32 {
+            return Err(error(field("token"), "must be at least 32 characters"));
+        }
+        operators.push(OperatorCredential { name: section.name, token });
+    }
+    Ok(operators)
 }
 
 impl Config {
@@ -360,6 +407,7 @@ impl Config {
         if metrics_token.as_ref().is_some_and(|token| token.expose().len() < 32) {
             return Err(error("hub.metrics_token", "must be at least 32 characters"));
         }
+        let operators = operators(file.operators, env)?;
         let identity_providers = identity_providers(file.identity_providers, env)?;
         let idp_ids: Vec<IdpId> = identity_providers.iter().map(|idp| idp.id.clone()).collect();
         let service_providers = service_providers(file.service_providers, &idp_ids, env)?;
@@ -392,6 +440,7 @@ impl Config {
                     request: Duration::from_secs(hub.upstream_timeout),
                 },
                 organisation_registry: hub.organisation_registry,
+                operators,
             },
             listen: hub.listen,
             data_dir: hub.data_dir,

@@ -33,6 +33,7 @@ pub fn router(state: AppState) -> Router {
         .merge(dp::router())
         .merge(dashboard::router())
         .merge(catalogue::router())
+        .merge(crate::admin::router())
         .route("/", get(home))
         .route("/langue", get(switch_language))
         .route(&format!("{}/{{*path}}", crate::assets::DSFR_PREFIX), get(crate::assets::dsfr))

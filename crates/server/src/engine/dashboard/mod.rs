@@ -256,6 +256,8 @@ fn event_label(record: &TraceRecord) -> &'static str {
         (TraceKind::Checktoken, _) => "data_refused",
         (TraceKind::Logout, _) => "logout",
         (TraceKind::Preferences, _) => "preferences",
+        // Never under a person's key.
+        (TraceKind::RegistryChange, _) => "registry_change",
     }
 }
 

@@ -60,6 +60,7 @@ fn keys() -> HubKeys {
 /// Angela's claims, as an identity provider asserts them.
 /// The test hub's `/metrics` token.
 pub const METRICS_TOKEN: &str = "metrics-token-for-tests-0123456789abcdef";
+pub const OPERATOR_TOKEN: &str = "operator-token-for-tests-0123456789abcdef";
 
 pub fn angela() -> BTreeMap<String, String> {
     [
@@ -267,10 +268,16 @@ impl TestHub {
             upstream_timeouts: Default::default(),
             metrics_token: Some(relais_domain::Secret::new(METRICS_TOKEN)),
             organisation_registry: None,
+            operators: vec![crate::settings::OperatorCredential {
+                name: "ops".into(),
+                token: Secret::new(OPERATOR_TOKEN),
+            }],
         };
+        let registry = Arc::new(registry);
         let parts = HubParts {
             settings,
-            registry: Arc::new(registry),
+            registry: registry.clone(),
+            registry_writer: registry,
             ephemeral: ephemeral.unwrap_or_else(|| Arc::new(MemoryEphemeralStore::new(clock.clone()))),
             keys: keys(),
             key_store: traces.clone(),

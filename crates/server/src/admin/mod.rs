@@ -1,0 +1,233 @@
+//! The operator admin API, under `/api/admin/`: the registry's service providers, identity
+//! providers, data providers and habilitations, and the signing keys, read and written in JSON
+//! by an operator credential (`[[operators]]`, a bearer token). Every write goes through the
+//! same registration rules as the configuration file, is refused whole or done whole, reaches
+//! this node at once and the others within the registry cache's lifetime, and is traced in the
+//! hash chain with its author. The actors declared in the configuration file are read-only
+//! here (the file wins at each reload: a change made here would be undone silently).
+//!
+//! The OpenAPI 3.1 document at `/api/openapi.json` is generated from these handlers by
+//! `utoipa` (the de facto crate for it with axum: derive macros on the handlers and bodies, so
+//! the document cannot drift from the code).
+
+mod bodies;
+mod data_providers;
+mod error;
+mod habilitations;
+mod identity_providers;
+mod keys;
+mod service_providers;
+#[cfg(test)]
+mod tests;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use relais_domain::ids::ActorRef;
+use relais_domain::step::StepEvent;
+use relais_store::Source;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+pub use error::{AdminError, ErrorBody};
+
+use crate::error::no_store;
+use crate::state::AppState;
+
+/// The admin API's routes and its OpenAPI document.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/admin/service-providers", get(service_providers::list))
+        .route(
+            "/api/admin/service-providers/{client_id}",
+            get(service_providers::one).put(service_providers::put).delete(service_providers::remove),
+        )
+        .route("/api/admin/service-providers/{client_id}/client-secret", post(service_providers::renew_secret))
+        .route("/api/admin/identity-providers", get(identity_providers::list))
+        .route(
+            "/api/admin/identity-providers/{id}",
+            get(identity_providers::one).put(identity_providers::put).delete(identity_providers::remove),
+        )
+        .route("/api/admin/data-providers", get(data_providers::list))
+        .route(
+            "/api/admin/data-providers/{id}",
+            get(data_providers::one).put(data_providers::put).delete(data_providers::remove),
+        )
+        .route("/api/admin/data-providers/{id}/client-secret", post(data_providers::renew_secret))
+        .route("/api/admin/habilitations", get(habilitations::list))
+        .route(
+            "/api/admin/habilitations/{id}",
+            get(habilitations::one).put(habilitations::put).delete(habilitations::remove),
+        )
+        .route("/api/admin/keys", get(keys::list))
+        .route("/api/admin/keys/rotation", post(keys::rotate))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Relais operator admin API",
+        description = "The registry of the Relais hub (service providers, identity providers, data \
+            providers, habilitations) and its signing keys. Authentication: an operator's bearer \
+            token (`[[operators]]` in the configuration). Every write is traced with its author. \
+            Actors declared in the configuration file are read-only here.",
+        license(name = "EUPL-1.2")
+    ),
+    paths(
+        service_providers::list,
+        service_providers::one,
+        service_providers::put,
+        service_providers::remove,
+        service_providers::renew_secret,
+        identity_providers::list,
+        identity_providers::one,
+        identity_providers::put,
+        identity_providers::remove,
+        data_providers::list,
+        data_providers::one,
+        data_providers::put,
+        data_providers::remove,
+        data_providers::renew_secret,
+        habilitations::list,
+        habilitations::one,
+        habilitations::put,
+        habilitations::remove,
+        keys::list,
+        keys::rotate,
+    ),
+    modifiers(&OperatorToken),
+    security(("operator" = [])),
+    tags(
+        (name = "service-providers", description = "The services people sign in to"),
+        (name = "identity-providers", description = "Where people prove who they are"),
+        (name = "data-providers", description = "The administrations that hold data"),
+        (name = "habilitations", description = "Organisations allowed to receive data, under a legal basis"),
+        (name = "keys", description = "The hub's signing keys"),
+    )
+)]
+struct AdminApi;
+
+struct OperatorToken;
+
+impl Modify for OperatorToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let scheme = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("An operator's token")).build();
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme("operator", SecurityScheme::Http(scheme));
+    }
+}
+
+/// The OpenAPI document of the admin API, with the hub's address as its server.
+pub fn openapi_document(state: &AppState) -> utoipa::openapi::OpenApi {
+    let mut document = AdminApi::openapi();
+    let issuer = state.settings.issuer.as_str().trim_end_matches('/').to_owned();
+    document.servers = Some(vec![utoipa::openapi::Server::new(issuer)]);
+    document
+}
+
+async fn openapi(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    let cache = [(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"))];
+    (cache, Json(openapi_document(&state))).into_response()
+}
+
+/// The operator a request is made by: its bearer token is one of `[[operators]]`.
+#[derive(Clone, Debug)]
+pub struct Operator {
+    name: String,
+}
+
+impl Operator {
+    /// The author of its changes in the traces.
+    pub fn author(&self) -> String {
+        format!("operator:{}", self.name)
+    }
+}
+
+impl FromRequestParts<AppState> for Operator {
+    type Rejection = AdminError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AdminError> {
+        let presented = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .ok_or(AdminError::Unauthorized("an operator's bearer token is required"))?;
+        // Digests compared: the time taken says nothing of the tokens.
+        let presented = relais_oidc::random::digest(presented);
+        state
+            .settings
+            .operators
+            .iter()
+            .find(|operator| relais_oidc::random::digest(operator.token.expose()) == presented)
+            .map(|operator| Operator { name: operator.name.clone() })
+            .ok_or(AdminError::Unauthorized("not an operator's token"))
+    }
+}
+
+/// Refuses a change to an actor the configuration file declares.
+async fn writable(state: &AppState, actor: ActorRef<'_>) -> Result<Option<Source>, AdminError> {
+    let source = state.registry_writer.source(actor).await?;
+    if source == Some(Source::Configuration) {
+        return Err(AdminError::Conflict(format!(
+            "`{}` is declared in the configuration file: change it there (the file wins at each reload)",
+            actor.id()
+        )));
+    }
+    Ok(source)
+}
+
+/// Traces a change made by `operator`; the write is done already, so a trace that cannot be
+/// kept is logged loudly and answered as unavailable (the operator retries: writes are
+/// idempotent).
+async fn traced(state: &AppState, operator: &Operator, actor: ActorRef<'_>, change: &str) -> Result<(), AdminError> {
+    let event = StepEvent::registry_change(state.clock.now(), &operator.author(), actor, change);
+    state.tracer.emit(event).await.map_err(AdminError::from)
+}
+
+/// `added` or `replaced`, and its status.
+fn put_outcome(before: Option<Source>) -> (&'static str, axum::http::StatusCode) {
+    match before {
+        None => ("added", axum::http::StatusCode::CREATED),
+        Some(_) => ("replaced", axum::http::StatusCode::OK),
+    }
+}
+
+/// A JSON answer that no cache keeps (it may hold a secret shown once).
+fn answer(status: axum::http::StatusCode, body: impl serde::Serialize) -> Response {
+    (status, no_store(), Json(body)).into_response()
+}
+
+/// `204 No Content`.
+fn removed() -> Response {
+    (axum::http::StatusCode::NO_CONTENT, no_store()).into_response()
+}
+
+/// The id in a request's path; a path that is not UTF-8 is refused as JSON like the rest.
+pub struct Id(pub String);
+
+impl FromRequestParts<AppState> for Id {
+    type Rejection = AdminError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AdminError> {
+        match axum::extract::Path::<String>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(id)) => Ok(Self(id)),
+            Err(rejection) => Err(AdminError::invalid("path", rejection.body_text())),
+        }
+    }
+}
+
+/// An id as the registry holds it: anything else is not there (and is never sent to the
+/// database: a NUL byte is refused by PostgreSQL).
+fn plausible_id(id: &str) -> Result<(), AdminError> {
+    if id.is_empty() || id.len() > 255 || !id.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(AdminError::NotFound(format!("no such id `{}`", id.escape_default())));
+    }
+    Ok(())
+}
