@@ -50,6 +50,9 @@ const BACK_OFFICE_SCOPES: [&str; 8] =
 /// The demo's `/metrics` token (the demo's secrets are all public).
 pub const DEMO_METRICS_TOKEN: &str = "demo-metrics-token-not-for-production";
 
+/// The demo's operator token of the admin API (`relais admin --token …`).
+pub const DEMO_OPERATOR_TOKEN: &str = "demo-operator-token-not-for-production";
+
 /// The demo's configuration for a hub on `port` (SP on `port + 1`, IdPs on `port + 2..=port + 4`,
 /// data providers on `port + 5..=port + 7`, the agents' back-office on `port + 8`, their
 /// directories on `port + 9` and `port + 10`, the organisation registry on `port + 11`), built
@@ -60,6 +63,11 @@ pub fn demo_config(port: u16, data_dir: &std::path::Path) -> anyhow::Result<Conf
     hub.data_dir = data_dir.to_path_buf();
     hub.metrics_token = Some(DEMO_METRICS_TOKEN.to_owned());
     let mut file = ConfigFile::new(hub);
+    file.operators.push(crate::config::OperatorSection {
+        name: "demo".into(),
+        token: Some(DEMO_OPERATOR_TOKEN.to_owned()),
+        token_file: None,
+    });
     for (index, (id, name, level)) in DEMO_IDPS.iter().enumerate() {
         let issuer = local(port + 2 + index as u16)?;
         let secret = format!("demo-idp-secret-{id}");
@@ -257,6 +265,8 @@ pub async fn run(port: u16, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
     println!("  Agents' issuer:          http://localhost:{port}/agents/.well-known/openid-configuration");
     println!("  Your dashboard:          http://localhost:{port}/tableau-de-bord");
     println!("  Metrics:                 curl -H 'Authorization: Bearer {DEMO_METRICS_TOKEN}' http://localhost:{port}/metrics");
+    println!("  Admin API:               relais admin --url http://localhost:{port} --token {DEMO_OPERATOR_TOKEN} list service-providers");
+    println!("  Its OpenAPI document:    http://localhost:{port}/api/openapi.json");
     println!("  Configuration used:      {}", data_dir.join("relais-demo.toml").display());
     println!("Stop with Ctrl+C.");
     crate::launch::spawn_checkpointer(state.clone());

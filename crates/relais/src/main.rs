@@ -1,5 +1,5 @@
 //! `relais`: serve the hub from a configuration file, run the whole demo platform, apply the
-//! database migrations, rotate the signing keys.
+//! database migrations, rotate the signing keys, call the admin API of a running hub.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -65,6 +65,8 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Call the operator admin API of a running hub (`/api/admin/`).
+    Admin(relais::admin::AdminArgs),
     /// Work on the traces.
     Traces {
         #[command(subcommand)]
@@ -214,6 +216,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 tracing::error!(target: "relais::checkpoint", %error, "no trace checkpoint at shutdown");
             }
         }
+        Command::Admin(args) => println!("{}", relais::admin::run(args).await?),
         Command::Demo { port, data_dir } => {
             init_logs(LogFormat::Text);
             relais::demo::run(port, data_dir).await?;

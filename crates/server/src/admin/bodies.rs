@@ -308,7 +308,7 @@ pub struct DataProviderWritten {
 }
 
 /// A habilitation to register or replace (`PUT`).
-#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HabilitationBody {
     /// The organisation: a SIREN (every establishment) or one SIRET.
@@ -337,9 +337,22 @@ pub struct HabilitationBody {
 pub struct HabilitationView {
     /// Its id.
     pub id: String,
-    /// The registration.
-    #[serde(flatten)]
-    pub registration: HabilitationBody,
+    /// The organisation: a SIREN or a SIRET.
+    pub organisation: String,
+    /// The procedure it serves.
+    pub procedure: String,
+    /// The legal text's reference.
+    pub legal_basis: String,
+    /// Where to read it.
+    pub legal_basis_url: String,
+    /// The data provider's id.
+    pub data_provider: String,
+    /// Its scopes covered.
+    pub scopes: Vec<String>,
+    /// The last day it is valid (`YYYY-MM-DD`, Paris time).
+    pub valid_until: String,
+    /// The citizen services where the files it instructs are filed.
+    pub citizen_services: Vec<String>,
     /// When it ends (seconds since the epoch, exclusive).
     pub expires_at: u64,
     /// Where it comes from.

@@ -21,16 +21,14 @@ fn view(habilitation: &Habilitation, source: Source) -> HabilitationView {
     let last = ParisTime::of(UnixTime(habilitation.expires_at.0.saturating_sub(1)));
     HabilitationView {
         id: habilitation.id.clone(),
-        registration: HabilitationBody {
-            organisation: habilitation.organisation.clone(),
-            procedure: habilitation.procedure.clone(),
-            legal_basis: habilitation.legal_basis.reference.clone(),
-            legal_basis_url: habilitation.legal_basis.url.clone(),
-            data_provider: habilitation.dp.to_string(),
-            scopes: habilitation.scopes.clone(),
-            valid_until: format!("{:04}-{:02}-{:02}", last.year, last.month, last.day),
-            citizen_services: habilitation.citizen_services.iter().map(ToString::to_string).collect(),
-        },
+        organisation: habilitation.organisation.clone(),
+        procedure: habilitation.procedure.clone(),
+        legal_basis: habilitation.legal_basis.reference.clone(),
+        legal_basis_url: habilitation.legal_basis.url.clone(),
+        data_provider: habilitation.dp.to_string(),
+        scopes: habilitation.scopes.clone(),
+        valid_until: format!("{:04}-{:02}-{:02}", last.year, last.month, last.day),
+        citizen_services: habilitation.citizen_services.iter().map(ToString::to_string).collect(),
         expires_at: habilitation.expires_at.0,
         source: source.into(),
     }

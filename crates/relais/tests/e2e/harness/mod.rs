@@ -209,6 +209,9 @@ pub const IDPS: [(&str, &str, &str); 3] = [
     ("numerique", "Identité numérique", "eidas3"),
 ];
 
+/// The operator's token of the admin API on every test platform.
+pub const OPERATOR_TOKEN: &str = "operator-token-for-tests-0123456789abcdef";
+
 pub struct Platform {
     pub dps: Vec<relais_mocks::dp::MockDp>,
     pub hub: Url,
@@ -265,6 +268,11 @@ impl Platform {
             test_service_providers().into_iter().chain(agents::agent_service_providers()).collect();
         file.habilitations = agents::test_habilitations();
         file.hub.organisation_registry = Some(registry_url);
+        file.operators = vec![relais::config::OperatorSection {
+            name: "ops".into(),
+            token: Some(OPERATOR_TOKEN.into()),
+            token_file: None,
+        }];
         let toml = file.to_toml().unwrap();
         let config = Config::from_toml(&toml, &|_| None).unwrap();
         let clock = Arc::new(ManualClock::new(UnixTime(now())));

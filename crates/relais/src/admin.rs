@@ -1,0 +1,162 @@
+//! `relais admin …`: the operator admin API of a running hub (`/api/admin/`), from a terminal.
+//! It prints the API's JSON; a refusal prints the field and what to fix, and exits with 1.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Subcommand, ValueEnum};
+use url::Url;
+
+/// Where the hub is and who calls it.
+#[derive(Args, Debug)]
+pub struct AdminArgs {
+    /// The hub's address (its issuer).
+    #[arg(long, env = "RELAIS_ADMIN_URL", default_value = "http://127.0.0.1:8080")]
+    pub url: Url,
+    /// An operator's token (`[[operators]]`).
+    #[arg(long, env = "RELAIS_ADMIN_TOKEN", hide_env_values = true)]
+    pub token: String,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: AdminCommand,
+}
+
+/// The kinds of actors of the registry.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Kind {
+    /// Service providers (by `client_id`).
+    ServiceProviders,
+    /// Identity providers.
+    IdentityProviders,
+    /// Data providers.
+    DataProviders,
+    /// Habilitations.
+    Habilitations,
+}
+
+impl Kind {
+    fn path(self) -> &'static str {
+        match self {
+            Self::ServiceProviders => "service-providers",
+            Self::IdentityProviders => "identity-providers",
+            Self::DataProviders => "data-providers",
+            Self::Habilitations => "habilitations",
+        }
+    }
+}
+
+/// The admin API's operations.
+#[derive(Subcommand, Debug)]
+pub enum AdminCommand {
+    /// List every actor of a kind.
+    List {
+        /// The kind.
+        kind: Kind,
+    },
+    /// Show one actor.
+    Get {
+        /// The kind.
+        kind: Kind,
+        /// Its id.
+        id: String,
+    },
+    /// Register or replace an actor from a JSON file (`-`: standard input); the API's
+    /// OpenAPI document (`/api/openapi.json`) describes the fields.
+    Put {
+        /// The kind.
+        kind: Kind,
+        /// Its id.
+        id: String,
+        /// The JSON body.
+        #[arg(long, short)]
+        file: PathBuf,
+    },
+    /// Remove an actor.
+    Delete {
+        /// The kind.
+        kind: Kind,
+        /// Its id.
+        id: String,
+    },
+    /// Make a new secret for a service provider or a data provider (printed once).
+    RenewSecret {
+        /// `service-providers` or `data-providers`.
+        kind: Kind,
+        /// Its id.
+        id: String,
+    },
+    /// List the signing keys.
+    Keys,
+    /// Rotate the signing keys.
+    RotateKeys {
+        /// Seconds the new keys are published before they sign.
+        #[arg(long, default_value_t = 86_400)]
+        publish_for: u64,
+    },
+}
+
+/// The request `command` makes: method, path under the hub, body.
+fn request(command: &AdminCommand) -> anyhow::Result<(reqwest::Method, String, Option<String>)> {
+    use reqwest::Method;
+    let actor = |kind: &Kind, id: &str| {
+        let id: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
+        format!("api/admin/{}/{}", kind.path(), id.replace('+', "%20"))
+    };
+    Ok(match command {
+        AdminCommand::List { kind } => (Method::GET, format!("api/admin/{}", kind.path()), None),
+        AdminCommand::Get { kind, id } => (Method::GET, actor(kind, id), None),
+        AdminCommand::Put { kind, id, file } => {
+            let body = if file.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin()).context("cannot read standard input")?
+            } else {
+                std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?
+            };
+            (Method::PUT, actor(kind, id), Some(body))
+        }
+        AdminCommand::Delete { kind, id } => (Method::DELETE, actor(kind, id), None),
+        AdminCommand::RenewSecret { kind: kind @ (Kind::ServiceProviders | Kind::DataProviders), id } => {
+            (Method::POST, format!("{}/client-secret", actor(kind, id)), None)
+        }
+        AdminCommand::RenewSecret { .. } => {
+            anyhow::bail!("only service-providers and data-providers have a secret")
+        }
+        AdminCommand::Keys => (Method::GET, "api/admin/keys".to_owned(), None),
+        AdminCommand::RotateKeys { publish_for } => {
+            (Method::POST, "api/admin/keys/rotation".to_owned(), Some(format!("{{\"publish_for\":{publish_for}}}")))
+        }
+    })
+}
+
+/// Runs one command against the hub; returns what to print, or the API's refusal as an error.
+pub async fn run(args: AdminArgs) -> anyhow::Result<String> {
+    let (method, path, body) = request(&args.command)?;
+    let mut base = args.url.clone();
+    if !base.path().ends_with('/') {
+        base.set_path(&format!("{}/", base.path()));
+    }
+    let url = base.join(&path).with_context(|| format!("{path} under {base}"))?;
+    let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build()?;
+    let mut request = client.request(method, url.clone()).bearer_auth(&args.token);
+    if let Some(body) = body {
+        request = request.header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
+    }
+    let response = request.send().await.with_context(|| format!("cannot reach {url}"))?;
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    let json: Option<serde_json::Value> = serde_json::from_str(&text).ok();
+    if status.is_success() {
+        return Ok(match json {
+            Some(value) => serde_json::to_string_pretty(&value)?,
+            None if status == reqwest::StatusCode::NO_CONTENT => "done".to_owned(),
+            None => text,
+        });
+    }
+    let described = json.as_ref().and_then(|value| {
+        let description = value["error_description"].as_str()?;
+        Some(match value["field"].as_str() {
+            Some(field) => format!("{field}: {description}"),
+            None => description.to_owned(),
+        })
+    });
+    anyhow::bail!("{status}: {}", described.unwrap_or(text))
+}
