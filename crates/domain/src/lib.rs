@@ -14,6 +14,7 @@ pub mod flow;
 pub mod ids;
 pub mod pairwise;
 pub mod pivot;
+pub mod portal;
 pub mod preferences;
 pub mod profile;
 pub mod providers;

@@ -63,6 +63,9 @@ pub fn demo_config(port: u16, data_dir: &std::path::Path) -> anyhow::Result<Conf
     hub.data_dir = data_dir.to_path_buf();
     hub.metrics_token = Some(DEMO_METRICS_TOKEN.to_owned());
     let mut file = ConfigFile::new(hub);
+    file.portal = Some(crate::config::PortalSection {
+        sandbox_identity_providers: DEMO_IDPS.iter().map(|(id, _, _)| (*id).to_owned()).collect(),
+    });
     file.operators.push(crate::config::OperatorSection {
         name: "demo".into(),
         token: Some(DEMO_OPERATOR_TOKEN.to_owned()),

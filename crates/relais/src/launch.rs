@@ -15,6 +15,7 @@ use relais_store::{
 };
 
 use crate::config::{Config, EphemeralBackend, DASHBOARD_CLIENT_ID};
+use relais_domain::agent::AgentClaim;
 use relais_domain::providers::ClientAuthentication;
 use relais_domain::{Claim, EidasLevel, IdpPolicy, PersonKey, Profile, Scope, ScopeSet, Sector, ServiceProvider, SpId};
 
@@ -60,9 +61,11 @@ pub async fn open_database(config: &Config) -> anyhow::Result<SqlStore> {
 /// before and no longer does is removed; actors registered otherwise stay. Run at every start
 /// and on `SIGHUP`.
 pub async fn load_configuration(registry: &dyn RegistryWriter, config: &Config, now: u64) -> anyhow::Result<()> {
-    let dashboard = dashboard_client(config);
+    let own =
+        std::iter::once(dashboard_client(config)).chain(config.settings.portal.as_ref().map(|_| portal_client(config)));
+    let own: Vec<ServiceProvider> = own.collect();
     let mut keep = ConfiguredActors::default();
-    for sp in config.service_providers.iter().chain([&dashboard]) {
+    for sp in config.service_providers.iter().chain(&own) {
         registry.put_service_provider(Put::configured(sp, now)).await?;
         keep.service_providers.push(sp.id.clone());
     }
@@ -102,6 +105,34 @@ pub fn dashboard_client(config: &Config) -> ServiceProvider {
         minimum_level: EidasLevel::Low,
         profile: Profile::Citizen,
         agent_claims: Vec::new(),
+        public_agents_only: false,
+    }
+}
+
+/// The partner portal, registered as a public agent service of the hub (PKCE, no secret):
+/// agents sign in to it through the agent federation like to any agent service.
+pub fn portal_client(config: &Config) -> ServiceProvider {
+    let issuer = config.settings.issuer.as_str().trim_end_matches('/');
+    let claims = [
+        AgentClaim::Email,
+        AgentClaim::GivenName,
+        AgentClaim::UsualName,
+        AgentClaim::Siret,
+        AgentClaim::OrganizationLabel,
+    ];
+    ServiceProvider {
+        id: SpId::new(relais_domain::portal::PORTAL_CLIENT_ID),
+        name: "Espace partenaires".into(),
+        authentication: ClientAuthentication::None,
+        redirect_uris: vec![format!("{issuer}{}", relais_server::PORTAL_CALLBACK_PATH)],
+        post_logout_redirect_uris: vec![],
+        scopes: ScopeSet::from_scopes([Scope::OpenId]),
+        id_token_algorithm: IdTokenAlgorithm::ES256,
+        sector: Sector::new(relais_domain::portal::PORTAL_CLIENT_ID),
+        idp_policy: IdpPolicy::All,
+        minimum_level: EidasLevel::Low,
+        profile: Profile::Agent,
+        agent_claims: claims.to_vec(),
         public_agents_only: false,
     }
 }
@@ -172,6 +203,7 @@ pub async fn assemble_hub(
         key_store: Arc::new(sql.clone()),
         traces: Arc::new(sql.clone()),
         preferences: Arc::new(sql.clone()),
+        portal: Arc::new(sql.clone()),
         clock: clock.clone(),
     };
     let state = AppState::new(parts)?;

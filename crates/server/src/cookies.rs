@@ -21,6 +21,8 @@ pub fn session(federation: relais_domain::Profile) -> &'static str {
 }
 /// The cookie holding the person's dashboard session id.
 pub const DASHBOARD: &str = "relais_dashboard";
+/// The cookie holding an agent's partner portal session id.
+pub const PORTAL: &str = "relais_partenaires";
 
 /// The cookie remembering the IdP last chosen in this browser: its id only, no identity.
 pub const LAST_IDP: &str = "relais_dernier_compte";

@@ -33,7 +33,11 @@ pub struct Pages {
     brand: Brand,
 }
 
-const TEMPLATES: [(&str, &str); 10] = [
+const TEMPLATES: [(&str, &str); 14] = [
+    ("portal_button.html", include_str!("../templates/portal_button.html")),
+    ("portal_home.html", include_str!("../templates/portal_home.html")),
+    ("portal_new_service.html", include_str!("../templates/portal_new_service.html")),
+    ("portal_service.html", include_str!("../templates/portal_service.html")),
     ("agent_email.html", include_str!("../templates/agent_email.html")),
     ("catalogue.html", include_str!("../templates/catalogue.html")),
     ("consent.html", include_str!("../templates/consent.html")),
@@ -56,6 +60,12 @@ fn fill(text: String, values: minijinja::value::Kwargs) -> Result<String, miniji
     Ok(out)
 }
 
+/// `{{ value|attr }}`: a value inside a quoted attribute or text of HTML written as a person
+/// would (only `&`, `<`, `>`, `"` and `'` escaped).
+fn attribute(value: String) -> String {
+    value.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
 /// `{{ seconds|date(at) }}`: a date for people, `23/11/2026 à 10:40` (French local time).
 fn date_filter(seconds: u64, at: String) -> String {
     format_date(seconds, &at)
@@ -68,6 +78,13 @@ impl Pages {
         env.add_filter("fill", fill);
         env.add_filter("date", date_filter);
         env.add_filter("datetime", machine_date);
+        env.add_filter("attr", attribute);
+        // The connect button is a snippet to copy: written as an integrator would (its values
+        // escaped by `attr`), then shown escaped once on the page.
+        env.set_auto_escape_callback(|name| match name {
+            "portal_button.html" => minijinja::AutoEscape::None,
+            _ => minijinja::AutoEscape::Html,
+        });
         for (name, source) in TEMPLATES {
             if let Err(error) = env.add_template(name, source) {
                 tracing::error!(template = name, %error, "template does not compile");
@@ -156,6 +173,58 @@ impl Pages {
     /// The public catalogue of data.
     pub fn catalogue(&self, locale: &Locale, catalogue: &relais_domain::catalogue::Catalogue) -> Html<String> {
         self.render("catalogue.html", locale, context! { catalogue })
+    }
+
+    /// The partner portal's home: the organisation's services.
+    pub fn portal_home(
+        &self,
+        locale: &Locale,
+        session: &crate::engine::portal::PortalSession,
+        services: &[relais_domain::portal::PartnerService],
+    ) -> Html<String> {
+        self.render("portal_home.html", locale, context! { session, services })
+    }
+
+    /// The form that declares a service, with what is wrong in it.
+    pub fn portal_new_service(
+        &self,
+        locale: &Locale,
+        session: &crate::engine::portal::PortalSession,
+        form: &relais_domain::portal::ServiceForm,
+        errors: &[relais_domain::portal::FieldError],
+    ) -> Html<String> {
+        let claims: Vec<&str> = relais_domain::Claim::ALL.iter().map(|claim| claim.name()).collect();
+        self.render("portal_new_service.html", locale, context! { session, form, errors, claims })
+    }
+
+    /// A service's page: its sandbox client, its secret when it is shown once, the connect
+    /// button in both languages, its QR code and sample configurations.
+    pub fn portal_service(
+        &self,
+        locale: &Locale,
+        session: &crate::engine::portal::PortalSession,
+        service: &relais_domain::portal::PartnerService,
+        secret: Option<&str>,
+        issuer: &str,
+        samples: &[(&str, String)],
+    ) -> Html<String> {
+        let href = &service.declaration.initiate_login_uri;
+        let about = format!("{}/", issuer.trim_end_matches('/'));
+        let button = |lang: crate::i18n::Lang| -> String {
+            let b = self.catalogues.of(lang).get_attr("portal_button").unwrap_or_default();
+            let ctx = context! { b, href, about, operator => &self.brand.operator_name };
+            self.env
+                .get_template("portal_button.html")
+                .and_then(|template| template.render(ctx))
+                .map(|text| text.trim().to_owned())
+                .unwrap_or_default()
+        };
+        let (button_fr, button_en) = (button(crate::i18n::Lang::Fr), button(crate::i18n::Lang::En));
+        self.render(
+            "portal_service.html",
+            locale,
+            context! { session, service, secret, issuer, samples, button_fr, button_en },
+        )
     }
 
     /// The page after a logout with nowhere to return.

@@ -33,6 +33,16 @@ pub struct HubSettings {
     pub organisation_registry: Option<Url>,
     /// The credentials of the operator admin API (`/api/admin/`; none: no such API).
     pub operators: Vec<OperatorCredential>,
+    /// The partner portal (`/partenaires`; none: no portal).
+    pub portal: Option<PortalSettings>,
+}
+
+/// The partner portal's settings.
+#[derive(Clone, Debug)]
+pub struct PortalSettings {
+    /// The identity providers of the sandbox (test people only): the only ones offered to the
+    /// sandbox clients the portal makes.
+    pub sandbox_identity_providers: Vec<relais_domain::IdpId>,
 }
 
 /// One credential of the operator admin API: a name (the author of the changes it makes, in

@@ -7,7 +7,9 @@ use relais_domain::Clock;
 use relais_oidc::discovery::Endpoints;
 use relais_oidc::jose::HubKeys;
 use relais_oidc::upstream::{Upstream, UpstreamClient, UpstreamError};
-use relais_store::{EphemeralRecords, EphemeralStore, KeyStore, PreferenceStore, Registry, RegistryWriter, TraceStore};
+use relais_store::{
+    EphemeralRecords, EphemeralStore, KeyStore, PortalStore, PreferenceStore, Registry, RegistryWriter, TraceStore,
+};
 
 use crate::engine::support::tracer::Tracer;
 use crate::metrics::{MeasuredEphemeral, MeasuredTraces, Metrics};
@@ -33,6 +35,8 @@ pub struct HubParts {
     pub traces: Arc<dyn TraceStore>,
     /// Where each person's preferences are kept.
     pub preferences: Arc<dyn PreferenceStore>,
+    /// Where the partner portal keeps the services declared.
+    pub portal: Arc<dyn PortalStore>,
     /// The clock.
     pub clock: Arc<dyn Clock>,
 }
@@ -73,6 +77,7 @@ pub struct Hub {
     pub(crate) traces: Arc<dyn TraceStore>,
     pub(crate) tracer: Arc<Tracer>,
     pub(crate) preferences: Arc<dyn PreferenceStore>,
+    pub(crate) portal: Arc<dyn PortalStore>,
     pub(crate) upstream: Arc<dyn Upstream>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) pages: Arc<Pages>,
@@ -145,6 +150,7 @@ impl AppState {
             tracer: Arc::new(Tracer::new(traces.clone(), metrics.clone())),
             traces,
             preferences: parts.preferences,
+            portal: parts.portal,
             upstream,
             clock: parts.clock,
             pages: Arc::new(pages),

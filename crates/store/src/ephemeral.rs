@@ -56,6 +56,10 @@ pub enum Namespace {
     PreferencesChanged,
     /// The mark of a session ended by logout, by its `sid`: its tokens are revoked.
     EndedSession,
+    /// The partner portal's own sign-in in progress, by its `state`.
+    PortalLogin,
+    /// An agent's session on the partner portal, by session id digest.
+    PortalSession,
 }
 
 impl Namespace {
@@ -74,6 +78,8 @@ impl Namespace {
             Self::DashboardSession => "dashboard",
             Self::PreferencesChanged => "preferences-changed",
             Self::EndedSession => "ended-session",
+            Self::PortalLogin => "portal-login",
+            Self::PortalSession => "portal",
         }
     }
 

@@ -9,6 +9,7 @@ pub mod ephemeral;
 pub mod keys;
 pub mod memory;
 pub mod memory_stores;
+pub mod portal;
 pub mod records;
 pub mod redis;
 pub mod registry;
@@ -22,6 +23,7 @@ pub use ephemeral::{EphemeralRecords, EphemeralStore, Namespace};
 pub use keys::{KeyStore, StoredSigningKey};
 pub use memory::MemoryEphemeralStore;
 pub use memory_stores::MemoryStores;
+pub use portal::PortalStore;
 pub use redis::RedisEphemeralStore;
 pub use registry::{ActorRef, ConfiguredActors, MemoryRegistry, Put, Registry, RegistryWriter, Source};
 /// The keys of the ephemeral entries sent to Redis are sealing keys.

@@ -10,8 +10,10 @@ use relais_domain::preferences::Preferences;
 use relais_domain::trace::{chain_hash, TraceEvent, TraceRecord, GENESIS_HASH};
 
 use crate::keys::{KeyStore, StoredSigningKey};
+use crate::portal::PortalStore;
 use crate::traces::{PreferenceStore, TraceStore};
 use crate::StoreError;
+use relais_domain::portal::PartnerService;
 
 fn locked<T, R>(mutex: &Mutex<T>, f: impl FnOnce(&mut T) -> R) -> R {
     match mutex.lock() {
@@ -26,6 +28,7 @@ pub struct MemoryStores {
     traces: Mutex<Vec<TraceRecord>>,
     preferences: Mutex<HashMap<String, Preferences>>,
     keys: Mutex<Vec<StoredSigningKey>>,
+    partner_services: Mutex<Vec<PartnerService>>,
 }
 
 impl MemoryStores {
@@ -111,6 +114,29 @@ impl KeyStore for MemoryStores {
             keys.retain(|k| k.retire_at.is_none_or(|at| at >= now));
             (before - keys.len()) as u64
         }))
+    }
+}
+
+#[async_trait]
+impl PortalStore for MemoryStores {
+    async fn put_partner_service(&self, service: &PartnerService, _at: u64) -> Result<(), StoreError> {
+        locked(&self.partner_services, |services| {
+            services.retain(|known| known.id != service.id);
+            services.push(service.clone());
+        });
+        Ok(())
+    }
+
+    async fn partner_service(&self, id: &str) -> Result<Option<PartnerService>, StoreError> {
+        Ok(locked(&self.partner_services, |services| services.iter().find(|s| s.id == id).cloned()))
+    }
+
+    async fn partner_services_of(&self, organisation: &str) -> Result<Vec<PartnerService>, StoreError> {
+        let mut found: Vec<PartnerService> = locked(&self.partner_services, |services| {
+            services.iter().filter(|s| s.organisation == organisation).cloned().collect()
+        });
+        found.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(found)
     }
 }
 

@@ -74,8 +74,8 @@ impl ServiceProviderRegistration {
             return Err(refuse("client_id", "only visible ASCII characters, no spaces, at most 255"));
         }
         check_display_name("client_name", &self.client_name)?;
-        if self.client_id == DASHBOARD_CLIENT_ID {
-            return Err(refuse("client_id", format!("`{DASHBOARD_CLIENT_ID}` is the hub's own dashboard")));
+        if self.client_id == DASHBOARD_CLIENT_ID || self.client_id == crate::portal::PORTAL_CLIENT_ID {
+            return Err(refuse("client_id", format!("`{}` is one of the hub's own services", self.client_id)));
         }
         let sector = Sector::new(self.sector_identifier.clone().unwrap_or_else(|| self.client_id.clone()));
         // The `relais:` sectors are the hub's: the dashboard's `sub` is the person key.

@@ -64,6 +64,18 @@ pub struct ConfigFile {
     /// The credentials of the operator admin API.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub operators: Vec<OperatorSection>,
+    /// The partner portal (`/partenaires`); absent: no portal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub portal: Option<PortalSection>,
+}
+
+/// `[portal]`: the partner portal, where organisations' agents declare their services.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortalSection {
+    /// The citizen identity providers of the sandbox (test people only): the only ones the
+    /// sandbox clients are offered.
+    pub sandbox_identity_providers: Vec<String>,
 }
 
 /// `[[operators]]`: a credential of the operator admin API (`/api/admin/`, `relais admin`).
@@ -93,6 +105,7 @@ impl ConfigFile {
             data_providers: Vec::new(),
             habilitations: Vec::new(),
             operators: Vec::new(),
+            portal: None,
         }
     }
 
@@ -340,6 +353,34 @@ fn operators(sections: Vec<OperatorSection>, env: Env) -> Result<Vec<OperatorCre
     Ok(operators)
 }
 
+/// The portal's settings: its sandbox's identity providers are citizen IdPs of the file.
+fn portal(
+    section: Option<PortalSection>,
+    identity_providers: &[IdentityProvider],
+) -> Result<Option<relais_server::PortalSettings>, ConfigError> {
+    let Some(section) = section else { return Ok(None) };
+    let mut sandbox_identity_providers = Vec::new();
+    for id in section.sandbox_identity_providers {
+        let known = identity_providers
+            .iter()
+            .any(|idp| idp.id.as_str() == id && idp.profile == relais_domain::Profile::Citizen);
+        if !known {
+            return Err(error(
+                "portal.sandbox_identity_providers",
+                format!("`{id}` is not a citizen identity provider of this file"),
+            ));
+        }
+        sandbox_identity_providers.push(IdpId::new(id));
+    }
+    if sandbox_identity_providers.is_empty() {
+        return Err(error(
+            "portal.sandbox_identity_providers",
+            "name at least one (the sandbox's test people sign in there)",
+        ));
+    }
+    Ok(Some(relais_server::PortalSettings { sandbox_identity_providers }))
+}
+
 impl Config {
     /// Parses and checks a TOML text. A value the file's types refuse (an unknown field, a
     /// level that is not `eidas1`..`eidas3`) is reported at its path in the file.
@@ -410,6 +451,7 @@ impl Config {
         let operators = operators(file.operators, env)?;
         let identity_providers = identity_providers(file.identity_providers, env)?;
         let idp_ids: Vec<IdpId> = identity_providers.iter().map(|idp| idp.id.clone()).collect();
+        let portal = portal(file.portal, &identity_providers)?;
         let service_providers = service_providers(file.service_providers, &idp_ids, env)?;
         let sp_ids: Vec<SpId> = service_providers.iter().map(|sp| sp.id.clone()).collect();
         let data_providers = data_providers(file.data_providers, &sp_ids, env)?;
@@ -441,6 +483,7 @@ impl Config {
                 },
                 organisation_registry: hub.organisation_registry,
                 operators,
+                portal,
             },
             listen: hub.listen,
             data_dir: hub.data_dir,

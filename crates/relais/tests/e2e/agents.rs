@@ -26,27 +26,6 @@ async fn agent_sp(platform: &Platform, (id, secret): (&str, &str)) -> Sp {
     Sp::discover_at(&platform.agents_issuer(), id, Some(secret), AuthType::BasicAuth).await
 }
 
-/// The e-mail page of an authorization request, then `email` typed there: the hub's answer.
-async fn type_email(platform: &Platform, browser: &Browser, request_url: &str, email: &str) -> reqwest::Response {
-    let page = browser.get(request_url).await;
-    assert_eq!(page.status(), 200, "the e-mail page");
-    let html = page.text().await.unwrap();
-    assert!(html.contains("name=\"email\""), "{html}");
-    let action = platform.url(&form_action(&html));
-    assert!(action.path().starts_with("/agents/interaction/"), "{action}");
-    browser.post(action.as_str(), &[("email".into(), email.into())]).await
-}
-
-/// A whole sign-in by e-mail at the one IdP of its domain, as the IdP's agent `identity`: the
-/// hub's last redirect.
-async fn by_email(platform: &Platform, browser: &Browser, request_url: &str, email: &str, identity: usize) -> String {
-    let to_idp = type_email(platform, browser, request_url, email).await;
-    assert_eq!(to_idp.status(), 303, "to the IdP of the domain");
-    let idp_url = location(&to_idp);
-    assert_eq!(query_param(&idp_url, "login_hint").as_deref(), Some(email), "the IdP gets the address typed");
-    at_idp(browser, &idp_url, identity).await
-}
-
 async fn raw_userinfo(platform: &Platform, token: &str) -> reqwest::Response {
     reqwest::Client::new()
         .get(format!("{}/userinfo", platform.agents_issuer()))

@@ -17,6 +17,7 @@ mod negative;
 mod nodes;
 mod operator;
 mod pages;
+mod portal;
 mod servers;
 mod sign_in;
 mod upstream;

@@ -7,6 +7,7 @@ mod dashboard;
 mod dp;
 mod idp;
 mod person;
+mod portal;
 mod sp;
 #[cfg(test)]
 mod tests;
@@ -34,6 +35,7 @@ pub fn router(state: AppState) -> Router {
         .merge(dashboard::router())
         .merge(catalogue::router())
         .merge(crate::admin::router())
+        .merge(portal::router())
         .route("/", get(home))
         .route("/langue", get(switch_language))
         .route(&format!("{}/{{*path}}", crate::assets::DSFR_PREFIX), get(crate::assets::dsfr))

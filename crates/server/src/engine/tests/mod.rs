@@ -272,6 +272,7 @@ impl TestHub {
                 name: "ops".into(),
                 token: Secret::new(OPERATOR_TOKEN),
             }],
+            portal: Some(crate::settings::PortalSettings { sandbox_identity_providers: vec![IdpId::new("impots")] }),
         };
         let registry = Arc::new(registry);
         let parts = HubParts {
@@ -283,6 +284,7 @@ impl TestHub {
             key_store: traces.clone(),
             traces: traces.clone(),
             preferences: traces.clone(),
+            portal: traces.clone(),
             clock: clock.clone(),
         };
         let state = AppState::with_upstream(parts, Arc::new(FakeUpstream));

@@ -1,0 +1,222 @@
+//! The partner portal's pages (`/partenaires`).
+
+use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use relais_domain::portal::ServiceForm;
+
+use super::{browser, form_pairs};
+use crate::cookies;
+use crate::engine::portal::{self, services, PortalCallback, PortalSession, PORTAL_CALLBACK_PATH, PORTAL_PATH};
+use crate::error::{no_store, see_other, ErrorPage, PageError};
+use crate::i18n::Locale;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(PORTAL_PATH, get(home))
+        .route(PORTAL_CALLBACK_PATH, get(callback))
+        .route("/partenaires/services/nouveau", get(new_service))
+        .route("/partenaires/services", post(declare))
+        .route("/partenaires/services/{id}", get(service))
+        .route("/partenaires/services/{id}/secret", post(renew_secret))
+        .route("/partenaires/services/{id}/qr.svg", get(qr_svg))
+        .route("/partenaires/services/{id}/qr.png", get(qr_png))
+        .route("/partenaires/deconnexion", post(sign_out))
+}
+
+fn session_id(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    cookies::read(headers, cookies::PORTAL, state.settings.is_https())
+}
+
+/// The signed-in agent's session, or the redirect to sign in.
+async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Result<PortalSession, Response>, PageError> {
+    let (browser, binding_cookie) = browser(state, headers);
+    if let Some(session) = portal::session(state, session_id(state, headers).as_deref(), &browser).await? {
+        return Ok(Ok(session));
+    }
+    let mut response = see_other(&portal::start_sign_in(state, &browser).await?);
+    if let Some(cookie) = binding_cookie {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    Ok(Err(response))
+}
+
+async fn home(
+    State(state): State<AppState>,
+    Extension(locale): Extension<Locale>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let session = match signed_in(&state, &headers).await? {
+        Ok(session) => session,
+        Err(to_sign_in) => return Ok(to_sign_in),
+    };
+    let list = services::list(&state, &session).await?;
+    Ok((no_store(), state.pages.portal_home(&locale, &session, &list)).into_response())
+}
+
+async fn callback(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<PortalCallback>, QueryRejection>,
+) -> Result<Response, PageError> {
+    let Query(callback) = query.map_err(|_| PageError::Page(ErrorPage::BadRequest))?;
+    let (browser, _) = browser(&state, &headers);
+    let session_id = portal::callback(&state, &callback, &browser).await?;
+    let mut response = see_other(PORTAL_PATH);
+    let lifetime = Some(portal::PORTAL_SESSION_LIFETIME);
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, cookies::set(cookies::PORTAL, &session_id, lifetime, state.settings.is_https()));
+    Ok(response)
+}
+
+async fn new_service(
+    State(state): State<AppState>,
+    Extension(locale): Extension<Locale>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let session = match signed_in(&state, &headers).await? {
+        Ok(session) => session,
+        Err(to_sign_in) => return Ok(to_sign_in),
+    };
+    let form = ServiceForm { eidas_level: "eidas1".into(), ..Default::default() };
+    Ok((no_store(), state.pages.portal_new_service(&locale, &session, &form, &[])).into_response())
+}
+
+fn field<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
+    pairs.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str()).unwrap_or_default()
+}
+
+async fn declare(
+    State(state): State<AppState>,
+    Extension(locale): Extension<Locale>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let pairs = form_pairs(&body);
+    let (browser, _) = browser(&state, &headers);
+    let id = session_id(&state, &headers);
+    let mut session = portal::checked(&state, id.as_deref(), &browser, field(&pairs, "csrf")).await?;
+    let form = ServiceForm {
+        name: field(&pairs, "name").to_owned(),
+        site: field(&pairs, "site").to_owned(),
+        initiate_login_uri: field(&pairs, "initiate_login_uri").to_owned(),
+        redirect_uris: field(&pairs, "redirect_uris").to_owned(),
+        post_logout_redirect_uris: field(&pairs, "post_logout_redirect_uris").to_owned(),
+        claims: pairs.iter().filter(|(key, _)| key == "claims").map(|(_, value)| value.clone()).collect(),
+        eidas_level: field(&pairs, "eidas_level").to_owned(),
+    };
+    match services::declare(&state, &session, &form).await? {
+        Ok((service_id, secret)) => {
+            session.shown_once = Some((service_id.clone(), secret));
+            if let Some(id) = &id {
+                portal::save(&state, id, &session).await?;
+            }
+            Ok(see_other(&format!("{PORTAL_PATH}/services/{service_id}")))
+        }
+        Err(errors) => {
+            let page = state.pages.portal_new_service(&locale, &session, &form, &errors);
+            Ok((StatusCode::BAD_REQUEST, no_store(), page).into_response())
+        }
+    }
+}
+
+async fn service(
+    State(state): State<AppState>,
+    Extension(locale): Extension<Locale>,
+    headers: HeaderMap,
+    Path(service_id): Path<String>,
+) -> Result<Response, PageError> {
+    let mut session = match signed_in(&state, &headers).await? {
+        Ok(session) => session,
+        Err(to_sign_in) => return Ok(to_sign_in),
+    };
+    let service = services::service(&state, &session, &service_id).await?;
+    // The secret is shown on this page once, then forgotten.
+    let secret = match session.shown_once.take() {
+        Some((id, secret)) if id == service.id => Some(secret),
+        other => {
+            session.shown_once = other;
+            None
+        }
+    };
+    if secret.is_some() {
+        if let Some(id) = session_id(&state, &headers) {
+            portal::save(&state, &id, &session).await?;
+        }
+    }
+    let issuer = state.endpoints.issuer.clone();
+    let samples = services::samples(&issuer, &service);
+    Ok((no_store(), state.pages.portal_service(&locale, &session, &service, secret.as_deref(), &issuer, &samples))
+        .into_response())
+}
+
+async fn renew_secret(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(service_id): Path<String>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let pairs = form_pairs(&body);
+    let (browser, _) = browser(&state, &headers);
+    let id = session_id(&state, &headers);
+    let mut session = portal::checked(&state, id.as_deref(), &browser, field(&pairs, "csrf")).await?;
+    let secret = services::renew_secret(&state, &session, &service_id).await?;
+    session.shown_once = Some((service_id.clone(), secret));
+    if let Some(id) = &id {
+        portal::save(&state, id, &session).await?;
+    }
+    Ok(see_other(&format!("{PORTAL_PATH}/services/{service_id}")))
+}
+
+async fn qr(state: &AppState, headers: &HeaderMap, service_id: &str) -> Result<Result<String, Response>, PageError> {
+    let session = match signed_in(state, headers).await? {
+        Ok(session) => session,
+        Err(to_sign_in) => return Ok(Err(to_sign_in)),
+    };
+    Ok(Ok(services::service(state, &session, service_id).await?.declaration.initiate_login_uri))
+}
+
+async fn qr_svg(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let address = match qr(&state, &headers, &id).await? {
+        Ok(address) => address,
+        Err(to_sign_in) => return Ok(to_sign_in),
+    };
+    let svg = services::qr_svg(&address)?;
+    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml"))], no_store(), svg).into_response())
+}
+
+async fn qr_png(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let address = match qr(&state, &headers, &id).await? {
+        Ok(address) => address,
+        Err(to_sign_in) => return Ok(to_sign_in),
+    };
+    let png = services::qr_png(&address)?;
+    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("image/png"))], no_store(), png).into_response())
+}
+
+async fn sign_out(
+    State(state): State<AppState>,
+    Extension(locale): Extension<Locale>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    portal::sign_out(&state, session_id(&state, &headers).as_deref()).await?;
+    let mut response = state.pages.logged_out(&locale).into_response();
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, cookies::set(cookies::PORTAL, "", Some(0), state.settings.is_https()));
+    Ok(response)
+}

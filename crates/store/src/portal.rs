@@ -1,0 +1,85 @@
+//! The partner portal's store: the services organisations declare (their clients at the hub
+//! are rows of the registry). Versioned rows, as the registry's.
+
+use async_trait::async_trait;
+use relais_domain::portal::PartnerService;
+use sqlx::Row;
+
+use crate::sql::SqlStore;
+use crate::StoreError;
+
+/// Where the portal keeps the services declared.
+#[async_trait]
+pub trait PortalStore: Send + Sync + 'static {
+    /// Adds or replaces a service.
+    async fn put_partner_service(&self, service: &PartnerService, at: u64) -> Result<(), StoreError>;
+    /// The service with this id.
+    async fn partner_service(&self, id: &str) -> Result<Option<PartnerService>, StoreError>;
+    /// The services of an organisation (SIREN), oldest first.
+    async fn partner_services_of(&self, organisation: &str) -> Result<Vec<PartnerService>, StoreError>;
+}
+
+/// A service's row (`v: 1`).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct PartnerServiceV1 {
+    v: u32,
+    #[serde(flatten)]
+    service: PartnerService,
+}
+
+fn row(service: &PartnerService) -> Result<String, StoreError> {
+    serde_json::to_string(&PartnerServiceV1 { v: 1, service: service.clone() })
+        .map_err(|e| StoreError::Corrupt(format!("partner service: {e}")))
+}
+
+fn service(text: &str) -> Result<PartnerService, StoreError> {
+    serde_json::from_str::<PartnerServiceV1>(text)
+        .map(|row| row.service)
+        .map_err(|e| StoreError::Corrupt(format!("partner service: {e}")))
+}
+
+fn unavailable(error: sqlx::Error) -> StoreError {
+    StoreError::Unavailable(error.to_string())
+}
+
+#[async_trait]
+impl PortalStore for SqlStore {
+    async fn put_partner_service(&self, service: &PartnerService, at: u64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO partner_services (id, organisation, registration, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (id) DO UPDATE SET organisation = excluded.organisation, \
+             registration = excluded.registration, updated_at = excluded.updated_at",
+        )
+        .bind(&service.id)
+        .bind(&service.organisation)
+        .bind(row(service)?)
+        .bind(at as i64)
+        .execute(self.pool())
+        .await
+        .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn partner_service(&self, id: &str) -> Result<Option<PartnerService>, StoreError> {
+        let found = sqlx::query("SELECT registration FROM partner_services WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(unavailable)?;
+        found.map(|row| service(&row.try_get::<String, _>(0).map_err(unavailable)?)).transpose()
+    }
+
+    async fn partner_services_of(&self, organisation: &str) -> Result<Vec<PartnerService>, StoreError> {
+        let rows = sqlx::query("SELECT registration FROM partner_services WHERE organisation = $1")
+            .bind(organisation)
+            .fetch_all(self.pool())
+            .await
+            .map_err(unavailable)?;
+        let mut services = rows
+            .iter()
+            .map(|row| service(&row.try_get::<String, _>(0).map_err(unavailable)?))
+            .collect::<Result<Vec<_>, _>>()?;
+        services.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(services)
+    }
+}
