@@ -3,10 +3,14 @@
 //! field checked at once so the form shows all that is wrong), and the sandbox client it gets
 //! at once (a service provider of the hub restricted to the sandbox's identity providers).
 
+use std::collections::BTreeMap;
+
 use url::Url;
 
 use crate::clock::UnixTime;
+use crate::data::{DataProvider, DataTransfer};
 use crate::eidas::EidasLevel;
+use crate::ids::DpId;
 use crate::ids::IdpId;
 use crate::registration::{check_transport, ServiceProviderRegistration, TokenEndpointAuthMethod};
 use crate::scopes::Claim;
@@ -14,6 +18,15 @@ use crate::{Profile, Secret};
 
 /// The `client_id` of the partner portal (an agent service of the hub itself).
 pub const PORTAL_CLIENT_ID: &str = "relais-partenaires";
+
+/// The start of every sandbox client's `client_id`.
+pub const SANDBOX_CLIENT_PREFIX: &str = "bac-a-sable-";
+
+/// Whether `client_id` is a sandbox client of the portal (not a live service: the public
+/// catalogue leaves it out).
+pub fn is_sandbox_client(client_id: &str) -> bool {
+    client_id.starts_with(SANDBOX_CLIENT_PREFIX)
+}
 
 /// A service declared on the portal by an organisation.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -49,6 +62,9 @@ pub struct ServiceDeclaration {
     pub post_logout_redirect_uris: Vec<String>,
     /// The identity claims it needs.
     pub claims: Vec<String>,
+    /// The data it needs, each from its provider (received with the person's consent).
+    #[serde(default)]
+    pub data: Vec<DataTransfer>,
     /// The eIDAS level it needs at least.
     pub eidas_level: EidasLevel,
 }
@@ -68,6 +84,8 @@ pub struct ServiceForm {
     pub post_logout_redirect_uris: String,
     /// The claims ticked.
     pub claims: Vec<String>,
+    /// The data ticked, `dp:scope` each.
+    pub data: Vec<String>,
     /// `eidas1`, `eidas2` or `eidas3`.
     pub eidas_level: String,
 }
@@ -98,8 +116,9 @@ fn address_problem(value: &str, allow_other_schemes: bool) -> Option<&'static st
 }
 
 impl ServiceForm {
-    /// The declaration, or every field that is wrong.
-    pub fn check(&self) -> Result<ServiceDeclaration, Vec<FieldError>> {
+    /// The declaration, or every field that is wrong; `offered` are the data providers whose
+    /// data may be chosen.
+    pub fn check(&self, offered: &[DataProvider]) -> Result<ServiceDeclaration, Vec<FieldError>> {
         let mut errors = Vec::new();
         let mut refuse = |field, key| errors.push(FieldError { field, key });
         let name = self.name.trim();
@@ -137,6 +156,19 @@ impl ServiceForm {
                 None => refuse("claims", "unknown_claim"),
             }
         }
+        let mut data: Vec<DataTransfer> = Vec::new();
+        for value in &self.data {
+            let transfer = value.split_once(':').and_then(|(dp, scope)| {
+                let provider = offered.iter().find(|provider| provider.id.as_str() == dp)?;
+                provider.scope(scope)?;
+                Some(DataTransfer { dp: provider.id.clone(), scope: scope.to_owned() })
+            });
+            match transfer {
+                Some(transfer) if !data.contains(&transfer) => data.push(transfer),
+                Some(_) => {}
+                None => refuse("data", "unknown_data"),
+            }
+        }
         let eidas_level = EidasLevel::from_acr(self.eidas_level.trim());
         if eidas_level.is_none() {
             refuse("eidas_level", "level");
@@ -149,6 +181,7 @@ impl ServiceForm {
                 redirect_uris,
                 post_logout_redirect_uris,
                 claims,
+                data,
                 eidas_level,
             }),
             _ => Err(errors),
@@ -157,6 +190,15 @@ impl ServiceForm {
 }
 
 impl ServiceDeclaration {
+    /// The data it needs, by provider: what its clients are granted.
+    pub fn grants(&self) -> BTreeMap<DpId, Vec<String>> {
+        let mut grants: BTreeMap<DpId, Vec<String>> = BTreeMap::new();
+        for transfer in &self.data {
+            grants.entry(transfer.dp.clone()).or_default().push(transfer.scope.clone());
+        }
+        grants
+    }
+
     /// The registration of its sandbox client `client_id` with `secret`, offered only the
     /// sandbox's identity providers (its test people), signing its ID tokens with ES256 (the
     /// smaller and faster choice, which every maintained library verifies).
@@ -198,13 +240,30 @@ mod tests {
             redirect_uris: "https://trifouillis.example/retour\n\n  http://localhost:3000/cb  ".into(),
             post_logout_redirect_uris: String::new(),
             claims: vec!["given_name".into(), "family_name".into(), "given_name".into()],
+            data: vec!["caf:quotient_familial".into()],
             eidas_level: "eidas1".into(),
+        }
+    }
+
+    fn caf() -> DataProvider {
+        DataProvider {
+            id: DpId::new("caf"),
+            name: "CAF".into(),
+            scopes: vec![crate::DataScope {
+                name: "quotient_familial".into(),
+                label: "Quotient familial".into(),
+                description: String::new(),
+            }],
+            secret: crate::SecretDigest::of("caf", &Secret::new("x".repeat(32))),
+            signed_checktoken: false,
+            allowed: BTreeMap::new(),
         }
     }
 
     #[test]
     fn a_town_halls_form_becomes_a_declaration() {
-        let declaration = canteen().check().unwrap();
+        let declaration = canteen().check(&[caf()]).unwrap();
+        assert_eq!(declaration.grants()[&DpId::new("caf")], ["quotient_familial"]);
         assert_eq!(declaration.redirect_uris, ["https://trifouillis.example/retour", "http://localhost:3000/cb"]);
         assert_eq!(declaration.claims, ["given_name", "family_name"]);
         let client = declaration.sandbox_client("bac-a-sable-x", Secret::new("s".repeat(43)), &[IdpId::new("impots")]);
@@ -222,9 +281,10 @@ mod tests {
             redirect_uris: "https://trifouillis.example/retour#x".into(),
             post_logout_redirect_uris: String::new(),
             claims: vec!["password".into()],
+            data: vec!["caf:revenus".into()],
             eidas_level: "eidas9".into(),
         };
-        let errors = form.check().unwrap_err();
+        let errors = form.check(&[caf()]).unwrap_err();
         let found: Vec<(&str, &str)> = errors.iter().map(|e| (e.field, e.key)).collect();
         assert_eq!(
             found,
@@ -234,10 +294,12 @@ mod tests {
                 ("initiate_login_uri", "not_an_address"),
                 ("redirect_uris", "fragment"),
                 ("claims", "unknown_claim"),
+                ("data", "unknown_data"),
                 ("eidas_level", "level")
             ]
         );
-        let empty = ServiceForm::default().check().unwrap_err();
+        assert!(canteen().check(&[]).is_err(), "only the offered providers' data");
+        let empty = ServiceForm::default().check(&[]).unwrap_err();
         assert!(empty.contains(&FieldError { field: "redirect_uris", key: "required" }));
     }
 }

@@ -65,6 +65,7 @@ pub fn demo_config(port: u16, data_dir: &std::path::Path) -> anyhow::Result<Conf
     let mut file = ConfigFile::new(hub);
     file.portal = Some(crate::config::PortalSection {
         sandbox_identity_providers: DEMO_IDPS.iter().map(|(id, _, _)| (*id).to_owned()).collect(),
+        sandbox_data_providers: DpKind::ALL.iter().map(|kind| kind.id().to_owned()).collect(),
     });
     file.operators.push(crate::config::OperatorSection {
         name: "demo".into(),

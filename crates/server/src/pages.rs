@@ -191,10 +191,26 @@ impl Pages {
         locale: &Locale,
         session: &crate::engine::portal::PortalSession,
         form: &relais_domain::portal::ServiceForm,
+        offered: &[relais_domain::DataProvider],
         errors: &[relais_domain::portal::FieldError],
     ) -> Html<String> {
         let claims: Vec<&str> = relais_domain::Claim::ALL.iter().map(|claim| claim.name()).collect();
-        self.render("portal_new_service.html", locale, context! { session, form, errors, claims })
+        let providers: Vec<Value> = offered
+            .iter()
+            .map(|dp| {
+                let scopes: Vec<Value> = dp
+                    .scopes
+                    .iter()
+                    .map(|scope| {
+                        let value = format!("{}:{}", dp.id, scope.name);
+                        context! { value, name => &scope.name, label => &scope.label, description => &scope.description }
+                    })
+                    .collect();
+                context! { id => dp.id.as_str(), name => &dp.name, scopes }
+            })
+            .collect();
+        let ctx = context! { session, form, errors, claims, providers };
+        self.render("portal_new_service.html", locale, ctx)
     }
 
     /// A service's page: its sandbox client, its secret when it is shown once, the connect

@@ -43,6 +43,8 @@ pub struct PortalSettings {
     /// The identity providers of the sandbox (test people only): the only ones offered to the
     /// sandbox clients the portal makes.
     pub sandbox_identity_providers: Vec<relais_domain::IdpId>,
+    /// The data providers whose data the sandbox clients may ask for (test data only).
+    pub sandbox_data_providers: Vec<relais_domain::DpId>,
 }
 
 /// One credential of the operator admin API: a name (the author of the changes it makes, in

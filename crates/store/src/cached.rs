@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use relais_domain::agent::Habilitation;
 use relais_domain::{DataProvider, IdentityProvider, ServiceProvider, SpId};
 
-use crate::registry::{ActorRef, ConfiguredActors, Put, Registry, RegistryWriter, Source};
+use crate::registry::{ActorRef, ConfiguredActors, DataGrant, Put, Registry, RegistryWriter, Source};
 use crate::StoreError;
 
 type Entry<T> = Option<(T, Instant)>;
@@ -162,6 +162,12 @@ impl RegistryWriter for CachedRegistry {
 
     async fn put_habilitation(&self, put: Put<'_, Habilitation>) -> Result<(), StoreError> {
         let done = self.writer()?.put_habilitation(put).await;
+        self.invalidate();
+        done
+    }
+
+    async fn put_data_grant(&self, grant: &DataGrant, at: u64) -> Result<(), StoreError> {
+        let done = self.writer()?.put_data_grant(grant, at).await;
         self.invalidate();
         done
     }

@@ -25,7 +25,7 @@ pub use memory::MemoryEphemeralStore;
 pub use memory_stores::MemoryStores;
 pub use portal::PortalStore;
 pub use redis::RedisEphemeralStore;
-pub use registry::{ActorRef, ConfiguredActors, MemoryRegistry, Put, Registry, RegistryWriter, Source};
+pub use registry::{ActorRef, ConfiguredActors, DataGrant, MemoryRegistry, Put, Registry, RegistryWriter, Source};
 /// The keys of the ephemeral entries sent to Redis are sealing keys.
 pub use sealing::SealingKey as EphemeralKey;
 pub use sealing::{KeyRing, SealingKey};

@@ -77,6 +77,34 @@ impl<'a, T> Put<'a, T> {
     }
 }
 
+/// Data scopes of one provider granted to one registered service (by the partner portal), kept
+/// apart from the provider's registration and read merged into its allow-list
+/// ([`DataProvider::allowed`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataGrant {
+    /// The service.
+    pub sp: SpId,
+    /// The provider.
+    pub dp: DpId,
+    /// Its scopes granted.
+    pub scopes: Vec<String>,
+}
+
+/// `grants` merged into the allow-lists of `providers`.
+pub fn with_grants(mut providers: Vec<DataProvider>, grants: &[DataGrant]) -> Vec<DataProvider> {
+    for grant in grants {
+        if let Some(dp) = providers.iter_mut().find(|dp| dp.id == grant.dp) {
+            let allowed = dp.allowed.entry(grant.sp.clone()).or_default();
+            for scope in &grant.scopes {
+                if !allowed.contains(scope) && dp.scopes.iter().any(|known| &known.name == scope) {
+                    allowed.push(scope.clone());
+                }
+            }
+        }
+    }
+    providers
+}
+
 /// The actors a configuration file declares: the others it declared before are removed.
 #[derive(Clone, Debug, Default)]
 pub struct ConfiguredActors {
@@ -101,9 +129,12 @@ pub trait RegistryWriter: Send + Sync + 'static {
     async fn put_data_provider(&self, put: Put<'_, DataProvider>) -> Result<(), StoreError>;
     /// Adds or replaces a habilitation.
     async fn put_habilitation(&self, put: Put<'_, Habilitation>) -> Result<(), StoreError>;
+    /// Grants data scopes to a registered service (replacing its grant at that provider; no
+    /// scope: the grant is removed).
+    async fn put_data_grant(&self, grant: &DataGrant, at: u64) -> Result<(), StoreError>;
     /// Where `actor` came from, if it is registered.
     async fn source(&self, actor: ActorRef<'_>) -> Result<Option<Source>, StoreError>;
-    /// Removes `actor`; whether it was there.
+    /// Removes `actor` (a service with its data grants); whether it was there.
     async fn remove(&self, actor: ActorRef<'_>) -> Result<bool, StoreError>;
     /// Removes the actors that came from the configuration and are not in `keep`; how many.
     /// Actors registered otherwise stay.
@@ -116,6 +147,7 @@ struct Actors {
     identity_providers: BTreeMap<IdpId, (i64, IdentityProvider, Source)>,
     data_providers: BTreeMap<DpId, (DataProvider, Source)>,
     habilitations: BTreeMap<String, (Habilitation, Source)>,
+    grants: BTreeMap<(SpId, DpId), Vec<String>>,
 }
 
 /// A registry in memory, readable and writable: for tests of the engine and for tools.
@@ -141,6 +173,7 @@ impl MemoryRegistry {
                 .collect(),
             data_providers: data_providers.into_iter().map(|dp| (dp.id.clone(), (dp, configured))).collect(),
             habilitations: BTreeMap::new(),
+            grants: BTreeMap::new(),
         };
         Self { actors: RwLock::new(actors) }
     }
@@ -177,7 +210,14 @@ impl Registry for MemoryRegistry {
     }
 
     async fn data_providers(&self) -> Result<Vec<DataProvider>, StoreError> {
-        Ok(self.read(|a| a.data_providers.values().map(|(dp, _)| dp.clone()).collect()))
+        Ok(self.read(|a| {
+            let grants: Vec<DataGrant> = a
+                .grants
+                .iter()
+                .map(|((sp, dp), scopes)| DataGrant { sp: sp.clone(), dp: dp.clone(), scopes: scopes.clone() })
+                .collect();
+            with_grants(a.data_providers.values().map(|(dp, _)| dp.clone()).collect(), &grants)
+        }))
     }
 
     async fn habilitations(&self) -> Result<Vec<Habilitation>, StoreError> {
@@ -216,9 +256,24 @@ impl RegistryWriter for MemoryRegistry {
         }))
     }
 
+    async fn put_data_grant(&self, grant: &DataGrant, _at: u64) -> Result<(), StoreError> {
+        self.write(|a| {
+            let key = (grant.sp.clone(), grant.dp.clone());
+            if grant.scopes.is_empty() {
+                a.grants.remove(&key);
+            } else {
+                a.grants.insert(key, grant.scopes.clone());
+            }
+        });
+        Ok(())
+    }
+
     async fn remove(&self, actor: ActorRef<'_>) -> Result<bool, StoreError> {
         Ok(self.write(|a| match actor {
-            ActorRef::ServiceProvider(id) => a.service_providers.remove(id).is_some(),
+            ActorRef::ServiceProvider(id) => {
+                a.grants.retain(|(sp, _), _| sp != id);
+                a.service_providers.remove(id).is_some()
+            }
             ActorRef::IdentityProvider(id) => a.identity_providers.remove(id).is_some(),
             ActorRef::DataProvider(id) => a.data_providers.remove(id).is_some(),
             ActorRef::Habilitation(id) => a.habilitations.remove(id).is_some(),

@@ -16,7 +16,7 @@ use sqlx::{AnyPool, Row};
 
 use crate::keys::{KeyStore, StoredSigningKey};
 use crate::records;
-use crate::registry::{ActorRef, ConfiguredActors, Put, Registry, RegistryWriter, Source};
+use crate::registry::{with_grants, ActorRef, ConfiguredActors, DataGrant, Put, Registry, RegistryWriter, Source};
 use crate::sealing::{is_sealed_text, KeyRing};
 use crate::StoreError;
 
@@ -313,7 +313,22 @@ impl Registry for SqlStore {
             .fetch_all(&self.pool)
             .await
             .map_err(unavailable)?;
-        rows.iter().map(|row| records::data_provider(&registration(row)?)).collect()
+        let providers = rows.iter().map(|row| records::data_provider(&registration(row)?)).collect::<Result<_, _>>()?;
+        let grants = sqlx::query("SELECT sp, dp, scopes FROM data_grants ORDER BY sp, dp")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?
+            .iter()
+            .map(|row| {
+                let scopes: String = row.try_get("scopes").map_err(unavailable)?;
+                Ok(DataGrant {
+                    sp: SpId::new(row.try_get::<String, _>("sp").map_err(unavailable)?),
+                    dp: DpId::new(row.try_get::<String, _>("dp").map_err(unavailable)?),
+                    scopes: scopes.split_ascii_whitespace().map(str::to_owned).collect(),
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(with_grants(providers, &grants))
     }
 
     async fn habilitations(&self) -> Result<Vec<Habilitation>, StoreError> {
@@ -440,7 +455,33 @@ impl RegistryWriter for SqlStore {
         Ok(Some(if source == Source::Configuration.as_str() { Source::Configuration } else { Source::Registered }))
     }
 
+    async fn put_data_grant(&self, grant: &DataGrant, at: u64) -> Result<(), StoreError> {
+        let query = if grant.scopes.is_empty() {
+            sqlx::query("DELETE FROM data_grants WHERE sp = $1 AND dp = $2")
+                .bind(grant.sp.as_str())
+                .bind(grant.dp.as_str())
+        } else {
+            sqlx::query(
+                "INSERT INTO data_grants (sp, dp, scopes, updated_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (sp, dp) DO UPDATE SET scopes = excluded.scopes, updated_at = excluded.updated_at",
+            )
+            .bind(grant.sp.as_str())
+            .bind(grant.dp.as_str())
+            .bind(grant.scopes.join(" "))
+            .bind(at as i64)
+        };
+        query.execute(&self.pool).await.map_err(unavailable)?;
+        Ok(())
+    }
+
     async fn remove(&self, actor: ActorRef<'_>) -> Result<bool, StoreError> {
+        if let ActorRef::ServiceProvider(id) = actor {
+            sqlx::query("DELETE FROM data_grants WHERE sp = $1")
+                .bind(id.as_str())
+                .execute(&self.pool)
+                .await
+                .map_err(unavailable)?;
+        }
         let (table, column) = table_of(actor);
         let done = sqlx::query(&format!("DELETE FROM {table} WHERE {column} = $1"))
             .bind(actor.id())

@@ -76,6 +76,10 @@ pub struct PortalSection {
     /// The citizen identity providers of the sandbox (test people only): the only ones the
     /// sandbox clients are offered.
     pub sandbox_identity_providers: Vec<String>,
+    /// The data providers of the sandbox (test data only), whose data the sandbox clients may
+    /// ask for.
+    #[serde(default)]
+    pub sandbox_data_providers: Vec<String>,
 }
 
 /// `[[operators]]`: a credential of the operator admin API (`/api/admin/`, `relais admin`).
@@ -357,6 +361,7 @@ fn operators(sections: Vec<OperatorSection>, env: Env) -> Result<Vec<OperatorCre
 fn portal(
     section: Option<PortalSection>,
     identity_providers: &[IdentityProvider],
+    data_providers: &[relais_domain::DataProvider],
 ) -> Result<Option<relais_server::PortalSettings>, ConfigError> {
     let Some(section) = section else { return Ok(None) };
     let mut sandbox_identity_providers = Vec::new();
@@ -378,7 +383,14 @@ fn portal(
             "name at least one (the sandbox's test people sign in there)",
         ));
     }
-    Ok(Some(relais_server::PortalSettings { sandbox_identity_providers }))
+    let mut sandbox_data_providers = Vec::new();
+    for id in section.sandbox_data_providers {
+        if !data_providers.iter().any(|dp| dp.id.as_str() == id) {
+            return Err(error("portal.sandbox_data_providers", format!("`{id}` is not a data provider of this file")));
+        }
+        sandbox_data_providers.push(relais_domain::DpId::new(id));
+    }
+    Ok(Some(relais_server::PortalSettings { sandbox_identity_providers, sandbox_data_providers }))
 }
 
 impl Config {
@@ -451,11 +463,11 @@ impl Config {
         let operators = operators(file.operators, env)?;
         let identity_providers = identity_providers(file.identity_providers, env)?;
         let idp_ids: Vec<IdpId> = identity_providers.iter().map(|idp| idp.id.clone()).collect();
-        let portal = portal(file.portal, &identity_providers)?;
         let service_providers = service_providers(file.service_providers, &idp_ids, env)?;
         let sp_ids: Vec<SpId> = service_providers.iter().map(|sp| sp.id.clone()).collect();
         let data_providers = data_providers(file.data_providers, &sp_ids, env)?;
         let habilitations = habilitations(file.habilitations, &data_providers, &service_providers)?;
+        let portal = portal(file.portal, &identity_providers, &data_providers)?;
         let storage = storage(file.storage, &hub.data_dir, &pairwise, env)?;
         Ok(Config {
             data_providers,

@@ -8,45 +8,6 @@ use serde_json::Value;
 
 use crate::harness::*;
 
-/// A sign-in at `sp` asking for `scopes`, up to the consent page; the request and the page URL.
-async fn up_to_consent(
-    platform: &Platform,
-    browser: &Browser,
-    sp: &Sp,
-    scopes: &[&str],
-    identity: usize,
-) -> (Request, String, String) {
-    let request = sp.request(scopes, None, &[]);
-    let page = browser.get(&request.url).await;
-    let answer = if page.status() == 200 {
-        let html = page.text().await.unwrap();
-        through_choice(browser, platform, &html, "impots", identity).await
-    } else {
-        location(&page)
-    };
-    assert!(answer.starts_with("/consentement/"), "the consent page comes before the code: {answer}");
-    let url = platform.url(&answer).to_string();
-    let html = browser.get(&url).await.text().await.unwrap();
-    (request, url, html)
-}
-
-/// Answers the consent page; returns the SP's sign-in.
-async fn answer(sp: &Sp, browser: &Browser, request: Request, consent_url: &str, form: &[(&str, &str)]) -> SignedIn {
-    let form: Vec<(String, String)> = form.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    let redirect = location(&browser.post(consent_url, &form).await);
-    sp.finish(request, &redirect).await.unwrap()
-}
-
-fn dp(platform: &Platform, kind: DpKind) -> &relais_mocks::dp::MockDp {
-    platform.dps.iter().find(|dp| dp.kind() == kind).unwrap()
-}
-
-async fn call_dp(platform: &Platform, kind: DpKind, access_token: &str) -> (u16, Value) {
-    let response =
-        reqwest::Client::new().get(dp(platform, kind).api_url()).bearer_auth(access_token).send().await.unwrap();
-    (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
-}
-
 #[tokio::test]
 async fn with_consent_the_sp_gets_the_family_quotient_from_the_provider_which_checks_the_token() {
     let platform = Platform::start().await;

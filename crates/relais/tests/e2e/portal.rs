@@ -57,6 +57,7 @@ fn canteen(csrf: &str) -> Vec<(String, String)> {
         ("post_logout_redirect_uris", ""),
         ("claims", "given_name"),
         ("claims", "family_name"),
+        ("data", "caf:quotient_familial"),
         ("eidas_level", "eidas1"),
     ]
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -125,17 +126,26 @@ async fn an_agent_declares_a_service_and_a_person_signs_in_through_its_sandbox_c
     let svg = camille.get(platform.url(&format!("{service_path}/qr.svg")).as_str()).await;
     assert!(svg.text().await.unwrap().starts_with("<?xml"));
 
-    // A person signs in through the sandbox client, offered the sandbox's IdP only.
+    // A person signs in through the sandbox client, offered the sandbox's IdP only, and the
+    // canteen gets the family quotient from the CAF with their consent.
     let mut sp = Sp::discover(&platform, &client_id, Some(&secret), AuthType::BasicAuth).await;
     sp.redirect_uri = "https://cantine.example/retour".into();
     let person = Browser::new();
-    let request = sp.request(&["openid", "given_name", "family_name"], None, &[]);
-    let choice = person.get(&request.url).await.text().await.unwrap();
+    let probe = sp.request(&["openid"], None, &[]);
+    let choice = person.get(&probe.url).await.text().await.unwrap();
     assert_eq!(offered_idps(&choice), ["impots"]);
-    let redirect = through_choice(&person, &platform, &choice, "impots", 0).await;
-    let signed_in = sp.finish(request, &redirect).await.unwrap();
+    let scopes = ["openid", "given_name", "family_name", "quotient_familial"];
+    let (request, consent_url, consent) = up_to_consent(&platform, &person, &sp, &scopes, 0).await;
+    assert!(consent.contains("Cantine de Démoville"), "{consent}");
+    let accepted = [("decision", "accepter"), ("transfert", "caf:quotient_familial")];
+    let signed_in = answer(&sp, &person, request, &consent_url, &accepted).await;
     assert!(signed_in.id_token_claims["given_name"].is_string(), "{}", signed_in.id_token_claims);
     assert!(signed_in.id_token_claims["aud"].to_string().contains(&client_id));
+    let (status, data) = call_dp(&platform, relais_mocks::dp::DpKind::Caf, &signed_in.access_token).await;
+    assert_eq!(status, 200, "{data}");
+    assert!(data["quotient_familial"].is_number(), "{data}");
+    let catalogue = reqwest::get(platform.url("/catalogue.json")).await.unwrap().text().await.unwrap();
+    assert!(!catalogue.contains(&client_id), "a sandbox client is not a service of the catalogue");
 
     // A new secret: the old one no longer works.
     let renewed =

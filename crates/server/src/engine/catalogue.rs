@@ -3,6 +3,7 @@
 //! or withdrawn shows at once.
 
 use relais_domain::catalogue::{catalogue as build, Catalogue};
+use relais_domain::portal::is_sandbox_client;
 use relais_store::StoreError;
 
 use crate::state::AppState;
@@ -10,9 +11,10 @@ use crate::state::AppState;
 /// The catalogue as the registry holds it now.
 pub async fn catalogue(state: &AppState) -> Result<Catalogue, StoreError> {
     let providers = state.registry.data_providers().await?;
-    // The services the providers allow, each read once (the registry lists no services).
+    // The services the providers allow, each read once; sandbox clients are not services.
     let mut services = Vec::new();
-    for id in providers.iter().flat_map(|p| p.allowed.keys()) {
+    let live = providers.iter().flat_map(|p| p.allowed.keys()).filter(|id| !is_sandbox_client(id.as_str()));
+    for id in live {
         if !services.iter().any(|s: &relais_domain::ServiceProvider| &s.id == id) {
             if let Some(service) = state.registry.service_provider(id).await? {
                 services.push(service);

@@ -85,7 +85,8 @@ async fn new_service(
         Err(to_sign_in) => return Ok(to_sign_in),
     };
     let form = ServiceForm { eidas_level: "eidas1".into(), ..Default::default() };
-    Ok((no_store(), state.pages.portal_new_service(&locale, &session, &form, &[])).into_response())
+    let offered = services::offered(&state).await?;
+    Ok((no_store(), state.pages.portal_new_service(&locale, &session, &form, &offered, &[])).into_response())
 }
 
 fn field<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
@@ -109,6 +110,7 @@ async fn declare(
         redirect_uris: field(&pairs, "redirect_uris").to_owned(),
         post_logout_redirect_uris: field(&pairs, "post_logout_redirect_uris").to_owned(),
         claims: pairs.iter().filter(|(key, _)| key == "claims").map(|(_, value)| value.clone()).collect(),
+        data: pairs.iter().filter(|(key, _)| key == "data").map(|(_, value)| value.clone()).collect(),
         eidas_level: field(&pairs, "eidas_level").to_owned(),
     };
     match services::declare(&state, &session, &form).await? {
@@ -120,7 +122,8 @@ async fn declare(
             Ok(see_other(&format!("{PORTAL_PATH}/services/{service_id}")))
         }
         Err(errors) => {
-            let page = state.pages.portal_new_service(&locale, &session, &form, &errors);
+            let offered = services::offered(&state).await?;
+            let page = state.pages.portal_new_service(&locale, &session, &form, &offered, &errors);
             Ok((StatusCode::BAD_REQUEST, no_store(), page).into_response())
         }
     }

@@ -268,7 +268,10 @@ impl Platform {
             test_service_providers().into_iter().chain(agents::agent_service_providers()).collect();
         file.habilitations = agents::test_habilitations();
         file.hub.organisation_registry = Some(registry_url);
-        file.portal = Some(relais::config::PortalSection { sandbox_identity_providers: vec!["impots".into()] });
+        file.portal = Some(relais::config::PortalSection {
+            sandbox_identity_providers: vec!["impots".into()],
+            sandbox_data_providers: vec!["caf".into()],
+        });
         file.operators = vec![relais::config::OperatorSection {
             name: "ops".into(),
             token: Some(OPERATOR_TOKEN.into()),

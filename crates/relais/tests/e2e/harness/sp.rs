@@ -11,7 +11,9 @@ use openidconnect::{
 };
 use serde_json::Value;
 
-use super::{query_param, through_choice, Browser, Platform};
+use relais_mocks::dp::DpKind;
+
+use super::{location, query_param, through_choice, Browser, Platform};
 
 /// Extra claims the SP reads.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -175,4 +177,49 @@ pub fn jwt_payload(jwt: &str) -> Value {
     use base64::Engine;
     let payload = jwt.split('.').nth(1).unwrap();
     serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+/// A sign-in at `sp` asking for `scopes`, up to the consent page; the request and the page URL.
+pub async fn up_to_consent(
+    platform: &Platform,
+    browser: &Browser,
+    sp: &Sp,
+    scopes: &[&str],
+    identity: usize,
+) -> (Request, String, String) {
+    let request = sp.request(scopes, None, &[]);
+    let page = browser.get(&request.url).await;
+    let answer = if page.status() == 200 {
+        let html = page.text().await.unwrap();
+        through_choice(browser, platform, &html, "impots", identity).await
+    } else {
+        location(&page)
+    };
+    assert!(answer.starts_with("/consentement/"), "the consent page comes before the code: {answer}");
+    let url = platform.url(&answer).to_string();
+    let html = browser.get(&url).await.text().await.unwrap();
+    (request, url, html)
+}
+
+/// Answers the consent page; returns the SP's sign-in.
+pub async fn answer(
+    sp: &Sp,
+    browser: &Browser,
+    request: Request,
+    consent_url: &str,
+    form: &[(&str, &str)],
+) -> SignedIn {
+    let form: Vec<(String, String)> = form.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let redirect = location(&browser.post(consent_url, &form).await);
+    sp.finish(request, &redirect).await.unwrap()
+}
+
+pub fn dp(platform: &Platform, kind: DpKind) -> &relais_mocks::dp::MockDp {
+    platform.dps.iter().find(|dp| dp.kind() == kind).unwrap()
+}
+
+pub async fn call_dp(platform: &Platform, kind: DpKind, access_token: &str) -> (u16, Value) {
+    let response =
+        reqwest::Client::new().get(dp(platform, kind).api_url()).bearer_auth(access_token).send().await.unwrap();
+    (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
 }

@@ -11,11 +11,18 @@ use relais_domain::portal::{FieldError, PartnerService, ServiceForm};
 use relais_domain::step::StepEvent;
 use relais_domain::{Secret, SecretDigest, SpId};
 use relais_oidc::random::random_token;
-use relais_store::{Put, Source};
+use relais_store::{DataGrant, Put, Source};
 
 use super::{enabled, PortalSession};
 use crate::error::{ErrorPage, PageError};
 use crate::state::AppState;
+
+/// The data providers whose data the sandbox offers.
+pub async fn offered(state: &AppState) -> Result<Vec<relais_domain::DataProvider>, PageError> {
+    let settings = enabled(state)?;
+    let providers = state.registry.data_providers().await?;
+    Ok(providers.into_iter().filter(|dp| settings.sandbox_data_providers.contains(&dp.id)).collect())
+}
 
 /// The services of the agent's organisation, oldest first.
 pub async fn list(state: &AppState, session: &PortalSession) -> Result<Vec<PartnerService>, PageError> {
@@ -37,13 +44,14 @@ pub async fn declare(
     form: &ServiceForm,
 ) -> Result<Result<(String, String), Vec<FieldError>>, PageError> {
     let settings = enabled(state)?;
-    let declaration = match form.check() {
+    let offered = offered(state).await?;
+    let declaration = match form.check(&offered) {
         Ok(declaration) => declaration,
         Err(errors) => return Ok(Err(errors)),
     };
     // 128 random bits, letters and digits: part of the client id and of the pages' addresses.
     let id: String = random_token().chars().filter(char::is_ascii_alphanumeric).take(22).collect();
-    let client_id = format!("bac-a-sable-{}", id.to_ascii_lowercase());
+    let client_id = format!("{}{}", relais_domain::portal::SANDBOX_CLIENT_PREFIX, id.to_ascii_lowercase());
     let secret = random_token();
     let known_idps: Vec<_> = state.registry.identity_providers().await?.into_iter().map(|idp| idp.id).collect();
     let registration =
@@ -54,6 +62,10 @@ pub async fn declare(
     })?;
     let now = state.clock.now();
     state.registry_writer.put_service_provider(Put { actor: &sp, source: Source::Registered, at: now.0 }).await?;
+    for (dp, scopes) in declaration.grants() {
+        let grant = DataGrant { sp: sp.id.clone(), dp, scopes };
+        state.registry_writer.put_data_grant(&grant, now.0).await?;
+    }
     let service = PartnerService {
         id: id.clone(),
         organisation: session.organisation.clone(),
@@ -131,8 +143,11 @@ pub fn qr_png(address: &str) -> Result<Vec<u8>, PageError> {
 pub fn samples(issuer: &str, service: &PartnerService) -> Vec<(&'static str, String)> {
     let client_id = &service.sandbox_client_id;
     let redirect = service.declaration.redirect_uris.first().map(String::as_str).unwrap_or_default();
+    let declaration = &service.declaration;
+    let data = declaration.data.iter().map(|transfer| transfer.scope.as_str());
     let scope = std::iter::once("openid")
-        .chain(service.declaration.claims.iter().map(String::as_str))
+        .chain(declaration.claims.iter().map(String::as_str))
+        .chain(data)
         .collect::<Vec<_>>()
         .join(" ");
     vec![

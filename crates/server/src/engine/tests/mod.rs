@@ -272,7 +272,10 @@ impl TestHub {
                 name: "ops".into(),
                 token: Secret::new(OPERATOR_TOKEN),
             }],
-            portal: Some(crate::settings::PortalSettings { sandbox_identity_providers: vec![IdpId::new("impots")] }),
+            portal: Some(crate::settings::PortalSettings {
+                sandbox_identity_providers: vec![IdpId::new("impots")],
+                sandbox_data_providers: vec![DpId::new("caf")],
+            }),
         };
         let registry = Arc::new(registry);
         let parts = HubParts {
