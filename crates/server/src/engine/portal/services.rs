@@ -160,7 +160,7 @@ pub fn samples(issuer: &str, service: &PartnerService) -> Vec<(&'static str, Str
         (
             "Node (openid-client)",
             format!(
-                "import * as client from 'openid-client'\nconst config = await client.discovery(\n  new URL('{issuer}'),\n  '{client_id}',\n  process.env.RELAIS_CLIENT_SECRET,\n)\n// scope: '{scope}', redirect_uri: '{redirect}', with PKCE (client.randomPKCECodeVerifier)"
+                "import * as client from 'openid-client'\nconst config = await client.discovery(\n  new URL('{issuer}'),\n  '{client_id}',\n  undefined,\n  client.ClientSecretBasic(process.env.RELAIS_CLIENT_SECRET),\n)\n// scope: '{scope}', redirect_uri: '{redirect}', with PKCE (client.randomPKCECodeVerifier)"
             ),
         ),
         (
