@@ -15,6 +15,7 @@ pub mod redis;
 pub mod registry;
 pub mod sealing;
 pub mod sql;
+mod sql_writer;
 pub mod traces;
 
 pub use cached::CachedRegistry;

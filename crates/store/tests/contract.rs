@@ -8,6 +8,9 @@
 
 use std::sync::Arc;
 
+#[path = "contract_parts/registered.rs"]
+mod registered;
+
 use relais_domain::providers::{ClientAuthentication, IdTokenAlgorithm};
 use relais_domain::trace::{verify_chain, TraceEvent, TraceKind};
 use relais_domain::{
@@ -275,7 +278,7 @@ async fn sql_contract(sql: SqlStore, other_node: SqlStore) {
     sql.put_habilitation(Put::configured(&habilitation, 1)).await.unwrap();
     assert_eq!(sql.habilitations().await.unwrap(), std::slice::from_ref(&habilitation));
 
-    registered_actors_and_grants(&sql, &other_node).await;
+    registered::registered_actors_and_grants(&sql, &other_node).await;
 
     // A configuration that no longer declares an actor removes it; registered actors stay.
     let keep = ConfiguredActors {
@@ -354,76 +357,6 @@ async fn sql_contract(sql: SqlStore, other_node: SqlStore) {
     assert_eq!(sql.last().await.unwrap().map(|r| (r.seq, r.hash)), Some((56, all[55].hash.clone())));
     assert_eq!(other_node.at(17).await.unwrap().map(|r| r.hash), Some(all[16].hash.clone()));
     assert!(sql.at(57).await.unwrap().is_none());
-}
-
-/// What the admin API and the partner portal write: registered actors, their source, their
-/// removal with their data grants, the grants read merged into the providers' allow-lists by
-/// every node, and the portal's services by organisation.
-async fn registered_actors_and_grants(sql: &SqlStore, other_node: &SqlStore) {
-    use relais_domain::portal::{PartnerService, ServiceDeclaration};
-    use relais_domain::{DataProvider, DataScope, DpId};
-    use relais_store::{ActorRef, DataGrant, PortalStore};
-    let caf = DataProvider {
-        id: DpId::new("caf-contract"),
-        name: "CAF".into(),
-        scopes: vec![DataScope { name: "qf".into(), label: "QF".into(), description: String::new() }],
-        secret: SecretDigest::of("caf-contract", &Secret::new("x".repeat(32))),
-        signed_checktoken: false,
-        allowed: Default::default(),
-    };
-    sql.put_data_provider(Put::configured(&caf, 1)).await.unwrap();
-    let sandbox = service_provider("bac-a-sable-1");
-    let registered = Put { actor: &sandbox, source: Source::Registered, at: 3 };
-    sql.put_service_provider(registered).await.unwrap();
-    assert_eq!(sql.source(ActorRef::ServiceProvider(&sandbox.id)).await.unwrap(), Some(Source::Registered));
-    assert_eq!(sql.source(ActorRef::DataProvider(&caf.id)).await.unwrap(), Some(Source::Configuration));
-    assert!(sql.service_providers().await.unwrap().iter().any(|sp| sp.id == sandbox.id));
-    let grant = |scopes: &[&str]| DataGrant {
-        sp: sandbox.id.clone(),
-        dp: caf.id.clone(),
-        scopes: scopes.iter().map(|s| s.to_string()).collect(),
-    };
-    // A scope the provider does not serve is not granted.
-    sql.put_data_grant(&grant(&["qf", "unknown"]), 4).await.unwrap();
-    let read = other_node.data_provider(&caf.id).await.unwrap().unwrap();
-    assert!(read.allows(&sandbox.id, "qf") && !read.allows(&sandbox.id, "unknown"));
-    // The configuration rewrites the provider: the grant stays.
-    sql.put_data_provider(Put::configured(&caf, 5)).await.unwrap();
-    assert!(sql.data_provider(&caf.id).await.unwrap().unwrap().allows(&sandbox.id, "qf"));
-    sql.put_data_grant(&grant(&[]), 6).await.unwrap();
-    assert!(!sql.data_provider(&caf.id).await.unwrap().unwrap().allows(&sandbox.id, "qf"));
-    sql.put_data_grant(&grant(&["qf"]), 7).await.unwrap();
-    assert!(sql.remove(ActorRef::ServiceProvider(&sandbox.id)).await.unwrap());
-    assert!(!sql.remove(ActorRef::ServiceProvider(&sandbox.id)).await.unwrap());
-    assert!(!sql.data_provider(&caf.id).await.unwrap().unwrap().allows(&sandbox.id, "qf"), "its grants went with it");
-    assert!(sql.remove(ActorRef::DataProvider(&caf.id)).await.unwrap());
-
-    let service = |id: &str, organisation: &str, at: u64| PartnerService {
-        id: id.into(),
-        organisation: organisation.into(),
-        organisation_label: "Commune".into(),
-        declaration: ServiceDeclaration {
-            name: "Cantine".into(),
-            site: "https://cantine.example".into(),
-            initiate_login_uri: "https://cantine.example/connexion".into(),
-            redirect_uris: vec!["https://cantine.example/retour".into()],
-            post_logout_redirect_uris: vec![],
-            claims: vec!["given_name".into()],
-            data: vec![],
-            eidas_level: EidasLevel::Low,
-        },
-        sandbox_client_id: format!("bac-a-sable-{id}"),
-        created_by: "agent-sub".into(),
-        created_at: UnixTime(at),
-    };
-    sql.put_partner_service(&service("b", "217500016", 20), 20).await.unwrap();
-    sql.put_partner_service(&service("a", "217500016", 10), 10).await.unwrap();
-    sql.put_partner_service(&service("c", "130025265", 30), 30).await.unwrap();
-    let ids: Vec<String> =
-        other_node.partner_services_of("217500016").await.unwrap().into_iter().map(|s| s.id).collect();
-    assert_eq!(ids, ["a", "b"]);
-    assert_eq!(other_node.partner_service("c").await.unwrap(), Some(service("c", "130025265", 30)));
-    assert!(other_node.partner_service("d").await.unwrap().is_none());
 }
 
 #[tokio::test]

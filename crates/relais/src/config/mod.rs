@@ -10,19 +10,22 @@ use std::time::Duration;
 
 use relais_domain::registration::is_loopback;
 use relais_domain::{IdentityProvider, IdpId, PairwiseSecret, Secret, ServiceProvider, SpId};
+use relais_server::HubSettings;
 use relais_server::UpstreamTimeouts;
-use relais_server::{HubSettings, OperatorCredential};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
 mod actors;
 mod data;
+mod platform;
 mod storage;
 
 use actors::{identity_providers, service_providers};
 pub use actors::{IdentityProviderSection, ServiceProviderSection};
 use data::{data_providers, habilitations};
 pub use data::{DataProviderSection, DataScopeSection, HabilitationSection};
+use platform::{operators, portal};
+pub use platform::{OperatorSection, PortalSection};
 use storage::storage;
 pub use storage::{EphemeralBackend, StorageConfig, StorageSection};
 
@@ -67,33 +70,6 @@ pub struct ConfigFile {
     /// The partner portal (`/partenaires`); absent: no portal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub portal: Option<PortalSection>,
-}
-
-/// `[portal]`: the partner portal, where organisations' agents declare their services.
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct PortalSection {
-    /// The citizen identity providers of the sandbox (test people only): the only ones the
-    /// sandbox clients are offered.
-    pub sandbox_identity_providers: Vec<String>,
-    /// The data providers of the sandbox (test data only), whose data the sandbox clients may
-    /// ask for.
-    #[serde(default)]
-    pub sandbox_data_providers: Vec<String>,
-}
-
-/// `[[operators]]`: a credential of the operator admin API (`/api/admin/`, `relais admin`).
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct OperatorSection {
-    /// Who holds it: the author of its changes in the traces.
-    pub name: String,
-    /// Its bearer token (at least 32 characters; `relais keys ephemeral-key` makes one).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token: Option<String>,
-    /// A file holding it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token_file: Option<PathBuf>,
 }
 
 pub use relais_domain::registration::DASHBOARD_CLIENT_ID;
@@ -331,66 +307,6 @@ fn secret(
             .map_err(|e| error(format!("{field}_file"), format!("cannot read {}: {e}", path.display()))),
         (None, None) => Ok(None),
     }
-}
-
-/// The operators' credentials: a name each (unique, URL-safe), a token of 32 characters at
-/// least, from the file, a `token_file` or `RELAIS_OPERATOR_<NAME>_TOKEN`.
-fn operators(sections: Vec<OperatorSection>, env: Env) -> Result<Vec<OperatorCredential>, ConfigError> {
-    let mut operators: Vec<OperatorCredential> = Vec::new();
-    for (index, section) in sections.into_iter().enumerate() {
-        let field = |name: &str| format!("operators[{index}].{name}");
-        let url_safe = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
-        if section.name.is_empty() || !section.name.chars().all(url_safe) {
-            return Err(error(field("name"), "only letters, digits, `-` and `_`"));
-        }
-        if operators.iter().any(|known| known.name == section.name) {
-            return Err(error(field("name"), format!("`{}` is not unique", section.name)));
-        }
-        let env_var = env_variable("OPERATOR", &section.name, "TOKEN");
-        let token = secret(&field("token"), &section.token, &section.token_file, &env_var, env)?
-            .ok_or_else(|| error(field("token"), format!("is required (or token_file, or {env_var})")))?;
-        if token.expose().len() < 32 {
-            return Err(error(field("token"), "must be at least 32 characters"));
-        }
-        operators.push(OperatorCredential { name: section.name, token });
-    }
-    Ok(operators)
-}
-
-/// The portal's settings: its sandbox's identity providers are citizen IdPs of the file.
-fn portal(
-    section: Option<PortalSection>,
-    identity_providers: &[IdentityProvider],
-    data_providers: &[relais_domain::DataProvider],
-) -> Result<Option<relais_server::PortalSettings>, ConfigError> {
-    let Some(section) = section else { return Ok(None) };
-    let mut sandbox_identity_providers = Vec::new();
-    for id in section.sandbox_identity_providers {
-        let known = identity_providers
-            .iter()
-            .any(|idp| idp.id.as_str() == id && idp.profile == relais_domain::Profile::Citizen);
-        if !known {
-            return Err(error(
-                "portal.sandbox_identity_providers",
-                format!("`{id}` is not a citizen identity provider of this file"),
-            ));
-        }
-        sandbox_identity_providers.push(IdpId::new(id));
-    }
-    if sandbox_identity_providers.is_empty() {
-        return Err(error(
-            "portal.sandbox_identity_providers",
-            "name at least one (the sandbox's test people sign in there)",
-        ));
-    }
-    let mut sandbox_data_providers = Vec::new();
-    for id in section.sandbox_data_providers {
-        if !data_providers.iter().any(|dp| dp.id.as_str() == id) {
-            return Err(error("portal.sandbox_data_providers", format!("`{id}` is not a data provider of this file")));
-        }
-        sandbox_data_providers.push(relais_domain::DpId::new(id));
-    }
-    Ok(Some(relais_server::PortalSettings { sandbox_identity_providers, sandbox_data_providers }))
 }
 
 impl Config {

@@ -350,3 +350,33 @@ async fn metrics_need_the_token_and_count_the_steps_and_the_stores() {
     assert!(text.contains("relais_sessions_alive 0"), "{text}");
     assert!(text.ends_with("# EOF\n"));
 }
+
+#[tokio::test]
+async fn the_partner_portal_sends_a_stranger_to_the_agent_federation_and_changes_nothing_for_them() {
+    let hub = TestHub::new();
+    let response = get(&hub, "/partenaires").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let to = header_of(&response, "location").to_owned();
+    assert!(to.starts_with("https://relais.example/agents/authorize?client_id=relais-partenaires&"), "{to}");
+    assert!(to.contains("code_challenge_method=S256"), "{to}");
+    for uri in ["/partenaires/services/nouveau", "/partenaires/services/abc", "/partenaires/services/abc/qr.png"] {
+        assert_eq!(get(&hub, uri).await.status(), StatusCode::SEE_OTHER, "{uri}");
+    }
+    // A form sent without a session (or a made-up one): refused, nothing registered.
+    let form = "csrf=x&name=Cantine&site=https%3A%2F%2Fc.example&initiate_login_uri=https%3A%2F%2Fc.example%2Fc&redirect_uris=https%3A%2F%2Fc.example%2Fr&eidas_level=eidas1";
+    for cookie in [None, Some("relais_partenaires=made-up")] {
+        let mut request =
+            Request::post("/partenaires/services").header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        let response = send(&hub, request.body(Body::from(form)).unwrap()).await;
+        assert!(response.status().is_client_error(), "{}", response.status());
+        assert!(header_of(&response, "content-type").starts_with("text/html"));
+    }
+    assert!(hub.state.portal.partner_services_of("217500016").await.unwrap().is_empty());
+    assert_eq!(hub.state.registry.service_providers().await.unwrap().len(), 3);
+    // A callback that no sign-in started.
+    let response = get(&hub, "/partenaires/retour?code=x&state=y").await;
+    assert!(response.status().is_client_error());
+}

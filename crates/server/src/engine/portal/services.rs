@@ -31,6 +31,11 @@ pub async fn list(state: &AppState, session: &PortalSession) -> Result<Vec<Partn
 
 /// A service of the agent's organisation; another organisation's is not found.
 pub async fn service(state: &AppState, session: &PortalSession, id: &str) -> Result<PartnerService, PageError> {
+    // The portal's ids are letters and digits: anything else is not one (and is never sent to
+    // the database).
+    if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(PageError::Page(ErrorPage::NotFound));
+    }
     let found = state.portal.partner_service(id).await?;
     found.filter(|service| service.organisation == session.organisation).ok_or(PageError::Page(ErrorPage::NotFound))
 }
