@@ -13,7 +13,12 @@ async fn the_catalogue_lists_the_providers_their_services_and_live_habilitations
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["access-control-allow-origin"], "*", "open data: any site may read it");
     assert!(response.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+    assert_eq!(response.headers()["link"], "</catalogue.schema.json>; rel=\"describedby\"");
     let text = response.text().await.unwrap();
+    let schema = reqwest::get(platform.url("/catalogue.schema.json")).await.unwrap();
+    assert_eq!(schema.headers()["content-type"], "application/schema+json");
+    let schema: Value = schema.json().await.unwrap();
+    assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
     assert!(!text.contains("secret") && !text.contains("dp-secret"), "nothing secret: {text}");
     let catalogue: Value = serde_json::from_str(&text).unwrap();
     let providers = catalogue["providers"].as_array().unwrap();
