@@ -13,6 +13,7 @@ use crate::keys::{KeyStore, StoredSigningKey};
 use crate::portal::PortalStore;
 use crate::traces::{PreferenceStore, TraceStore};
 use crate::StoreError;
+use relais_domain::portal::request::HabilitationRequest;
 use relais_domain::portal::PartnerService;
 
 fn locked<T, R>(mutex: &Mutex<T>, f: impl FnOnce(&mut T) -> R) -> R {
@@ -29,6 +30,7 @@ pub struct MemoryStores {
     preferences: Mutex<HashMap<String, Preferences>>,
     keys: Mutex<Vec<StoredSigningKey>>,
     partner_services: Mutex<Vec<PartnerService>>,
+    requests: Mutex<std::collections::BTreeMap<String, HabilitationRequest>>,
 }
 
 impl MemoryStores {
@@ -137,6 +139,19 @@ impl PortalStore for MemoryStores {
         });
         found.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
         Ok(found)
+    }
+
+    async fn put_request(&self, request: &HabilitationRequest, _at: u64) -> Result<(), StoreError> {
+        locked(&self.requests, |requests| requests.insert(request.id.clone(), request.clone()));
+        Ok(())
+    }
+
+    async fn request(&self, id: &str) -> Result<Option<HabilitationRequest>, StoreError> {
+        Ok(locked(&self.requests, |requests| requests.get(id).cloned()))
+    }
+
+    async fn requests_of(&self, service: &str) -> Result<Vec<HabilitationRequest>, StoreError> {
+        Ok(locked(&self.requests, |requests| requests.values().filter(|r| r.service == service).cloned().collect()))
     }
 }
 

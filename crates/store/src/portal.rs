@@ -2,6 +2,7 @@
 //! are rows of the registry). Versioned rows, as the registry's.
 
 use async_trait::async_trait;
+use relais_domain::portal::request::HabilitationRequest;
 use relais_domain::portal::PartnerService;
 use sqlx::Row;
 
@@ -17,6 +18,12 @@ pub trait PortalStore: Send + Sync + 'static {
     async fn partner_service(&self, id: &str) -> Result<Option<PartnerService>, StoreError>;
     /// The services of an organisation (SIREN), oldest first.
     async fn partner_services_of(&self, organisation: &str) -> Result<Vec<PartnerService>, StoreError>;
+    /// Adds or replaces a habilitation request.
+    async fn put_request(&self, request: &HabilitationRequest, at: u64) -> Result<(), StoreError>;
+    /// The request with this id.
+    async fn request(&self, id: &str) -> Result<Option<HabilitationRequest>, StoreError>;
+    /// The requests of a portal service, by id.
+    async fn requests_of(&self, service: &str) -> Result<Vec<HabilitationRequest>, StoreError>;
 }
 
 /// A service's row (`v: 1`).
@@ -25,6 +32,25 @@ struct PartnerServiceV1 {
     v: u32,
     #[serde(flatten)]
     service: PartnerService,
+}
+
+/// A request's row (`v: 1`).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct HabilitationRequestV1 {
+    v: u32,
+    #[serde(flatten)]
+    request: HabilitationRequest,
+}
+
+fn request_row(request: &HabilitationRequest) -> Result<String, StoreError> {
+    serde_json::to_string(&HabilitationRequestV1 { v: 1, request: request.clone() })
+        .map_err(|e| StoreError::Corrupt(format!("habilitation request: {e}")))
+}
+
+fn request_of(text: &str) -> Result<HabilitationRequest, StoreError> {
+    serde_json::from_str::<HabilitationRequestV1>(text)
+        .map(|row| row.request)
+        .map_err(|e| StoreError::Corrupt(format!("habilitation request: {e}")))
 }
 
 fn row(service: &PartnerService) -> Result<String, StoreError> {
@@ -81,5 +107,42 @@ impl PortalStore for SqlStore {
             .collect::<Result<Vec<_>, _>>()?;
         services.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
         Ok(services)
+    }
+
+    async fn put_request(&self, request: &HabilitationRequest, at: u64) -> Result<(), StoreError> {
+        let state =
+            serde_json::to_value(request.state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        sqlx::query(
+            "INSERT INTO habilitation_requests (id, service, state, registration, updated_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (id) DO UPDATE SET service = excluded.service, state = excluded.state, \
+             registration = excluded.registration, updated_at = excluded.updated_at",
+        )
+        .bind(&request.id)
+        .bind(&request.service)
+        .bind(state)
+        .bind(request_row(request)?)
+        .bind(at as i64)
+        .execute(self.pool())
+        .await
+        .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn request(&self, id: &str) -> Result<Option<HabilitationRequest>, StoreError> {
+        let found = sqlx::query("SELECT registration FROM habilitation_requests WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(unavailable)?;
+        found.map(|row| request_of(&row.try_get::<String, _>(0).map_err(unavailable)?)).transpose()
+    }
+
+    async fn requests_of(&self, service: &str) -> Result<Vec<HabilitationRequest>, StoreError> {
+        let rows = sqlx::query("SELECT registration FROM habilitation_requests WHERE service = $1 ORDER BY id")
+            .bind(service)
+            .fetch_all(self.pool())
+            .await
+            .map_err(unavailable)?;
+        rows.iter().map(|row| request_of(&row.try_get::<String, _>(0).map_err(unavailable)?)).collect()
     }
 }

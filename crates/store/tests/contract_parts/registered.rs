@@ -73,4 +73,20 @@ pub async fn registered_actors_and_grants(sql: &SqlStore, other_node: &SqlStore)
     assert_eq!(ids, ["a", "b"]);
     assert_eq!(other_node.partner_service("c").await.unwrap(), Some(service("c", "130025265", 30)));
     assert!(other_node.partner_service("d").await.unwrap().is_none());
+
+    // A habilitation request and its history, as the other node reads them.
+    use relais_domain::portal::request::{
+        Actor, HabilitationRequest, RequestEvent, RequestState, ServiceRole, Template,
+    };
+    let mut request = HabilitationRequest::draft("r1".into(), "a".into(), Template::Canteen.form(&DpId::new("caf")));
+    sql.put_request(&request, 40).await.unwrap();
+    let admin = Actor::Applicant(ServiceRole::Admin);
+    request.apply(RequestEvent::Submit, admin, "agent-sub", None, &[], UnixTime(41)).unwrap();
+    sql.put_request(&request, 41).await.unwrap();
+    let read = other_node.request("r1").await.unwrap().unwrap();
+    assert_eq!(read, request);
+    assert_eq!(read.state, RequestState::Submitted);
+    assert_eq!(other_node.requests_of("a").await.unwrap().len(), 1);
+    assert!(other_node.requests_of("b").await.unwrap().is_empty());
+    assert!(other_node.request("r2").await.unwrap().is_none());
 }

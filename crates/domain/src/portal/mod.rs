@@ -3,6 +3,8 @@
 //! field checked at once so the form shows all that is wrong), and the sandbox client it gets
 //! at once (a service provider of the hub restricted to the sandbox's identity providers).
 
+pub mod request;
+
 use std::collections::BTreeMap;
 
 use url::Url;
