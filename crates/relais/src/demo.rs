@@ -66,6 +66,12 @@ pub fn demo_config(port: u16, data_dir: &std::path::Path) -> anyhow::Result<Conf
     file.portal = Some(crate::config::PortalSection {
         sandbox_identity_providers: DEMO_IDPS.iter().map(|(id, _, _)| (*id).to_owned()).collect(),
         sandbox_data_providers: DpKind::ALL.iter().map(|kind| kind.id().to_owned()).collect(),
+        // The State's agent instructs for the operator.
+        instructors: vec![crate::config::InstructorSection {
+            email: "camille.martin@numerique.gouv.fr".into(),
+            data_providers: vec![],
+            operator: true,
+        }],
     });
     file.operators.push(crate::config::OperatorSection {
         name: "demo".into(),

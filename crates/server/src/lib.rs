@@ -21,7 +21,7 @@ pub use engine::dashboard::{DASHBOARD_CALLBACK_PATH, DASHBOARD_CLIENT_ID};
 pub use engine::portal::PORTAL_CALLBACK_PATH;
 pub use error::{ApiError, PageError};
 pub use relais_oidc::upstream::UpstreamTimeouts;
-pub use settings::{Brand, HubSettings, OperatorCredential, PortalSettings};
+pub use settings::{Brand, HubSettings, Instructor, OperatorCredential, PortalSettings};
 pub use state::{agent_issuer, AppState, HubParts};
 
 /// Serves the hub on `listener` until the process ends.

@@ -26,6 +26,40 @@ pub struct IdpChoice {
     pub down: bool,
 }
 
+/// What a portal service's page shows.
+#[derive(Clone, Copy)]
+pub struct ServicePage<'a> {
+    /// The service.
+    pub service: &'a relais_domain::portal::PartnerService,
+    /// Its habilitation requests.
+    pub requests: &'a [relais_domain::portal::request::HabilitationRequest],
+    /// Its sandbox client's secret, when it is shown once.
+    pub secret: Option<&'a str>,
+    /// Its production client's secret, when it is shown once.
+    pub production_secret: Option<&'a str>,
+    /// The hub's issuer.
+    pub issuer: &'a str,
+    /// The sample configurations: (title, text).
+    pub samples: &'a [(&'a str, String)],
+}
+
+/// What a habilitation request's page shows, and to whom.
+#[derive(Clone, Copy)]
+pub struct RequestPage<'a> {
+    /// The request.
+    pub request: &'a relais_domain::portal::request::HabilitationRequest,
+    /// Its service.
+    pub service: &'a relais_domain::portal::PartnerService,
+    /// The data providers whose data may be asked.
+    pub providers: &'a [relais_domain::DataProvider],
+    /// Whether the agent instructs it.
+    pub instructor: bool,
+    /// Whether the agent is its service's admin.
+    pub admin: bool,
+    /// What is wrong in what was sent.
+    pub errors: &'a [relais_domain::portal::FieldError],
+}
+
 /// The templates, the catalogues and the brand block.
 pub struct Pages {
     env: Environment<'static>,
@@ -33,7 +67,9 @@ pub struct Pages {
     brand: Brand,
 }
 
-const TEMPLATES: [(&str, &str); 14] = [
+const TEMPLATES: [(&str, &str); 16] = [
+    ("portal_instruction.html", include_str!("../templates/portal_instruction.html")),
+    ("portal_request.html", include_str!("../templates/portal_request.html")),
     ("portal_button.html", include_str!("../templates/portal_button.html")),
     ("portal_home.html", include_str!("../templates/portal_home.html")),
     ("portal_new_service.html", include_str!("../templates/portal_new_service.html")),
@@ -195,20 +231,7 @@ impl Pages {
         errors: &[relais_domain::portal::FieldError],
     ) -> Html<String> {
         let claims: Vec<&str> = relais_domain::Claim::ALL.iter().map(|claim| claim.name()).collect();
-        let providers: Vec<Value> = offered
-            .iter()
-            .map(|dp| {
-                let scopes: Vec<Value> = dp
-                    .scopes
-                    .iter()
-                    .map(|scope| {
-                        let value = format!("{}:{}", dp.id, scope.name);
-                        context! { value, name => &scope.name, label => &scope.label, description => &scope.description }
-                    })
-                    .collect();
-                context! { id => dp.id.as_str(), name => &dp.name, scopes }
-            })
-            .collect();
+        let providers = data_choices(offered);
         let ctx = context! { session, form, errors, claims, providers };
         self.render("portal_new_service.html", locale, ctx)
     }
@@ -219,11 +242,9 @@ impl Pages {
         &self,
         locale: &Locale,
         session: &crate::engine::portal::PortalSession,
-        service: &relais_domain::portal::PartnerService,
-        secret: Option<&str>,
-        issuer: &str,
-        samples: &[(&str, String)],
+        page: &ServicePage<'_>,
     ) -> Html<String> {
+        let ServicePage { service, requests, secret, production_secret, issuer, samples } = *page;
         let href = &service.declaration.initiate_login_uri;
         let about = format!("{}/", issuer.trim_end_matches('/'));
         let button = |lang: crate::i18n::Lang| -> String {
@@ -239,14 +260,68 @@ impl Pages {
         self.render(
             "portal_service.html",
             locale,
-            context! { session, service, secret, issuer, samples, button_fr, button_en },
+            context! { session, service, requests, secret, production_secret, issuer, samples, button_fr, button_en },
         )
+    }
+
+    /// A habilitation request: its fields (a form while the applicant may change them), its
+    /// history, and the instructor's decision.
+    pub fn portal_request(
+        &self,
+        locale: &Locale,
+        session: &crate::engine::portal::PortalSession,
+        page: &RequestPage<'_>,
+    ) -> Html<String> {
+        use relais_domain::portal::request::{Actor, RequestState, ServiceRole};
+        let RequestPage { request, service, providers, instructor, admin, errors } = *page;
+        let applicant = service.organisation == session.organisation;
+        let role = if admin { ServiceRole::Admin } else { ServiceRole::Contributor };
+        let editable = applicant && request.editable_by(Actor::Applicant(role));
+        let data: Vec<String> = request.form.data.iter().map(|transfer| transfer.form_value()).collect();
+        let ctx = context! {
+            session, request, service, instructor, admin, applicant, editable, errors, data,
+            providers => data_choices(providers),
+            reopened => request.is_reopened(),
+            decidable => instructor && request.state == RequestState::Submitted,
+            revocable => instructor && request.live.is_some(),
+            kinds => ["law", "decree", "order", "deliberation", "other"],
+        };
+        self.render("portal_request.html", locale, ctx)
+    }
+
+    /// The requests waiting for the instructor's decision.
+    pub fn portal_instruction(
+        &self,
+        locale: &Locale,
+        session: &crate::engine::portal::PortalSession,
+        waiting: &[(relais_domain::portal::request::HabilitationRequest, relais_domain::portal::PartnerService)],
+    ) -> Html<String> {
+        let waiting: Vec<Value> = waiting.iter().map(|(request, service)| context! { request, service }).collect();
+        self.render("portal_instruction.html", locale, context! { session, waiting })
     }
 
     /// The page after a logout with nowhere to return.
     pub fn logged_out(&self, locale: &Locale) -> Html<String> {
         self.render("logged_out.html", locale, context! {})
     }
+}
+
+/// The data of `providers` as checkboxes: each scope's form value, name, label and description.
+fn data_choices(providers: &[relais_domain::DataProvider]) -> Vec<Value> {
+    providers
+        .iter()
+        .map(|dp| {
+            let scopes: Vec<Value> = dp
+                .scopes
+                .iter()
+                .map(|scope| {
+                    let value = format!("{}:{}", dp.id, scope.name);
+                    context! { value, name => &scope.name, label => &scope.label, description => &scope.description }
+                })
+                .collect();
+            context! { id => dp.id.as_str(), name => &dp.name, scopes }
+        })
+        .collect()
 }
 
 /// A date for people, in French local time: `23/11/2026 à 10:40`, `at` being the catalogue's

@@ -109,11 +109,77 @@ fn every_page(pages: &Pages, lang: Lang) -> Vec<String> {
     out
 }
 
+/// The partner portal's pages: home, the form with errors, a service with its secrets, a
+/// request as a form and as an instructor reads it, the queue.
+fn portal_pages(pages: &Pages, locale: &Locale) -> Vec<String> {
+    use relais_domain::portal::request::{Actor, HabilitationRequest, RequestEvent, ServiceRole, Template};
+    use relais_domain::portal::{FieldError, PartnerService, ServiceForm};
+    let session = crate::engine::portal::PortalSession::for_tests();
+    let caf = relais_domain::DpId::new("caf");
+    let form = ServiceForm {
+        name: "Cantine".into(),
+        site: "https://cantine.example".into(),
+        initiate_login_uri: "https://cantine.example/connexion".into(),
+        redirect_uris: "https://cantine.example/retour".into(),
+        claims: vec!["given_name".into()],
+        eidas_level: "eidas1".into(),
+        ..Default::default()
+    };
+    let service = PartnerService {
+        id: "s1".into(),
+        organisation: "217500016".into(),
+        organisation_label: "Commune".into(),
+        declaration: form.check(&[]).unwrap(),
+        sandbox_client_id: "bac-a-sable-s1".into(),
+        production_client_id: Some("svc-s1".into()),
+        created_by: "agent-sub".into(),
+        created_at: relais_domain::UnixTime(0),
+    };
+    let mut request = HabilitationRequest::draft("r1".into(), "s1".into(), Template::Canteen.form(&caf));
+    let errors =
+        [FieldError { field: "dpo", key: "contact" }, FieldError { field: "commentaire", key: "comment_required" }];
+    let page = |request, instructor, admin, errors| RequestPage {
+        request,
+        service: &service,
+        providers: &[],
+        instructor,
+        admin,
+        errors,
+    };
+    let drafted = request.clone();
+    let draft = pages.portal_request(locale, &session, &page(&drafted, false, true, &errors[..1])).0;
+    let admin = Actor::Applicant(ServiceRole::Admin);
+    request.apply(RequestEvent::Submit, admin, "a", None, &[], relais_domain::UnixTime(1)).unwrap();
+    let decided = pages.portal_request(locale, &session, &page(&request, true, false, &errors[1..])).0;
+    let samples = [("Python", "oauth.register(…)".to_owned())];
+    vec![
+        pages.portal_home(locale, &session, std::slice::from_ref(&service)).0,
+        pages.portal_new_service(locale, &session, &form, &[], &[FieldError { field: "name", key: "required" }]).0,
+        pages
+            .portal_service(
+                locale,
+                &session,
+                &ServicePage {
+                    service: &service,
+                    requests: std::slice::from_ref(&request),
+                    secret: Some("s"),
+                    production_secret: Some("p"),
+                    issuer: "https://relais.example",
+                    samples: &samples,
+                },
+            )
+            .0,
+        draft,
+        decided,
+        pages.portal_instruction(locale, &session, &[(request.clone(), service.clone())]).0,
+    ]
+}
+
 #[test]
 fn every_page_renders_in_both_languages_with_its_texts() {
     let pages = Pages::new(Brand::default());
     for lang in [Lang::Fr, Lang::En] {
-        for html in every_page(&pages, lang) {
+        for html in every_page(&pages, lang).into_iter().chain(portal_pages(&pages, &locale(lang))) {
             assert!(html.contains(&format!("<html lang=\"{}\">", lang.code())), "{html}");
             assert!(!html.contains("Une erreur est survenue"), "{html}");
             assert_eq!(html.matches("<h1").count(), 1, "{html}");
@@ -242,4 +308,29 @@ fn catalogue() -> relais_domain::catalogue::Catalogue {
             }],
         }],
     }
+}
+
+#[test]
+fn every_template_compiles() {
+    let pages = Pages::new(Brand::default());
+    for (name, _) in TEMPLATES {
+        assert!(pages.env.get_template(name).is_ok(), "{name} does not compile");
+    }
+}
+
+#[test]
+fn the_portal_pages_say_what_is_wrong_and_offer_the_instructor_the_decision() {
+    let pages = Pages::new(Brand::default());
+    let fr = portal_pages(&pages, &locale(Lang::Fr));
+    assert!(fr[1].contains("aria-invalid=\"true\"") && fr[1].contains("ce champ est obligatoire"), "{}", fr[1]);
+    assert!(fr[2].contains("id=\"secret\">s<") && fr[2].contains("id=\"secret-production\">p<"), "{}", fr[2]);
+    assert!(fr[2].contains("&lt;a class=&quot;relais-connect&quot;"), "the snippet shown as text: {}", fr[2]);
+    assert!(
+        fr[3].contains("name=\"action\" value=\"envoyer\"") && fr[3].contains("le nom et l&#x27;adresse"),
+        "{}",
+        fr[3]
+    );
+    assert!(fr[4].contains("value=\"valider\"") && !fr[4].contains("value=\"envoyer\""), "{}", fr[4]);
+    assert!(fr[4].contains("un commentaire est obligatoire"), "{}", fr[4]);
+    assert!(fr[5].contains("/partenaires/demandes/r1"), "{}", fr[5]);
 }

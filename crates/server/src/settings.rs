@@ -45,6 +45,27 @@ pub struct PortalSettings {
     pub sandbox_identity_providers: Vec<relais_domain::IdpId>,
     /// The data providers whose data the sandbox clients may ask for (test data only).
     pub sandbox_data_providers: Vec<relais_domain::DpId>,
+    /// Who instructs the habilitation requests.
+    pub instructors: Vec<Instructor>,
+}
+
+/// An agent who instructs habilitation requests, by their professional e-mail address (as
+/// their agent IdP proved it).
+#[derive(Clone, Debug)]
+pub struct Instructor {
+    /// Their address.
+    pub email: String,
+    /// The data providers whose data they decide on.
+    pub data_providers: Vec<relais_domain::DpId>,
+    /// The operator's instructor: decides the identity part, so every request.
+    pub operator: bool,
+}
+
+impl Instructor {
+    /// Whether they decide a request for `data`.
+    pub fn decides(&self, data: &[relais_domain::DataTransfer]) -> bool {
+        self.operator || (!data.is_empty() && data.iter().all(|transfer| self.data_providers.contains(&transfer.dp)))
+    }
 }
 
 /// One credential of the operator admin API: a name (the author of the changes it makes, in

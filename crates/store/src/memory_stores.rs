@@ -13,7 +13,7 @@ use crate::keys::{KeyStore, StoredSigningKey};
 use crate::portal::PortalStore;
 use crate::traces::{PreferenceStore, TraceStore};
 use crate::StoreError;
-use relais_domain::portal::request::HabilitationRequest;
+use relais_domain::portal::request::{HabilitationRequest, RequestState};
 use relais_domain::portal::PartnerService;
 
 fn locked<T, R>(mutex: &Mutex<T>, f: impl FnOnce(&mut T) -> R) -> R {
@@ -152,6 +152,12 @@ impl PortalStore for MemoryStores {
 
     async fn requests_of(&self, service: &str) -> Result<Vec<HabilitationRequest>, StoreError> {
         Ok(locked(&self.requests, |requests| requests.values().filter(|r| r.service == service).cloned().collect()))
+    }
+
+    async fn requests_in(&self, states: &[RequestState]) -> Result<Vec<HabilitationRequest>, StoreError> {
+        Ok(locked(&self.requests, |requests| {
+            requests.values().filter(|r| states.contains(&r.state)).cloned().collect()
+        }))
     }
 }
 

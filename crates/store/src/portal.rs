@@ -2,7 +2,7 @@
 //! are rows of the registry). Versioned rows, as the registry's.
 
 use async_trait::async_trait;
-use relais_domain::portal::request::HabilitationRequest;
+use relais_domain::portal::request::{HabilitationRequest, RequestState};
 use relais_domain::portal::PartnerService;
 use sqlx::Row;
 
@@ -24,6 +24,8 @@ pub trait PortalStore: Send + Sync + 'static {
     async fn request(&self, id: &str) -> Result<Option<HabilitationRequest>, StoreError>;
     /// The requests of a portal service, by id.
     async fn requests_of(&self, service: &str) -> Result<Vec<HabilitationRequest>, StoreError>;
+    /// The requests in one of `states` (the instructors' queue), by id.
+    async fn requests_in(&self, states: &[RequestState]) -> Result<Vec<HabilitationRequest>, StoreError>;
 }
 
 /// A service's row (`v: 1`).
@@ -51,6 +53,10 @@ fn request_of(text: &str) -> Result<HabilitationRequest, StoreError> {
     serde_json::from_str::<HabilitationRequestV1>(text)
         .map(|row| row.request)
         .map_err(|e| StoreError::Corrupt(format!("habilitation request: {e}")))
+}
+
+fn state_name(state: RequestState) -> String {
+    serde_json::to_value(state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
 fn row(service: &PartnerService) -> Result<String, StoreError> {
@@ -110,8 +116,7 @@ impl PortalStore for SqlStore {
     }
 
     async fn put_request(&self, request: &HabilitationRequest, at: u64) -> Result<(), StoreError> {
-        let state =
-            serde_json::to_value(request.state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        let state = state_name(request.state);
         sqlx::query(
             "INSERT INTO habilitation_requests (id, service, state, registration, updated_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (id) DO UPDATE SET service = excluded.service, state = excluded.state, \
@@ -144,5 +149,20 @@ impl PortalStore for SqlStore {
             .await
             .map_err(unavailable)?;
         rows.iter().map(|row| request_of(&row.try_get::<String, _>(0).map_err(unavailable)?)).collect()
+    }
+
+    async fn requests_in(&self, states: &[RequestState]) -> Result<Vec<HabilitationRequest>, StoreError> {
+        let mut found = Vec::new();
+        for state in states {
+            let rows = sqlx::query("SELECT registration FROM habilitation_requests WHERE state = $1 ORDER BY id")
+                .bind(state_name(*state))
+                .fetch_all(self.pool())
+                .await
+                .map_err(unavailable)?;
+            for row in &rows {
+                found.push(request_of(&row.try_get::<String, _>(0).map_err(unavailable)?)?);
+            }
+        }
+        Ok(found)
     }
 }

@@ -43,6 +43,9 @@ pub struct PartnerService {
     pub declaration: ServiceDeclaration,
     /// Its sandbox client's `client_id` at the hub.
     pub sandbox_client_id: String,
+    /// Its production client's, once a request is validated.
+    #[serde(default)]
+    pub production_client_id: Option<String>,
     /// The agent who declared it (their agent `sub`).
     pub created_by: String,
     /// When.

@@ -214,16 +214,24 @@ impl Template {
         Self::ALL.into_iter().find(|template| template.id() == id)
     }
 
+    /// The scope of the data it asks for.
+    pub fn scope(self) -> &'static str {
+        match self {
+            Self::Canteen => "quotient_familial",
+            Self::ResidentCard => "adresse_postale",
+        }
+    }
+
     /// Its request, the contacts left empty; `dp` is the provider that serves its data.
     pub fn form(self, dp: &crate::DpId) -> RequestForm {
-        let (purpose, legal_basis_kind, legal_basis, url, recipients, scope) = match self {
+        let scope = self.scope();
+        let (purpose, legal_basis_kind, legal_basis, url, recipients) = match self {
             Self::Canteen => (
                 "Calculer le tarif de la cantine scolaire selon le quotient familial, sans demander d'attestation aux familles.",
                 LegalBasisKind::Law,
                 "Article L. 114-8 du code des relations entre le public et l'administration",
                 "https://www.legifrance.gouv.fr/codes/article_lc/LEGIARTI000043346953",
                 "Le service enfance et restauration scolaire de la commune",
-                "quotient_familial",
             ),
             Self::ResidentCard => (
                 "Délivrer la carte de stationnement résident sur justificatif de domicile obtenu auprès de l'administration.",
@@ -231,7 +239,6 @@ impl Template {
                 "Délibération du conseil municipal instituant le tarif résident de stationnement",
                 "https://www.legifrance.gouv.fr/codes/article_lc/LEGIARTI000043346953",
                 "Le service stationnement de la commune",
-                "adresse_postale",
             ),
         };
         RequestForm {

@@ -25,7 +25,7 @@ pub use actors::{IdentityProviderSection, ServiceProviderSection};
 use data::{data_providers, habilitations};
 pub use data::{DataProviderSection, DataScopeSection, HabilitationSection};
 use platform::{operators, portal};
-pub use platform::{OperatorSection, PortalSection};
+pub use platform::{InstructorSection, OperatorSection, PortalSection};
 use storage::storage;
 pub use storage::{EphemeralBackend, StorageConfig, StorageSection};
 

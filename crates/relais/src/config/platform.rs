@@ -34,6 +34,23 @@ pub struct PortalSection {
     /// ask for.
     #[serde(default)]
     pub sandbox_data_providers: Vec<String>,
+    /// Who instructs the habilitation requests.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub instructors: Vec<InstructorSection>,
+}
+
+/// `[[portal.instructors]]`: an agent who instructs habilitation requests.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstructorSection {
+    /// Their professional e-mail address.
+    pub email: String,
+    /// The data providers whose data they decide on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data_providers: Vec<String>,
+    /// The operator's instructor (the identity part: every request).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub operator: bool,
 }
 
 /// The operators' credentials: a name each (unique, URL-safe), a token of 32 characters at
@@ -93,5 +110,27 @@ pub(super) fn portal(
         }
         sandbox_data_providers.push(relais_domain::DpId::new(id));
     }
-    Ok(Some(relais_server::PortalSettings { sandbox_identity_providers, sandbox_data_providers }))
+    let mut instructors = Vec::new();
+    for (index, instructor) in section.instructors.into_iter().enumerate() {
+        let field = |name: &str| format!("portal.instructors[{index}].{name}");
+        let email = instructor.email.trim().to_lowercase();
+        if relais_domain::agent::EmailDomain::of_email(&email).is_err() {
+            return Err(error(field("email"), "is not an e-mail address"));
+        }
+        let mut providers = Vec::new();
+        for id in instructor.data_providers {
+            if !data_providers.iter().any(|dp| dp.id.as_str() == id) {
+                return Err(error(field("data_providers"), format!("`{id}` is not a data provider of this file")));
+            }
+            providers.push(relais_domain::DpId::new(id));
+        }
+        if providers.is_empty() && !instructor.operator {
+            return Err(error(
+                field("data_providers"),
+                "name the data providers they instruct for, or set operator = true",
+            ));
+        }
+        instructors.push(relais_server::Instructor { email, data_providers: providers, operator: instructor.operator });
+    }
+    Ok(Some(relais_server::PortalSettings { sandbox_identity_providers, sandbox_data_providers, instructors }))
 }

@@ -184,3 +184,141 @@ async fn an_agent_declares_a_service_and_a_person_signs_in_through_its_sandbox_c
         lea.post(platform.url(&format!("{service_path}/secret")).as_str(), &[("csrf".into(), csrf(&lea_form))]).await;
     assert_eq!(stolen.status(), 404);
 }
+
+/// Whether the hub knows `sp`: its authorization request gets the choice page.
+async fn is_live(sp: &Sp) -> bool {
+    Browser::new().get(&sp.request(&["openid"], None, &[]).url).await.status() == 200
+}
+
+/// The request's fields of the canteen template, as the form sends them, with the contacts.
+fn request_form(csrf: &str, action: &str, retention: &str, justification: &str) -> Vec<(String, String)> {
+    [
+        ("csrf", csrf),
+        ("action", action),
+        ("purpose", "Calculer le tarif de la cantine selon le quotient familial."),
+        ("recipients", "Le service enfance"),
+        ("legal_basis_kind", "law"),
+        ("legal_basis", "Article L. 114-8 du code des relations entre le public et l'administration"),
+        ("legal_basis_url", "https://www.legifrance.gouv.fr/codes/article_lc/LEGIARTI000043346953"),
+        ("retention_months", retention),
+        ("retention_justification", justification),
+        ("data", "caf:quotient_familial"),
+        ("controller_name", "Léa Petit"),
+        ("controller_email", "lea.petit@prestataire.example"),
+        ("dpo_name", "Délégué"),
+        ("dpo_email", "dpo@prestataire.example"),
+        ("technical_name", "Équipe technique"),
+        ("technical_email", "tech@prestataire.example"),
+        ("eidas_level", "eidas1"),
+    ]
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .to_vec()
+}
+
+#[tokio::test]
+async fn a_request_is_sent_back_validated_reopened_refused_and_revoked_and_production_follows() {
+    let platform = Platform::start().await;
+    let lea = Browser::new();
+    portal_sign_in(&platform, &lea, LEA).await;
+    let form_page = lea.get(platform.url("/partenaires/services/nouveau").as_str()).await.text().await.unwrap();
+    let token = csrf(&form_page);
+    let service_path = location(&lea.post(platform.url("/partenaires/services").as_str(), &canteen(&token)).await);
+
+    // From the canteen template: the request is filled but for the contacts.
+    let started = lea
+        .post(
+            platform.url(&format!("{service_path}/demandes")).as_str(),
+            &[("csrf".into(), token.clone()), ("modele".into(), "cantine".into())],
+        )
+        .await;
+    let request_path = location(&started);
+    let draft = lea.get(platform.url(&request_path).as_str()).await.text().await.unwrap();
+    assert!(draft.contains("Brouillon") && draft.contains("quotient familial"), "{draft}");
+    let mut no_contacts = request_form(&token, "envoyer", "12", "");
+    no_contacts.retain(|(k, _)| !k.starts_with("dpo_"));
+    let refused = lea.post(platform.url(&request_path).as_str(), &no_contacts).await;
+    assert_eq!(refused.status(), 400);
+    assert!(refused.text().await.unwrap().contains("le nom et l&#x27;adresse électronique sont obligatoires"));
+    let sent = lea.post(platform.url(&request_path).as_str(), &request_form(&token, "envoyer", "12", "")).await;
+    assert_eq!(location(&sent), request_path);
+
+    // The operator's instructor sees it in their queue; a refusal needs a comment.
+    let camille = Browser::new();
+    portal_sign_in(&platform, &camille, CAMILLE).await;
+    let queue = camille.get(platform.url("/partenaires/instruction").as_str()).await.text().await.unwrap();
+    assert!(queue.contains(&request_path), "{queue}");
+    let page = camille.get(platform.url(&request_path).as_str()).await.text().await.unwrap();
+    let instructor_token = csrf(&page);
+    let decide = |decision: &str, comment: &str| {
+        vec![
+            ("csrf".to_owned(), instructor_token.clone()),
+            ("decision".to_owned(), decision.to_owned()),
+            ("commentaire".to_owned(), comment.to_owned()),
+        ]
+    };
+    let decision_url = platform.url(&format!("{request_path}/decision"));
+    let no_comment = camille.post(decision_url.as_str(), &decide("refuser", "")).await;
+    assert_eq!(no_comment.status(), 400);
+    assert!(no_comment.text().await.unwrap().contains("un commentaire est obligatoire"));
+    let back = camille.post(decision_url.as_str(), &decide("modifications", "Précisez les destinataires")).await;
+    assert_eq!(location(&back), request_path);
+    let page = lea.get(platform.url(&request_path).as_str()).await.text().await.unwrap();
+    assert!(page.contains("Modifications demandées") && page.contains("Précisez les destinataires"), "{page}");
+    lea.post(platform.url(&request_path).as_str(), &request_form(&token, "envoyer", "12", "")).await;
+    assert_eq!(camille.post(decision_url.as_str(), &decide("valider", "")).await.status(), 303);
+
+    // Validated: the production client, every IdP, the data granted; its secret made by the applicant.
+    let service_page = lea.get(platform.url(&service_path).as_str()).await.text().await.unwrap();
+    let production_id = between(&service_page, "<code id=\"client-id-production\">", "</code>").to_owned();
+    let renewed = lea
+        .post(
+            platform.url(&format!("{service_path}/secret")).as_str(),
+            &[("csrf".into(), token.clone()), ("client".into(), "production".into())],
+        )
+        .await;
+    assert_eq!(location(&renewed), service_path);
+    let service_page = lea.get(platform.url(&service_path).as_str()).await.text().await.unwrap();
+    let production_secret = between(&service_page, "<code id=\"secret-production\">", "</code>").to_owned();
+    let mut sp = Sp::discover(&platform, &production_id, Some(&production_secret), AuthType::BasicAuth).await;
+    sp.redirect_uri = "https://cantine.example/retour".into();
+    let person = Browser::new();
+    let probe = sp.request(&["openid"], None, &[]);
+    let choice = person.get(&probe.url).await.text().await.unwrap();
+    assert_eq!(offered_idps(&choice).len(), 3, "production: every citizen IdP");
+    let (request, consent_url, _) = up_to_consent(&platform, &person, &sp, &["openid", "quotient_familial"], 0).await;
+    let accepted = [("decision", "accepter"), ("transfert", "caf:quotient_familial")];
+    let signed_in = answer(&sp, &person, request, &consent_url, &accepted).await;
+    let (status, _) = call_dp(&platform, relais_mocks::dp::DpKind::Caf, &signed_in.access_token).await;
+    assert_eq!(status, 200);
+
+    // Reopened: the validated version stays live while the new one is decided; refused, it stays.
+    let reopen = vec![("csrf".to_owned(), token.clone()), ("action".to_owned(), "rouvrir".to_owned())];
+    assert_eq!(location(&lea.post(platform.url(&request_path).as_str(), &reopen).await), request_path);
+    let longer = lea.post(platform.url(&request_path).as_str(), &request_form(&token, "envoyer", "48", "")).await;
+    assert_eq!(longer.status(), 400, "beyond 36 months a justification is needed");
+    let justified = request_form(&token, "envoyer", "48", "Contentieux sur quatre ans");
+    assert_eq!(location(&lea.post(platform.url(&request_path).as_str(), &justified).await), request_path);
+    assert!(is_live(&sp).await, "still live while decided");
+    camille.post(decision_url.as_str(), &decide("refuser", "Durée non justifiée")).await;
+    let page = lea.get(platform.url(&request_path).as_str()).await.text().await.unwrap();
+    assert!(page.contains("Validée") && page.contains("Durée non justifiée"), "{page}");
+    assert!(is_live(&sp).await);
+
+    // Revoked: the production client is gone, at once on this node.
+    assert_eq!(camille.post(decision_url.as_str(), &decide("revoquer", "Fin de la convention")).await.status(), 303);
+    assert!(!is_live(&sp).await, "the client no longer exists");
+
+    // Every move traced with its author, under no person's key.
+    let moves: Vec<String> = platform
+        .state_traces()
+        .await
+        .into_iter()
+        .filter(|record| record.event.habilitation.is_some() && record.event.author.is_some())
+        .map(|record| record.event.outcome)
+        .collect();
+    for expected in
+        ["request_submitted", "request_changes_requested", "request_validated", "request_draft", "request_revoked"]
+    {
+        assert!(moves.iter().any(|outcome| outcome == expected), "{expected} in {moves:?}");
+    }
+}

@@ -8,6 +8,7 @@ mod dp;
 mod idp;
 mod person;
 mod portal;
+mod portal_requests;
 mod sp;
 #[cfg(test)]
 mod tests;
@@ -36,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .merge(catalogue::router())
         .merge(crate::admin::router())
         .merge(portal::router())
+        .merge(portal_requests::router())
         .route("/", get(home))
         .route("/langue", get(switch_language))
         .route(&format!("{}/{{*path}}", crate::assets::DSFR_PREFIX), get(crate::assets::dsfr))

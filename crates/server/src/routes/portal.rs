@@ -16,6 +16,17 @@ use crate::error::{no_store, see_other, ErrorPage, PageError};
 use crate::i18n::Locale;
 use crate::state::AppState;
 
+/// The signed-in agent's session, or the handler answers with the redirect to sign in.
+macro_rules! agent_or_sign_in {
+    ($state:expr, $headers:expr) => {
+        match crate::routes::portal::signed_in($state, $headers).await? {
+            Ok(session) => session,
+            Err(to_sign_in) => return Ok(to_sign_in),
+        }
+    };
+}
+pub(super) use agent_or_sign_in;
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(PORTAL_PATH, get(home))
@@ -33,8 +44,23 @@ fn session_id(state: &AppState, headers: &HeaderMap) -> Option<String> {
     cookies::read(headers, cookies::PORTAL, state.settings.is_https())
 }
 
+/// The session of a form sent: signed in, in this browser, with the form's token; and its id.
+pub(super) async fn form_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    pairs: &[(String, String)],
+) -> Result<(PortalSession, Option<String>), PageError> {
+    let (browser, _) = browser(state, headers);
+    let id = session_id(state, headers);
+    let session = portal::checked(state, id.as_deref(), &browser, field(pairs, "csrf")).await?;
+    Ok((session, id))
+}
+
 /// The signed-in agent's session, or the redirect to sign in.
-async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Result<PortalSession, Response>, PageError> {
+pub(super) async fn signed_in(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Result<PortalSession, Response>, PageError> {
     let (browser, binding_cookie) = browser(state, headers);
     if let Some(session) = portal::session(state, session_id(state, headers).as_deref(), &browser).await? {
         return Ok(Ok(session));
@@ -51,10 +77,7 @@ async fn home(
     Extension(locale): Extension<Locale>,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    let session = match signed_in(&state, &headers).await? {
-        Ok(session) => session,
-        Err(to_sign_in) => return Ok(to_sign_in),
-    };
+    let session = agent_or_sign_in!(&state, &headers);
     let list = services::list(&state, &session).await?;
     Ok((no_store(), state.pages.portal_home(&locale, &session, &list)).into_response())
 }
@@ -80,16 +103,13 @@ async fn new_service(
     Extension(locale): Extension<Locale>,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    let session = match signed_in(&state, &headers).await? {
-        Ok(session) => session,
-        Err(to_sign_in) => return Ok(to_sign_in),
-    };
+    let session = agent_or_sign_in!(&state, &headers);
     let form = ServiceForm { eidas_level: "eidas1".into(), ..Default::default() };
     let offered = services::offered(&state).await?;
     Ok((no_store(), state.pages.portal_new_service(&locale, &session, &form, &offered, &[])).into_response())
 }
 
-fn field<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
+pub(super) fn field<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
     pairs.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str()).unwrap_or_default()
 }
 
@@ -100,9 +120,7 @@ async fn declare(
     body: Bytes,
 ) -> Result<Response, PageError> {
     let pairs = form_pairs(&body);
-    let (browser, _) = browser(&state, &headers);
-    let id = session_id(&state, &headers);
-    let mut session = portal::checked(&state, id.as_deref(), &browser, field(&pairs, "csrf")).await?;
+    let (mut session, id) = form_session(&state, &headers, &pairs).await?;
     let form = ServiceForm {
         name: field(&pairs, "name").to_owned(),
         site: field(&pairs, "site").to_owned(),
@@ -135,28 +153,36 @@ async fn service(
     headers: HeaderMap,
     Path(service_id): Path<String>,
 ) -> Result<Response, PageError> {
-    let mut session = match signed_in(&state, &headers).await? {
-        Ok(session) => session,
-        Err(to_sign_in) => return Ok(to_sign_in),
-    };
+    let mut session = agent_or_sign_in!(&state, &headers);
     let service = services::service(&state, &session, &service_id).await?;
     // The secret is shown on this page once, then forgotten.
-    let secret = match session.shown_once.take() {
-        Some((id, secret)) if id == service.id => Some(secret),
+    let production_key = format!("{}:production", service.id);
+    let (secret, production_secret) = match session.shown_once.take() {
+        Some((key, secret)) if key == service.id => (Some(secret), None),
+        Some((key, secret)) if key == production_key => (None, Some(secret)),
         other => {
             session.shown_once = other;
-            None
+            (None, None)
         }
     };
-    if secret.is_some() {
+    if secret.is_some() || production_secret.is_some() {
         if let Some(id) = session_id(&state, &headers) {
             portal::save(&state, &id, &session).await?;
         }
     }
     let issuer = state.endpoints.issuer.clone();
     let samples = services::samples(&issuer, &service);
-    Ok((no_store(), state.pages.portal_service(&locale, &session, &service, secret.as_deref(), &issuer, &samples))
-        .into_response())
+    let requests = state.portal.requests_of(&service.id).await?;
+    let page = crate::pages::ServicePage {
+        service: &service,
+        requests: &requests,
+        secret: secret.as_deref(),
+        production_secret: production_secret.as_deref(),
+        issuer: &issuer,
+        samples: &samples,
+    };
+    let page = state.pages.portal_service(&locale, &session, &page);
+    Ok((no_store(), page).into_response())
 }
 
 async fn renew_secret(
@@ -166,11 +192,11 @@ async fn renew_secret(
     body: Bytes,
 ) -> Result<Response, PageError> {
     let pairs = form_pairs(&body);
-    let (browser, _) = browser(&state, &headers);
-    let id = session_id(&state, &headers);
-    let mut session = portal::checked(&state, id.as_deref(), &browser, field(&pairs, "csrf")).await?;
-    let secret = services::renew_secret(&state, &session, &service_id).await?;
-    session.shown_once = Some((service_id.clone(), secret));
+    let (mut session, id) = form_session(&state, &headers, &pairs).await?;
+    let production = field(&pairs, "client") == "production";
+    let secret = services::renew_secret(&state, &session, &service_id, production).await?;
+    let key = if production { format!("{service_id}:production") } else { service_id.clone() };
+    session.shown_once = Some((key, secret));
     if let Some(id) = &id {
         portal::save(&state, id, &session).await?;
     }

@@ -62,6 +62,7 @@ pub async fn registered_actors_and_grants(sql: &SqlStore, other_node: &SqlStore)
             eidas_level: EidasLevel::Low,
         },
         sandbox_client_id: format!("bac-a-sable-{id}"),
+        production_client_id: None,
         created_by: "agent-sub".into(),
         created_at: UnixTime(at),
     };
@@ -89,4 +90,6 @@ pub async fn registered_actors_and_grants(sql: &SqlStore, other_node: &SqlStore)
     assert_eq!(other_node.requests_of("a").await.unwrap().len(), 1);
     assert!(other_node.requests_of("b").await.unwrap().is_empty());
     assert!(other_node.request("r2").await.unwrap().is_none());
+    assert_eq!(other_node.requests_in(&[RequestState::Submitted]).await.unwrap().len(), 1);
+    assert!(other_node.requests_in(&[RequestState::Draft]).await.unwrap().is_empty());
 }

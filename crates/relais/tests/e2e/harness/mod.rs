@@ -271,6 +271,11 @@ impl Platform {
         file.portal = Some(relais::config::PortalSection {
             sandbox_identity_providers: vec!["impots".into()],
             sandbox_data_providers: vec!["caf".into()],
+            instructors: vec![relais::config::InstructorSection {
+                email: "camille.martin@numerique.gouv.fr".into(),
+                data_providers: vec![],
+                operator: true,
+            }],
         });
         file.operators = vec![relais::config::OperatorSection {
             name: "ops".into(),

@@ -3,6 +3,7 @@
 //! citizen one), see their organisation's services, declare one and get its sandbox client at
 //! once (`services.rs`). An agent sees the services of their organisation (SIREN) only.
 
+pub mod requests;
 pub mod services;
 
 use relais_oidc::pkce::s256_challenge;
@@ -57,6 +58,21 @@ pub struct PortalSession {
 }
 
 impl PortalSession {
+    /// A session of the pages' tests.
+    #[cfg(test)]
+    pub fn for_tests() -> Self {
+        Self {
+            agent: "agent-sub".into(),
+            email: "jeanne.moreau@demoville.fr".into(),
+            given_name: "Jeanne".into(),
+            organisation: "217500016".into(),
+            organisation_label: "Commune de Démoville".into(),
+            csrf: "csrf".into(),
+            browser: Digest::new("b".to_owned()),
+            shown_once: None,
+        }
+    }
+
     /// The author of the changes this agent makes, in the traces.
     pub fn author(&self) -> String {
         format!("agent:{}", self.agent)

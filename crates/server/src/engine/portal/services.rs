@@ -77,6 +77,7 @@ pub async fn declare(
         organisation_label: session.organisation_label.clone(),
         declaration,
         sandbox_client_id: client_id,
+        production_client_id: None,
         created_by: session.agent.clone(),
         created_at: now,
     };
@@ -86,12 +87,22 @@ pub async fn declare(
     Ok(Ok((id, secret)))
 }
 
-/// Makes a new secret for a service's sandbox client (the old one stops at once on this node,
-/// within the registry cache's lifetime on the others); the secret, to show once.
+/// Makes a new secret for a service's sandbox client, or its production client (the old one
+/// stops at once on this node, within the registry cache's lifetime on the others); the
+/// secret, to show once.
 #[tracing::instrument(skip_all)]
-pub async fn renew_secret(state: &AppState, session: &PortalSession, id: &str) -> Result<String, PageError> {
+pub async fn renew_secret(
+    state: &AppState,
+    session: &PortalSession,
+    id: &str,
+    production: bool,
+) -> Result<String, PageError> {
     let service = service(state, session, id).await?;
-    let client_id = SpId::new(&service.sandbox_client_id);
+    let client_id = match (production, &service.production_client_id) {
+        (false, _) => SpId::new(&service.sandbox_client_id),
+        (true, Some(client_id)) => SpId::new(client_id),
+        (true, None) => return Err(PageError::Page(ErrorPage::NotFound)),
+    };
     let mut sp = state.registry.service_provider(&client_id).await?.ok_or(PageError::Page(ErrorPage::NotFound))?;
     let secret = random_token();
     let digest = SecretDigest::of(client_id.as_str(), &Secret::new(secret.clone()));

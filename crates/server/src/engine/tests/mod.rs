@@ -275,6 +275,7 @@ impl TestHub {
             portal: Some(crate::settings::PortalSettings {
                 sandbox_identity_providers: vec![IdpId::new("impots")],
                 sandbox_data_providers: vec![DpId::new("caf")],
+                instructors: vec![],
             }),
         };
         let registry = Arc::new(registry);
