@@ -11,7 +11,9 @@ use relais_domain::{DataProvider, DpId, Secret, SecretDigest, SpId};
 use relais_store::{Put, Source};
 
 use super::bodies::{self, DataProviderBody, DataProviderView, DataProviderWritten, DataScopeBody, IssuedSecret};
-use super::{answer, plausible_id, put_outcome, removed, traced, writable, AdminError, ErrorBody, Id, Operator};
+use super::{
+    answer, put_outcome, removed, source_of, traced, with_sources, writable, AdminError, ErrorBody, Id, Operator,
+};
 use crate::state::AppState;
 
 fn view(dp: &DataProvider, source: Source) -> DataProviderView {
@@ -41,21 +43,16 @@ fn view(dp: &DataProvider, source: Source) -> DataProviderView {
         (status = 503, description = "The registry cannot be reached", body = ErrorBody),
     ))]
 pub async fn list(State(state): State<AppState>, _operator: Operator) -> Result<Response, AdminError> {
-    let mut views = Vec::new();
-    for dp in state.registry.data_providers().await? {
-        let source = state.registry_writer.source(ActorRef::DataProvider(&dp.id)).await?;
-        views.push(view(&dp, source.unwrap_or(Source::Registered)));
-    }
+    let actor: fn(&DataProvider) -> ActorRef<'_> = |dp| ActorRef::DataProvider(&dp.id);
+    let views = with_sources(&state, state.registry.data_providers().await?, actor, view).await?;
     Ok(answer(StatusCode::OK, views))
 }
 
 async fn registered(state: &AppState, id: &str) -> Result<(DataProvider, Source), AdminError> {
-    plausible_id(id)?;
-    let dp_id = DpId::new(id);
+    let id = DpId::new(id);
+    let source = source_of(state, ActorRef::DataProvider(&id)).await?;
     let missing = || AdminError::NotFound(format!("no data provider `{id}`"));
-    let source = state.registry_writer.source(ActorRef::DataProvider(&dp_id)).await?.ok_or_else(missing)?;
-    let dp = state.registry.data_provider(&dp_id).await?.ok_or_else(missing)?;
-    Ok((dp, source))
+    Ok((state.registry.data_provider(&id).await?.ok_or_else(missing)?, source))
 }
 
 /// One data provider.

@@ -13,7 +13,9 @@ use relais_domain::UnixTime;
 use relais_store::{Put, Source};
 
 use super::bodies::{self, HabilitationBody, HabilitationView};
-use super::{answer, plausible_id, put_outcome, removed, traced, writable, AdminError, ErrorBody, Id, Operator};
+use super::{
+    answer, put_outcome, removed, source_of, traced, with_sources, writable, AdminError, ErrorBody, Id, Operator,
+};
 use crate::state::AppState;
 
 fn view(habilitation: &Habilitation, source: Source) -> HabilitationView {
@@ -42,18 +44,14 @@ fn view(habilitation: &Habilitation, source: Source) -> HabilitationView {
         (status = 503, description = "The registry cannot be reached", body = ErrorBody),
     ))]
 pub async fn list(State(state): State<AppState>, _operator: Operator) -> Result<Response, AdminError> {
-    let mut views = Vec::new();
-    for habilitation in state.registry.habilitations().await? {
-        let source = state.registry_writer.source(ActorRef::Habilitation(&habilitation.id)).await?;
-        views.push(view(&habilitation, source.unwrap_or(Source::Registered)));
-    }
+    let actor: fn(&Habilitation) -> ActorRef<'_> = |habilitation| ActorRef::Habilitation(&habilitation.id);
+    let views = with_sources(&state, state.registry.habilitations().await?, actor, view).await?;
     Ok(answer(StatusCode::OK, views))
 }
 
 async fn registered(state: &AppState, id: &str) -> Result<(Habilitation, Source), AdminError> {
-    plausible_id(id)?;
+    let source = source_of(state, ActorRef::Habilitation(id)).await?;
     let missing = || AdminError::NotFound(format!("no habilitation `{id}`"));
-    let source = state.registry_writer.source(ActorRef::Habilitation(id)).await?.ok_or_else(missing)?;
     let habilitation = state.registry.habilitations().await?.into_iter().find(|h| h.id == id).ok_or_else(missing)?;
     Ok((habilitation, source))
 }

@@ -11,7 +11,9 @@ use relais_domain::{IdentityProvider, IdpId, IdpPolicy, Secret};
 use relais_store::{Put, Source};
 
 use super::bodies::{self, IdentityProviderBody, IdentityProviderView};
-use super::{answer, plausible_id, put_outcome, removed, traced, writable, AdminError, ErrorBody, Id, Operator};
+use super::{
+    answer, put_outcome, removed, source_of, traced, with_sources, writable, AdminError, ErrorBody, Id, Operator,
+};
 use crate::state::AppState;
 
 fn view(idp: &IdentityProvider, source: Source) -> IdentityProviderView {
@@ -40,21 +42,16 @@ fn view(idp: &IdentityProvider, source: Source) -> IdentityProviderView {
         (status = 503, description = "The registry cannot be reached", body = ErrorBody),
     ))]
 pub async fn list(State(state): State<AppState>, _operator: Operator) -> Result<Response, AdminError> {
-    let mut views = Vec::new();
-    for idp in state.registry.identity_providers().await? {
-        let source = state.registry_writer.source(ActorRef::IdentityProvider(&idp.id)).await?;
-        views.push(view(&idp, source.unwrap_or(Source::Registered)));
-    }
+    let actor: fn(&IdentityProvider) -> ActorRef<'_> = |idp| ActorRef::IdentityProvider(&idp.id);
+    let views = with_sources(&state, state.registry.identity_providers().await?, actor, view).await?;
     Ok(answer(StatusCode::OK, views))
 }
 
 async fn registered(state: &AppState, id: &str) -> Result<(IdentityProvider, Source), AdminError> {
-    plausible_id(id)?;
-    let idp_id = IdpId::new(id);
+    let id = IdpId::new(id);
+    let source = source_of(state, ActorRef::IdentityProvider(&id)).await?;
     let missing = || AdminError::NotFound(format!("no identity provider `{id}`"));
-    let source = state.registry_writer.source(ActorRef::IdentityProvider(&idp_id)).await?.ok_or_else(missing)?;
-    let idp = state.registry.identity_provider(&idp_id).await?.ok_or_else(missing)?;
-    Ok((idp, source))
+    Ok((state.registry.identity_provider(&id).await?.ok_or_else(missing)?, source))
 }
 
 /// One identity provider.

@@ -191,6 +191,28 @@ async fn traced(state: &AppState, operator: &Operator, actor: ActorRef<'_>, chan
     state.tracer.emit(event).await.map_err(AdminError::from)
 }
 
+/// Where the actor a request names comes from; not found when it is not registered.
+async fn source_of(state: &AppState, actor: ActorRef<'_>) -> Result<Source, AdminError> {
+    plausible_id(actor.id())?;
+    let missing = || AdminError::NotFound(format!("no {} `{}`", actor.kind().replace('_', " "), actor.id()));
+    state.registry_writer.source(actor).await?.ok_or_else(missing)
+}
+
+/// Each of `actors`, as `view` shows it with where it comes from.
+async fn with_sources<T, V>(
+    state: &AppState,
+    actors: Vec<T>,
+    actor: fn(&T) -> ActorRef<'_>,
+    view: fn(&T, Source) -> V,
+) -> Result<Vec<V>, AdminError> {
+    let mut views = Vec::with_capacity(actors.len());
+    for item in &actors {
+        let source = state.registry_writer.source(actor(item)).await?;
+        views.push(view(item, source.unwrap_or(Source::Registered)));
+    }
+    Ok(views)
+}
+
 /// `added` or `replaced`, and its status.
 fn put_outcome(before: Option<Source>) -> (&'static str, axum::http::StatusCode) {
     match before {

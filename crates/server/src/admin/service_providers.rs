@@ -11,7 +11,9 @@ use relais_domain::{IdpId, IdpPolicy, Secret, SecretDigest, ServiceProvider, SpI
 use relais_store::{Put, Source};
 
 use super::bodies::{self, IssuedSecret, ServiceProviderBody, ServiceProviderView, ServiceProviderWritten};
-use super::{answer, plausible_id, put_outcome, removed, traced, writable, AdminError, ErrorBody, Id, Operator};
+use super::{
+    answer, put_outcome, removed, source_of, traced, with_sources, writable, AdminError, ErrorBody, Id, Operator,
+};
 use crate::state::AppState;
 
 fn view(sp: &ServiceProvider, source: Source) -> ServiceProviderView {
@@ -47,21 +49,16 @@ fn view(sp: &ServiceProvider, source: Source) -> ServiceProviderView {
         (status = 503, description = "The registry cannot be reached", body = ErrorBody),
     ))]
 pub async fn list(State(state): State<AppState>, _operator: Operator) -> Result<Response, AdminError> {
-    let mut views = Vec::new();
-    for sp in state.registry.service_providers().await? {
-        let source = state.registry_writer.source(ActorRef::ServiceProvider(&sp.id)).await?;
-        views.push(view(&sp, source.unwrap_or(Source::Registered)));
-    }
+    let actor: fn(&ServiceProvider) -> ActorRef<'_> = |sp| ActorRef::ServiceProvider(&sp.id);
+    let views = with_sources(&state, state.registry.service_providers().await?, actor, view).await?;
     Ok(answer(StatusCode::OK, views))
 }
 
 async fn registered(state: &AppState, client_id: &str) -> Result<(ServiceProvider, Source), AdminError> {
-    plausible_id(client_id)?;
     let id = SpId::new(client_id);
+    let source = source_of(state, ActorRef::ServiceProvider(&id)).await?;
     let missing = || AdminError::NotFound(format!("no service provider `{client_id}`"));
-    let source = state.registry_writer.source(ActorRef::ServiceProvider(&id)).await?.ok_or_else(missing)?;
-    let sp = state.registry.service_provider(&id).await?.ok_or_else(missing)?;
-    Ok((sp, source))
+    Ok((state.registry.service_provider(&id).await?.ok_or_else(missing)?, source))
 }
 
 /// One service provider.
