@@ -2,10 +2,11 @@
 //! identity provider with fault injection ([`idp`]), data providers checking the SP's access
 //! token with the hub's checktoken ([`dp`]), the demo service provider of a town hall
 //! ([`sp`]) and an organisation registry telling the kind of an agent's organisation from its
-//! SIRET ([`organisations`]). Used by `relais demo` and by the hub's end-to-end tests.
+//! SIRET ([`organisations`]), and a mail relay whose mailbox tests and the demo read ([`mail`]). Used by `relais demo` and by the hub's end-to-end tests.
 
 pub mod dp;
 pub mod idp;
+pub mod mail;
 pub mod organisations;
 pub mod sp;
 

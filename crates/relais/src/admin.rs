@@ -32,6 +32,8 @@ pub enum Kind {
     DataProviders,
     /// Habilitations.
     Habilitations,
+    /// The partner portal's habilitation requests (`list`, `get`; `decide` decides one).
+    HabilitationRequests,
 }
 
 impl Kind {
@@ -41,6 +43,7 @@ impl Kind {
             Self::IdentityProviders => "identity-providers",
             Self::DataProviders => "data-providers",
             Self::Habilitations => "habilitations",
+            Self::HabilitationRequests => "habilitation-requests",
         }
     }
 }
@@ -85,6 +88,16 @@ pub enum AdminCommand {
         /// Its id.
         id: String,
     },
+    /// Decide a habilitation request as the operator's instructor.
+    Decide {
+        /// The request's id.
+        id: String,
+        /// `approve`, `refuse`, `request_changes` or `revoke`.
+        decision: String,
+        /// Why (required but to approve).
+        #[arg(long)]
+        comment: Option<String>,
+    },
     /// List the signing keys.
     Keys,
     /// Rotate the signing keys.
@@ -119,6 +132,10 @@ fn request(command: &AdminCommand) -> anyhow::Result<(reqwest::Method, String, O
         }
         AdminCommand::RenewSecret { .. } => {
             anyhow::bail!("only service-providers and data-providers have a secret")
+        }
+        AdminCommand::Decide { id, decision, comment } => {
+            let body = serde_json::json!({ "decision": decision, "comment": comment }).to_string();
+            (Method::POST, format!("{}/decision", actor(&Kind::HabilitationRequests, id)), Some(body))
         }
         AdminCommand::Keys => (Method::GET, "api/admin/keys".to_owned(), None),
         AdminCommand::RotateKeys { publish_for } => {

@@ -55,8 +55,9 @@ pub const DEMO_OPERATOR_TOKEN: &str = "demo-operator-token-not-for-production";
 
 /// The demo's configuration for a hub on `port` (SP on `port + 1`, IdPs on `port + 2..=port + 4`,
 /// data providers on `port + 5..=port + 7`, the agents' back-office on `port + 8`, their
-/// directories on `port + 9` and `port + 10`, the organisation registry on `port + 11`), built
-/// as the configuration's own types.
+/// directories on `port + 9` and `port + 10`, the organisation registry on `port + 11`, the mock
+/// mail relay on `port + 12` and its mailbox's page on `port + 13`), built as the
+/// configuration's own types.
 pub fn demo_config(port: u16, data_dir: &std::path::Path) -> anyhow::Result<ConfigFile> {
     let mut hub = HubSection::new(local(port)?, "demo-only-pairwise-secret-not-for-production");
     hub.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
@@ -72,6 +73,11 @@ pub fn demo_config(port: u16, data_dir: &std::path::Path) -> anyhow::Result<Conf
             data_providers: vec![],
             operator: true,
         }],
+    });
+    file.mail = Some(crate::config::MailSection {
+        relay: Some(format!("smtp://127.0.0.1:{}", port + 12)),
+        relay_file: None,
+        from: "Relais <ne-pas-repondre@relais.localhost>".into(),
     });
     file.operators.push(crate::config::OperatorSection {
         name: "demo".into(),
@@ -176,7 +182,7 @@ async fn bind(port: u16) -> anyhow::Result<TcpListener> {
 
 /// Runs the demo until the process is stopped.
 pub async fn run(port: u16, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
-    anyhow::ensure!(port <= u16::MAX - 12, "--port must leave room for the mocks' ports after it");
+    anyhow::ensure!(port <= u16::MAX - 14, "--port must leave room for the mocks' ports after it");
     let data_dir = data_dir.unwrap_or_else(|| std::env::temp_dir().join(format!("relais-demo-{port}")));
     std::fs::create_dir_all(&data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
     let toml = demo_config_toml(port, &data_dir)?;
@@ -245,6 +251,8 @@ pub async fn run(port: u16, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
         relais_mocks::organisations::default_establishments(),
     )
     .await?;
+    let mailbox = relais_mocks::mail::MockMailbox::serve(bind(port + 12).await?).await?;
+    mailbox.serve_page(bind(port + 13).await?);
     let back_office_port = port + 8;
     let back_office = DemoSpSettings {
         base_url: local(back_office_port)?,
@@ -274,6 +282,8 @@ pub async fn run(port: u16, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
     println!("  Agents' back-office:     http://localhost:{back_office_port}/ (jeanne.moreau@demoville.fr, camille.martin@numerique.gouv.fr)");
     println!("  Agents' issuer:          http://localhost:{port}/agents/.well-known/openid-configuration");
     println!("  Your dashboard:          http://localhost:{port}/tableau-de-bord");
+    println!("  Partner portal:          http://localhost:{port}/partenaires (jeanne.moreau@demoville.fr; camille.martin@numerique.gouv.fr instructs)");
+    println!("  The portal's mail:       http://127.0.0.1:{}/ (the mock relay's mailbox)", port + 13);
     println!("  Metrics:                 curl -H 'Authorization: Bearer {DEMO_METRICS_TOKEN}' http://localhost:{port}/metrics");
     println!("  Admin API:               relais admin --url http://localhost:{port} --token {DEMO_OPERATOR_TOKEN} list service-providers");
     println!("  Its OpenAPI document:    http://localhost:{port}/api/openapi.json");

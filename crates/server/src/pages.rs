@@ -41,6 +41,10 @@ pub struct ServicePage<'a> {
     pub issuer: &'a str,
     /// The sample configurations: (title, text).
     pub samples: &'a [(&'a str, String)],
+    /// The agent's role on its team.
+    pub role: relais_domain::portal::request::ServiceRole,
+    /// What is wrong in the team's or the configuration's form sent, if anything.
+    pub errors: &'a [relais_domain::portal::FieldError],
 }
 
 /// What a habilitation request's page shows, and to whom.
@@ -54,8 +58,8 @@ pub struct RequestPage<'a> {
     pub providers: &'a [relais_domain::DataProvider],
     /// Whether the agent instructs it.
     pub instructor: bool,
-    /// Whether the agent is its service's admin.
-    pub admin: bool,
+    /// The agent's role on its service's team (none: an instructor only).
+    pub role: Option<relais_domain::portal::request::ServiceRole>,
     /// What is wrong in what was sent.
     pub errors: &'a [relais_domain::portal::FieldError],
 }
@@ -244,8 +248,10 @@ impl Pages {
         session: &crate::engine::portal::PortalSession,
         page: &ServicePage<'_>,
     ) -> Html<String> {
-        let ServicePage { service, requests, secret, production_secret, issuer, samples } = *page;
-        let href = &service.declaration.initiate_login_uri;
+        use relais_domain::portal::team::Environment as Env;
+        let ServicePage { service, requests, secret, production_secret, issuer, samples, role, errors } = *page;
+        let sandbox = service.settings(Env::Sandbox);
+        let href = &sandbox.initiate_login_uri;
         let about = format!("{}/", issuer.trim_end_matches('/'));
         let button = |lang: crate::i18n::Lang| -> String {
             let b = self.catalogues.of(lang).get_attr("portal_button").unwrap_or_default();
@@ -260,7 +266,22 @@ impl Pages {
         self.render(
             "portal_service.html",
             locale,
-            context! { session, service, requests, secret, production_secret, issuer, samples, button_fr, button_en },
+            context! {
+                session, service, requests, secret, production_secret, issuer, samples, button_fr, button_en, errors,
+                role => role.id(),
+                configures => role.configures(),
+                administers => role.administers(),
+                roles => relais_domain::portal::request::ServiceRole::ALL.map(|role| role.id()),
+                environments => [
+                    context! { id => "sandbox", settings => sandbox, versions => service.versions_of(Env::Sandbox) },
+                    context! {
+                        id => "production",
+                        live => service.production_client_id.is_some(),
+                        settings => service.settings(Env::Production),
+                        versions => service.versions_of(Env::Production),
+                    },
+                ],
+            },
         )
     }
 
@@ -273,10 +294,10 @@ impl Pages {
         page: &RequestPage<'_>,
     ) -> Html<String> {
         use relais_domain::portal::request::{Actor, RequestState, ServiceRole};
-        let RequestPage { request, service, providers, instructor, admin, errors } = *page;
-        let applicant = service.organisation == session.organisation;
-        let role = if admin { ServiceRole::Admin } else { ServiceRole::Contributor };
-        let editable = applicant && request.editable_by(Actor::Applicant(role));
+        let RequestPage { request, service, providers, instructor, role, errors } = *page;
+        let applicant = role.is_some();
+        let admin = role.is_some_and(ServiceRole::administers);
+        let editable = role.is_some_and(|role| request.editable_by(Actor::Applicant(role)));
         let data: Vec<String> = request.form.data.iter().map(|transfer| transfer.form_value()).collect();
         let ctx = context! {
             session, request, service, instructor, admin, applicant, editable, errors, data,

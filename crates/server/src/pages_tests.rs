@@ -100,6 +100,7 @@ fn every_page(pages: &Pages, lang: Lang) -> Vec<String> {
         ErrorPage::NotFound,
         ErrorPage::AgentDomainRefused,
         ErrorPage::AgentNotPublic,
+        ErrorPage::RoleRequired,
     ] {
         out.push(pages.error(&locale, &page, "ref123", None).0);
     }
@@ -125,7 +126,7 @@ fn portal_pages(pages: &Pages, locale: &Locale) -> Vec<String> {
         eidas_level: "eidas1".into(),
         ..Default::default()
     };
-    let service = PartnerService {
+    let mut service = PartnerService {
         id: "s1".into(),
         organisation: "217500016".into(),
         organisation_label: "Commune".into(),
@@ -134,41 +135,50 @@ fn portal_pages(pages: &Pages, locale: &Locale) -> Vec<String> {
         production_client_id: Some("svc-s1".into()),
         created_by: "agent-sub".into(),
         created_at: relais_domain::UnixTime(0),
+        members: Vec::new(),
+        versions: Vec::new(),
     };
+    use relais_domain::portal::team::{ClientSettings, Environment};
+    let at = relais_domain::UnixTime(2);
+    service.invite(ServiceRole::Admin, "paul@demoville.fr", Some(ServiceRole::Contributor), "agent:a", at).unwrap();
+    let settings = ClientSettings::check("https://cantine.example/c", "https://cantine.example/v2", "").unwrap();
+    service.write_draft(Environment::Sandbox, settings.clone(), "agent:a", at);
+    service.publish(ServiceRole::Tech, Environment::Sandbox, 1, "agent:a", at).unwrap();
+    service.write_draft(Environment::Sandbox, settings, "agent:a", at);
     let mut request = HabilitationRequest::draft("r1".into(), "s1".into(), Template::Canteen.form(&caf));
     let errors =
         [FieldError { field: "dpo", key: "contact" }, FieldError { field: "commentaire", key: "comment_required" }];
-    let page = |request, instructor, admin, errors| RequestPage {
+    let page = |request, instructor, role, errors| RequestPage {
         request,
         service: &service,
         providers: &[],
         instructor,
-        admin,
+        role,
         errors,
     };
     let drafted = request.clone();
-    let draft = pages.portal_request(locale, &session, &page(&drafted, false, true, &errors[..1])).0;
+    let draft =
+        pages.portal_request(locale, &session, &page(&drafted, false, Some(ServiceRole::Admin), &errors[..1])).0;
     let admin = Actor::Applicant(ServiceRole::Admin);
     request.apply(RequestEvent::Submit, admin, "a", None, &[], relais_domain::UnixTime(1)).unwrap();
-    let decided = pages.portal_request(locale, &session, &page(&request, true, false, &errors[1..])).0;
+    let decided = pages.portal_request(locale, &session, &page(&request, true, None, &errors[1..])).0;
     let samples = [("Python", "oauth.register(…)".to_owned())];
+    let service_page = |role, errors| ServicePage {
+        service: &service,
+        requests: std::slice::from_ref(&request),
+        secret: Some("s"),
+        production_secret: Some("p"),
+        issuer: "https://relais.example",
+        samples: &samples,
+        role,
+        errors,
+    };
+    let wrong = [FieldError { field: "email", key: "last_admin" }];
     vec![
         pages.portal_home(locale, &session, std::slice::from_ref(&service)).0,
         pages.portal_new_service(locale, &session, &form, &[], &[FieldError { field: "name", key: "required" }]).0,
-        pages
-            .portal_service(
-                locale,
-                &session,
-                &ServicePage {
-                    service: &service,
-                    requests: std::slice::from_ref(&request),
-                    secret: Some("s"),
-                    production_secret: Some("p"),
-                    issuer: "https://relais.example",
-                    samples: &samples,
-                },
-            )
-            .0,
+        pages.portal_service(locale, &session, &service_page(ServiceRole::Admin, &[])).0,
+        pages.portal_service(locale, &session, &service_page(ServiceRole::Contributor, &wrong)).0,
         draft,
         decided,
         pages.portal_instruction(locale, &session, &[(request.clone(), service.clone())]).0,
@@ -325,12 +335,18 @@ fn the_portal_pages_say_what_is_wrong_and_offer_the_instructor_the_decision() {
     assert!(fr[1].contains("aria-invalid=\"true\"") && fr[1].contains("ce champ est obligatoire"), "{}", fr[1]);
     assert!(fr[2].contains("id=\"secret\">s<") && fr[2].contains("id=\"secret-production\">p<"), "{}", fr[2]);
     assert!(fr[2].contains("&lt;a class=&quot;relais-connect&quot;"), "the snippet shown as text: {}", fr[2]);
+    // The admin publishes and restores versions, manages the team; the contributor does neither.
+    assert!(fr[2].contains(">Publier <") && fr[2].contains(">Restaurer <") && fr[2].contains("Inviter"), "{}", fr[2]);
+    assert!(fr[2].contains("paul@demoville.fr") && fr[2].contains("cantine.example&#x2f;v2"), "{}", fr[2]);
+    assert!(!fr[3].contains("Générer un nouveau secret") && !fr[3].contains(">Publier <"), "{}", fr[3]);
+    assert!(!fr[3].contains("Inviter") && fr[3].contains("À publier par un membre technique"), "{}", fr[3]);
+    assert!(fr[3].contains("le service doit garder au moins un administrateur"), "{}", fr[3]);
     assert!(
-        fr[3].contains("name=\"action\" value=\"envoyer\"") && fr[3].contains("le nom et l&#x27;adresse"),
+        fr[4].contains("name=\"action\" value=\"envoyer\"") && fr[4].contains("le nom et l&#x27;adresse"),
         "{}",
-        fr[3]
+        fr[4]
     );
-    assert!(fr[4].contains("value=\"valider\"") && !fr[4].contains("value=\"envoyer\""), "{}", fr[4]);
-    assert!(fr[4].contains("un commentaire est obligatoire"), "{}", fr[4]);
-    assert!(fr[5].contains("/partenaires/demandes/r1"), "{}", fr[5]);
+    assert!(fr[5].contains("value=\"valider\"") && !fr[5].contains("value=\"envoyer\""), "{}", fr[5]);
+    assert!(fr[5].contains("un commentaire est obligatoire"), "{}", fr[5]);
+    assert!(fr[6].contains("/partenaires/demandes/r1"), "{}", fr[6]);
 }

@@ -35,6 +35,8 @@ pub struct HubSettings {
     pub operators: Vec<OperatorCredential>,
     /// The partner portal (`/partenaires`; none: no portal).
     pub portal: Option<PortalSettings>,
+    /// Hands the hub's mail to the operator's SMTP relay (none: no mail is sent).
+    pub mailer: Option<relais_mail::Mailer>,
 }
 
 /// The partner portal's settings.

@@ -211,3 +211,29 @@ impl Hub {
         self.records.ping().await
     }
 }
+
+impl AppState {
+    /// Hands `mails` to the SMTP relay in the background, in the request's span: the page does
+    /// not wait for the relay, and a relay that fails is a warning in the log, not a failed
+    /// change (the change is made and traced already). Without a relay, the log says so.
+    pub(crate) fn post(&self, mails: Vec<relais_mail::Mail>) {
+        if mails.is_empty() {
+            return;
+        }
+        let Some(mailer) = self.settings.mailer.clone() else {
+            tracing::info!(target: "relais::mail", count = mails.len(), "no [mail] relay configured: not sent");
+            return;
+        };
+        let sending = async move {
+            for mail in mails {
+                match mailer.send(&mail).await {
+                    Ok(()) => {
+                        tracing::info!(target: "relais::mail", relay = mailer.relay(), "mail handed to the relay")
+                    }
+                    Err(error) => tracing::warn!(target: "relais::mail", %error, "mail not sent"),
+                }
+            }
+        };
+        tokio::spawn(tracing::Instrument::instrument(sending, tracing::Span::current()));
+    }
+}

@@ -4,6 +4,7 @@
 //! at once (a service provider of the hub restricted to the sandbox's identity providers).
 
 pub mod request;
+pub mod team;
 
 use std::collections::BTreeMap;
 
@@ -46,8 +47,14 @@ pub struct PartnerService {
     /// Its production client's, once a request is validated.
     #[serde(default)]
     pub production_client_id: Option<String>,
-    /// The agent who declared it (their agent `sub`).
+    /// The agent who declared it (their agent `sub`): its first admin.
     pub created_by: String,
+    /// Its team, invited by e-mail address (the declarer is an admin without being listed).
+    #[serde(default)]
+    pub members: Vec<team::Member>,
+    /// Its clients' configuration versions (none published: the declaration's addresses).
+    #[serde(default)]
+    pub versions: Vec<team::ConfigVersion>,
     /// When.
     pub created_at: UnixTime,
 }
@@ -124,6 +131,12 @@ impl ServiceForm {
     /// The declaration, or every field that is wrong; `offered` are the data providers whose
     /// data may be chosen.
     pub fn check(&self, offered: &[DataProvider]) -> Result<ServiceDeclaration, Vec<FieldError>> {
+        let settings =
+            team::ClientSettings::check(&self.initiate_login_uri, &self.redirect_uris, &self.post_logout_redirect_uris);
+        let (settings, settings_errors) = match settings {
+            Ok(settings) => (Some(settings), Vec::new()),
+            Err(wrong) => (None, wrong),
+        };
         let mut errors = Vec::new();
         let mut refuse = |field, key| errors.push(FieldError { field, key });
         let name = self.name.trim();
@@ -132,26 +145,14 @@ impl ServiceForm {
         } else if name.chars().count() > 200 || name.chars().any(char::is_control) {
             refuse("name", "too_long");
         }
-        for (field, value) in [("site", self.site.trim()), ("initiate_login_uri", self.initiate_login_uri.trim())] {
-            if value.is_empty() {
-                refuse(field, "required");
-            } else if let Some(key) = address_problem(value, false) {
-                refuse(field, key);
-            }
+        let site = self.site.trim();
+        if site.is_empty() {
+            refuse("site", "required");
+        } else if let Some(key) = address_problem(site, false) {
+            refuse("site", key);
         }
-        let redirect_uris = lines(&self.redirect_uris);
-        let post_logout_redirect_uris = lines(&self.post_logout_redirect_uris);
-        if redirect_uris.is_empty() {
-            refuse("redirect_uris", "required");
-        }
-        for (field, uris) in
-            [("redirect_uris", &redirect_uris), ("post_logout_redirect_uris", &post_logout_redirect_uris)]
-        {
-            if uris.len() > 10 {
-                refuse(field, "too_many");
-            } else if let Some(key) = uris.iter().find_map(|uri| address_problem(uri, true)) {
-                refuse(field, key);
-            }
+        for wrong in &settings_errors {
+            refuse(wrong.field, wrong.key);
         }
         let mut claims = Vec::new();
         for claim in &self.claims {
@@ -179,16 +180,19 @@ impl ServiceForm {
             refuse("eidas_level", "level");
         }
         match eidas_level {
-            Some(eidas_level) if errors.is_empty() => Ok(ServiceDeclaration {
-                name: name.to_owned(),
-                site: self.site.trim().to_owned(),
-                initiate_login_uri: self.initiate_login_uri.trim().to_owned(),
-                redirect_uris,
-                post_logout_redirect_uris,
-                claims,
-                data,
-                eidas_level,
-            }),
+            Some(eidas_level) if errors.is_empty() => {
+                let settings = settings.ok_or_else(Vec::new)?;
+                Ok(ServiceDeclaration {
+                    name: name.to_owned(),
+                    site: site.to_owned(),
+                    initiate_login_uri: settings.initiate_login_uri,
+                    redirect_uris: settings.redirect_uris,
+                    post_logout_redirect_uris: settings.post_logout_redirect_uris,
+                    claims,
+                    data,
+                    eidas_level,
+                })
+            }
             _ => Err(errors),
         }
     }

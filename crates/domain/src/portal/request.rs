@@ -134,7 +134,7 @@ pub struct RequestForm {
 /// The longest retention without a justification (DataPass's rule).
 pub const RETENTION_WITHOUT_JUSTIFICATION: u32 = 36;
 
-fn is_email(value: &str) -> bool {
+pub(crate) fn is_email(value: &str) -> bool {
     let Some((local, domain)) = value.split_once('@') else { return false };
     !local.is_empty() && domain.contains('.') && !value.chars().any(|c| c.is_whitespace() || c.is_control())
 }

@@ -24,8 +24,8 @@ use actors::{identity_providers, service_providers};
 pub use actors::{IdentityProviderSection, ServiceProviderSection};
 use data::{data_providers, habilitations};
 pub use data::{DataProviderSection, DataScopeSection, HabilitationSection};
-use platform::{operators, portal};
-pub use platform::{InstructorSection, OperatorSection, PortalSection};
+use platform::{mail, operators, portal};
+pub use platform::{InstructorSection, MailSection, OperatorSection, PortalSection};
 use storage::storage;
 pub use storage::{EphemeralBackend, StorageConfig, StorageSection};
 
@@ -70,6 +70,9 @@ pub struct ConfigFile {
     /// The partner portal (`/partenaires`); absent: no portal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub portal: Option<PortalSection>,
+    /// The SMTP relay of the hub's mail; absent: no mail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mail: Option<MailSection>,
 }
 
 pub use relais_domain::registration::DASHBOARD_CLIENT_ID;
@@ -86,6 +89,7 @@ impl ConfigFile {
             habilitations: Vec::new(),
             operators: Vec::new(),
             portal: None,
+            mail: None,
         }
     }
 
@@ -384,6 +388,7 @@ impl Config {
         let data_providers = data_providers(file.data_providers, &sp_ids, env)?;
         let habilitations = habilitations(file.habilitations, &data_providers, &service_providers)?;
         let portal = portal(file.portal, &identity_providers, &data_providers)?;
+        let mailer = mail(file.mail, env)?;
         let storage = storage(file.storage, &hub.data_dir, &pairwise, env)?;
         Ok(Config {
             data_providers,
@@ -412,6 +417,7 @@ impl Config {
                 organisation_registry: hub.organisation_registry,
                 operators,
                 portal,
+                mailer,
             },
             listen: hub.listen,
             data_dir: hub.data_dir,

@@ -23,6 +23,34 @@ pub struct OperatorSection {
     pub token_file: Option<PathBuf>,
 }
 
+/// `[mail]`: the SMTP relay the hub hands its mail to (the partner portal's invitations and the
+/// moves of habilitation requests); absent: no mail is sent, and the log says so.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSection {
+    /// The relay: `smtps://user:password@host:465`, `smtp://host:587?tls=required` (STARTTLS)
+    /// or `smtp://host:25` (no encryption: a relay on the same host or network, without
+    /// credentials). Or `relay_file`, or `RELAIS_MAIL_RELAY`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relay: Option<String>,
+    /// A file holding it (it may hold the relay's password).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relay_file: Option<PathBuf>,
+    /// The sender: `Relais <ne-pas-repondre@relais.example>`.
+    pub from: String,
+}
+
+/// The mailer of `[mail]`, if any.
+pub(super) fn mail(section: Option<MailSection>, env: Env) -> Result<Option<relais_mail::Mailer>, ConfigError> {
+    let Some(section) = section else { return Ok(None) };
+    let relay = secret("mail.relay", &section.relay, &section.relay_file, "RELAIS_MAIL_RELAY", env)?
+        .ok_or_else(|| error("mail.relay", "is required (or relay_file, or RELAIS_MAIL_RELAY)"))?;
+    relais_mail::Mailer::new(relay.expose(), &section.from).map(Some).map_err(|failure| match failure {
+        relais_mail::MailError::Address(_) => error("mail.from", failure.to_string()),
+        _ => error("mail.relay", failure.to_string()),
+    })
+}
+
 /// `[portal]`: the partner portal, where organisations' agents declare their services.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]

@@ -18,6 +18,7 @@ mod nodes;
 mod operator;
 mod pages;
 mod portal;
+mod portal_team;
 mod servers;
 mod sign_in;
 mod upstream;

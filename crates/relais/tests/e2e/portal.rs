@@ -28,17 +28,17 @@ async fn portal_sign_in(platform: &Platform, browser: &Browser, (email, index): 
     page.text().await.unwrap()
 }
 
-fn csrf(html: &str) -> String {
+pub(crate) fn csrf(html: &str) -> String {
     hidden_inputs(html).into_iter().find(|(name, _)| name == "csrf").map(|(_, value)| value).unwrap()
 }
 
-fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
+pub(crate) fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
     let from = html.find(start).unwrap_or_else(|| panic!("{start} not in {html}")) + start.len();
     &html[from..from + html[from..].find(end).unwrap()]
 }
 
 /// Text of a page as a person reads it (minijinja escapes `/` and `'` too).
-fn unescape(html: &str) -> String {
+pub(crate) fn unescape(html: &str) -> String {
     html.replace("&#x2f;", "/")
         .replace("&#x27;", "'")
         .replace("&quot;", "\"")
@@ -47,7 +47,7 @@ fn unescape(html: &str) -> String {
         .replace("&amp;", "&")
 }
 
-fn canteen(csrf: &str) -> Vec<(String, String)> {
+pub(crate) fn canteen(csrf: &str) -> Vec<(String, String)> {
     [
         ("csrf", csrf),
         ("name", "Cantine de Démoville"),
@@ -191,7 +191,7 @@ async fn is_live(sp: &Sp) -> bool {
 }
 
 /// The request's fields of the canteen template, as the form sends them, with the contacts.
-fn request_form(csrf: &str, action: &str, retention: &str, justification: &str) -> Vec<(String, String)> {
+pub(crate) fn request_form(csrf: &str, action: &str, retention: &str, justification: &str) -> Vec<(String, String)> {
     [
         ("csrf", csrf),
         ("action", action),

@@ -13,6 +13,7 @@
 mod bodies;
 mod data_providers;
 mod error;
+mod habilitation_requests;
 mod habilitations;
 mod identity_providers;
 mod keys;
@@ -63,6 +64,9 @@ pub fn router() -> Router<AppState> {
             "/api/admin/habilitations/{id}",
             get(habilitations::one).put(habilitations::put).delete(habilitations::remove),
         )
+        .route("/api/admin/habilitation-requests", get(habilitation_requests::list))
+        .route("/api/admin/habilitation-requests/{id}", get(habilitation_requests::one))
+        .route("/api/admin/habilitation-requests/{id}/decision", post(habilitation_requests::decide))
         .route("/api/admin/keys", get(keys::list))
         .route("/api/admin/keys/rotation", post(keys::rotate))
 }
@@ -96,6 +100,9 @@ pub fn router() -> Router<AppState> {
         habilitations::one,
         habilitations::put,
         habilitations::remove,
+        habilitation_requests::list,
+        habilitation_requests::one,
+        habilitation_requests::decide,
         keys::list,
         keys::rotate,
     ),
@@ -106,6 +113,7 @@ pub fn router() -> Router<AppState> {
         (name = "identity-providers", description = "Where people prove who they are"),
         (name = "data-providers", description = "The administrations that hold data"),
         (name = "habilitations", description = "Organisations allowed to receive data, under a legal basis"),
+        (name = "habilitation-requests", description = "The partner portal's requests to go to production (DataPass's), decided by the operator's instructor"),
         (name = "keys", description = "The hub's signing keys"),
     )
 )]

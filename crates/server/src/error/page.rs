@@ -33,6 +33,8 @@ pub enum ErrorPage {
     AgentDomainRefused,
     /// The service accepts only agents of public organisations.
     AgentNotPublic,
+    /// The agent's role on the partner portal's service does not allow this action.
+    RoleRequired,
 }
 
 impl ErrorPage {
@@ -51,6 +53,7 @@ impl ErrorPage {
             Self::NotFound => "not_found",
             Self::AgentDomainRefused => "agent_domain_refused",
             Self::AgentNotPublic => "agent_not_public",
+            Self::RoleRequired => "role_required",
         }
     }
 
@@ -58,7 +61,7 @@ impl ErrorPage {
         match self {
             Self::UnknownService | Self::UnregisteredRedirect | Self::BadRequest => StatusCode::BAD_REQUEST,
             Self::SessionExpired => StatusCode::BAD_REQUEST,
-            Self::IdpBlocked | Self::AgentNotPublic => StatusCode::FORBIDDEN,
+            Self::IdpBlocked | Self::AgentNotPublic | Self::RoleRequired => StatusCode::FORBIDDEN,
             Self::AgentDomainRefused => StatusCode::BAD_GATEWAY,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::IdpUnavailable | Self::IdentityRejected | Self::IdentityIncomplete => StatusCode::BAD_GATEWAY,

@@ -9,6 +9,7 @@ mod idp;
 mod person;
 mod portal;
 mod portal_requests;
+mod portal_team;
 mod sp;
 #[cfg(test)]
 mod tests;
@@ -38,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::admin::router())
         .merge(portal::router())
         .merge(portal_requests::router())
+        .merge(portal_team::router())
         .route("/", get(home))
         .route("/langue", get(switch_language))
         .route(&format!("{}/{{*path}}", crate::assets::DSFR_PREFIX), get(crate::assets::dsfr))

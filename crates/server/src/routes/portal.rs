@@ -153,8 +153,21 @@ async fn service(
     headers: HeaderMap,
     Path(service_id): Path<String>,
 ) -> Result<Response, PageError> {
-    let mut session = agent_or_sign_in!(&state, &headers);
-    let service = services::service(&state, &session, &service_id).await?;
+    let session = agent_or_sign_in!(&state, &headers);
+    service_page(&state, &locale, &headers, session, &service_id, &[]).await
+}
+
+/// A service's page for the agent of `session`, with what is wrong in the form they sent (a
+/// `400` then).
+pub(super) async fn service_page(
+    state: &AppState,
+    locale: &Locale,
+    headers: &HeaderMap,
+    mut session: PortalSession,
+    service_id: &str,
+    errors: &[relais_domain::portal::FieldError],
+) -> Result<Response, PageError> {
+    let (service, role) = services::member_service(state, &session, service_id).await?;
     // The secret is shown on this page once, then forgotten.
     let production_key = format!("{}:production", service.id);
     let (secret, production_secret) = match session.shown_once.take() {
@@ -166,8 +179,8 @@ async fn service(
         }
     };
     if secret.is_some() || production_secret.is_some() {
-        if let Some(id) = session_id(&state, &headers) {
-            portal::save(&state, &id, &session).await?;
+        if let Some(id) = session_id(state, headers) {
+            portal::save(state, &id, &session).await?;
         }
     }
     let issuer = state.endpoints.issuer.clone();
@@ -180,9 +193,12 @@ async fn service(
         production_secret: production_secret.as_deref(),
         issuer: &issuer,
         samples: &samples,
+        role,
+        errors,
     };
-    let page = state.pages.portal_service(&locale, &session, &page);
-    Ok((no_store(), page).into_response())
+    let page = state.pages.portal_service(locale, &session, &page);
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    Ok((status, no_store(), page).into_response())
 }
 
 async fn renew_secret(
@@ -208,7 +224,8 @@ async fn qr(state: &AppState, headers: &HeaderMap, service_id: &str) -> Result<R
         Ok(session) => session,
         Err(to_sign_in) => return Ok(Err(to_sign_in)),
     };
-    Ok(Ok(services::service(state, &session, service_id).await?.declaration.initiate_login_uri))
+    let service = services::service(state, &session, service_id).await?;
+    Ok(Ok(service.settings(relais_domain::portal::team::Environment::Sandbox).initiate_login_uri))
 }
 
 async fn qr_svg(

@@ -52,13 +52,13 @@ async fn render(
 ) -> Result<Response, PageError> {
     let (request, service, instructor) = requests::request(state, session, id).await?;
     let providers = requests::providers(state).await?;
-    let admin = service.organisation == session.organisation && service.created_by == session.agent;
+    let role = crate::engine::portal::services::role(session, &service);
     let page = crate::pages::RequestPage {
         request: &request,
         service: &service,
         providers: &providers,
         instructor,
-        admin,
+        role,
         errors,
     };
     let page = state.pages.portal_request(locale, session, &page);

@@ -65,6 +65,8 @@ pub async fn registered_actors_and_grants(sql: &SqlStore, other_node: &SqlStore)
         production_client_id: None,
         created_by: "agent-sub".into(),
         created_at: UnixTime(at),
+        members: Vec::new(),
+        versions: Vec::new(),
     };
     sql.put_partner_service(&service("b", "217500016", 20), 20).await.unwrap();
     sql.put_partner_service(&service("a", "217500016", 10), 10).await.unwrap();
@@ -74,6 +76,17 @@ pub async fn registered_actors_and_grants(sql: &SqlStore, other_node: &SqlStore)
     assert_eq!(ids, ["a", "b"]);
     assert_eq!(other_node.partner_service("c").await.unwrap(), Some(service("c", "130025265", 30)));
     assert!(other_node.partner_service("d").await.unwrap().is_none());
+    // Its team and its configuration's versions too.
+    {
+        use relais_domain::portal::request::ServiceRole;
+        use relais_domain::portal::team::{ClientSettings, Environment};
+        let mut team = service("c", "130025265", 30);
+        team.invite(ServiceRole::Admin, "paul@x.fr", Some(ServiceRole::Tech), "agent:a", UnixTime(31)).unwrap();
+        let settings = ClientSettings::check("https://c.example/start", "https://c.example/v2", "").unwrap();
+        team.write_draft(Environment::Sandbox, settings, "agent:a", UnixTime(32));
+        sql.put_partner_service(&team, 32).await.unwrap();
+        assert_eq!(other_node.partner_service("c").await.unwrap(), Some(team));
+    }
 
     // A habilitation request and its history, as the other node reads them.
     use relais_domain::portal::request::{

@@ -18,7 +18,7 @@ pub const AGENT_IDPS: [(&str, &str, &[&str], bool); 3] = [
 
 /// The mock agent IdPs and the organisation registry, and their registrations for a hub at
 /// `issuer`. The town hall's directory also knows an agent of the ministry's domain (index 1)
-/// and an agent with a wrong SIRET key (index 2).
+/// an agent with a wrong SIRET key (index 2) and a colleague of the town's first agent (index 3).
 pub async fn start_agent_idps(
     issuer: &str,
 ) -> (Vec<MockIdp>, Vec<IdentityProviderSection>, relais_mocks::organisations::MockOrganisations, Url) {
@@ -43,6 +43,17 @@ pub async fn start_agent_idps(
                     "agent",
                 ));
                 agents.push(agent(id, "clef", "Marc", "FAUX", "marc.faux@demoville.fr", "21750001600018", "", "agent"));
+                // A colleague of Jeanne's (index 3), for the portal's teams.
+                agents.push(agent(
+                    id,
+                    "pbernard",
+                    "Pierre",
+                    "BERNARD",
+                    "pierre.bernard@demoville.fr",
+                    "21750001600019",
+                    "DSI",
+                    "agent",
+                ));
                 agents
             }
         };

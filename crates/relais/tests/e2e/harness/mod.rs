@@ -219,6 +219,8 @@ pub struct Platform {
     pub idps: Vec<MockIdp>,
     pub agent_idps: Vec<MockIdp>,
     pub organisations: relais_mocks::organisations::MockOrganisations,
+    /// The mail relay the hub hands its mail to, and its mailbox.
+    pub mailbox: relais_mocks::mail::MockMailbox,
     pub clock: Arc<ManualClock>,
     pub state: relais_server::AppState,
     pub config_toml: String,
@@ -249,6 +251,9 @@ impl Platform {
         let (idps, idp_sections) = start_mock_idps(&issuer).await;
         let (dps, dp_sections) = start_mock_dps(&issuer).await;
         let (agent_idps, agent_idp_sections, organisations, registry_url) = start_agent_idps(&issuer).await;
+        let smtp = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let smtp_port = smtp.local_addr().unwrap().port();
+        let mailbox = relais_mocks::mail::MockMailbox::serve(smtp).await.unwrap();
         let database_url = fresh_database_url(backends).await;
         let redis_prefix = format!("relais-test-{}:", relais_oidc::random::random_token());
         let mut file =
@@ -277,6 +282,11 @@ impl Platform {
                 operator: true,
             }],
         });
+        file.mail = Some(relais::config::MailSection {
+            relay: Some(format!("smtp://127.0.0.1:{smtp_port}")),
+            relay_file: None,
+            from: "Relais <ne-pas-repondre@relais.test>".into(),
+        });
         file.operators = vec![relais::config::OperatorSection {
             name: "ops".into(),
             token: Some(OPERATOR_TOKEN.into()),
@@ -301,6 +311,7 @@ impl Platform {
             idps,
             agent_idps,
             organisations,
+            mailbox,
             clock,
             state,
             config_toml: toml,

@@ -3,8 +3,10 @@
 //! citizen one), see their organisation's services, declare one and get its sandbox client at
 //! once (`services.rs`). An agent sees the services of their organisation (SIREN) only.
 
+pub mod mail;
 pub mod requests;
 pub mod services;
+pub mod team;
 
 use relais_oidc::pkce::s256_challenge;
 use relais_oidc::random::{digest, random_token};

@@ -6,9 +6,8 @@
 //! Every move is traced with its author.
 
 use relais_domain::ids::ActorRef;
-use relais_domain::portal::request::{
-    Actor, HabilitationRequest, RequestEvent, RequestForm, RequestState, ServiceRole, Template,
-};
+use relais_domain::portal::request::{Actor, HabilitationRequest, RequestEvent, RequestForm, RequestState, Template};
+use relais_domain::portal::team::Environment;
 use relais_domain::portal::{FieldError, PartnerService};
 use relais_domain::registration::{ServiceProviderRegistration, TokenEndpointAuthMethod};
 use relais_domain::step::StepEvent;
@@ -16,8 +15,8 @@ use relais_domain::{DataProvider, Profile, Secret, SpId};
 use relais_oidc::random::random_token;
 use relais_store::{DataGrant, Put, Source};
 
-use super::services::service;
-use super::{enabled, PortalSession};
+use super::services::{role, service};
+use super::{enabled, mail, PortalSession};
 use crate::error::{ErrorPage, PageError};
 use crate::state::AppState;
 
@@ -50,7 +49,7 @@ pub async fn start(
     };
     let id: String = random_token().chars().filter(char::is_ascii_alphanumeric).take(22).collect();
     let request = HabilitationRequest::draft(id.clone(), service.id.clone(), form);
-    save(state, session, &request, None).await?;
+    save(state, &session.author(), &request, &service, None).await?;
     Ok(id)
 }
 
@@ -65,18 +64,31 @@ fn blank(service: &PartnerService) -> RequestForm {
     form
 }
 
+/// Keeps `request`; a move is traced, and told by mail to the service's admins and the
+/// request's technical contact (a request sent, to its instructors too).
 async fn save(
     state: &AppState,
-    session: &PortalSession,
+    author: &str,
     request: &HabilitationRequest,
+    service: &PartnerService,
     moved: Option<RequestState>,
 ) -> Result<(), PageError> {
     let now = state.clock.now();
     state.portal.put_request(request, now.0).await?;
     if let Some(moved) = moved {
         let change = format!("request_{}", state_name(moved));
-        let event = StepEvent::registry_change(now, &session.author(), ActorRef::Habilitation(&request.id), &change);
+        let event = StepEvent::registry_change(now, author, ActorRef::Habilitation(&request.id), &change);
         state.tracer.emit(event).await?;
+        let instructors: Vec<String> = match (moved, &state.settings.portal) {
+            (RequestState::Submitted, Some(portal)) => portal
+                .instructors
+                .iter()
+                .filter(|instructor| instructor.decides(&request.form.data))
+                .map(|instructor| instructor.email.clone())
+                .collect(),
+            _ => Vec::new(),
+        };
+        state.post(mail::request_moved(&state.endpoints.issuer, request, service, &instructors));
     }
     Ok(())
 }
@@ -108,7 +120,7 @@ pub async fn request(
     let request = state.portal.request(id).await?.ok_or(PageError::Page(ErrorPage::NotFound))?;
     let service = state.portal.partner_service(&request.service).await?.ok_or(PageError::Page(ErrorPage::NotFound))?;
     let instructor = instructs(state, session, &request);
-    if service.organisation != session.organisation && !instructor {
+    if role(session, &service).is_none() && !instructor {
         return Err(not_found);
     }
     Ok((request, service, instructor))
@@ -131,13 +143,9 @@ pub async fn to_instruct(
     Ok(waiting)
 }
 
-/// What the applicant may do: their role on the service (its declarer is its admin).
+/// What the applicant may do: their role on the service's team.
 fn applicant(session: &PortalSession, service: &PartnerService) -> Option<Actor> {
-    (service.organisation == session.organisation).then_some(Actor::Applicant(if service.created_by == session.agent {
-        ServiceRole::Admin
-    } else {
-        ServiceRole::Contributor
-    }))
+    role(session, service).map(Actor::Applicant)
 }
 
 /// The applicant's change of the fields (kept even with errors, which are returned), then
@@ -163,14 +171,17 @@ pub async fn write(
         Some(event) => match request.apply(event, actor, &session.author(), None, &errors, state.clock.now()) {
             Ok(state) => Some(state),
             Err(_) if !errors.is_empty() => {
-                save(state, session, &request, None).await?;
+                save(state, &session.author(), &request, &service, None).await?;
                 return Ok(Err(errors));
+            }
+            Err(relais_domain::portal::request::MoveRefusal::NotAllowed) => {
+                return Err(PageError::Page(ErrorPage::RoleRequired))
             }
             Err(_) => return Err(PageError::Page(ErrorPage::BadRequest)),
         },
         None => None,
     };
-    save(state, session, &request, moved).await?;
+    save(state, &session.author(), &request, &service, moved).await?;
     Ok(if event.is_none() && !errors.is_empty() { Err(errors) } else { Ok(()) })
 }
 
@@ -183,7 +194,7 @@ pub async fn decide(
     event: RequestEvent,
     comment: Option<String>,
 ) -> Result<Result<(), FieldError>, PageError> {
-    let (mut request, mut service, instructor) = request(state, session, id).await?;
+    let (request, service, instructor) = request(state, session, id).await?;
     if !instructor
         || !matches!(
             event,
@@ -192,8 +203,21 @@ pub async fn decide(
     {
         return Err(PageError::Page(ErrorPage::NotFound));
     }
+    decide_as(state, &session.author(), request, service, event, comment).await.map(|decided| decided.map(drop))
+}
+
+/// The decision `event` on `request` (of `service`) by the instructor `author` (an agent, or
+/// the operator through the admin API): where it now stands, or the comment it lacks.
+pub async fn decide_as(
+    state: &AppState,
+    author: &str,
+    mut request: HabilitationRequest,
+    mut service: PartnerService,
+    event: RequestEvent,
+    comment: Option<String>,
+) -> Result<Result<RequestState, FieldError>, PageError> {
     let now = state.clock.now();
-    let moved = match request.apply(event, Actor::Instructor, &session.author(), comment, &[], now) {
+    let moved = match request.apply(event, Actor::Instructor, author, comment, &[], now) {
         Ok(moved) => moved,
         Err(relais_domain::portal::request::MoveRefusal::CommentRequired) => {
             return Ok(Err(FieldError { field: "commentaire", key: "comment_required" }));
@@ -201,19 +225,19 @@ pub async fn decide(
         Err(_) => return Err(PageError::Page(ErrorPage::BadRequest)),
     };
     match (event, moved) {
-        (RequestEvent::Approve, RequestState::Validated) => go_live(state, session, &request, &mut service).await?,
-        (RequestEvent::Revoke, RequestState::Revoked) => withdraw(state, session, &mut service).await?,
+        (RequestEvent::Approve, RequestState::Validated) => go_live(state, author, &request, &mut service).await?,
+        (RequestEvent::Revoke, RequestState::Revoked) => withdraw(state, author, &mut service).await?,
         _ => {}
     }
-    save(state, session, &request, Some(moved)).await?;
-    Ok(Ok(()))
+    save(state, author, &request, &service, Some(moved)).await?;
+    Ok(Ok(moved))
 }
 
 /// The production client of `service` as `request` validated it: every identity provider,
 /// its data granted. Its secret is made by the applicant on the service's page.
 async fn go_live(
     state: &AppState,
-    session: &PortalSession,
+    author: &str,
     request: &HabilitationRequest,
     service: &mut PartnerService,
 ) -> Result<(), PageError> {
@@ -221,14 +245,15 @@ async fn go_live(
     let client_id =
         service.production_client_id.clone().unwrap_or_else(|| format!("svc-{}", service.id.to_ascii_lowercase()));
     let declaration = &service.declaration;
+    let settings = service.settings(Environment::Production);
     let registration = ServiceProviderRegistration {
         client_id: client_id.clone(),
         client_name: declaration.name.clone(),
         token_endpoint_auth_method: TokenEndpointAuthMethod::ClientSecretBasic,
         client_secret: Some(Secret::new(random_token())),
         jwks: None,
-        redirect_uris: declaration.redirect_uris.clone(),
-        post_logout_redirect_uris: declaration.post_logout_redirect_uris.clone(),
+        redirect_uris: settings.redirect_uris,
+        post_logout_redirect_uris: settings.post_logout_redirect_uris,
         scopes: std::iter::once("openid".to_owned()).chain(declaration.claims.iter().cloned()).collect(),
         id_token_signed_response_alg: relais_domain::providers::IdTokenAlgorithm::ES256,
         sector_identifier: None,
@@ -257,7 +282,7 @@ async fn go_live(
             .put_data_grant(&DataGrant { sp: sp.id.clone(), dp: dp.id.clone(), scopes }, now.0)
             .await?;
     }
-    let event = StepEvent::registry_change(now, &session.author(), ActorRef::ServiceProvider(&sp.id), "added");
+    let event = StepEvent::registry_change(now, author, ActorRef::ServiceProvider(&sp.id), "added");
     state.tracer.emit(event).await?;
     service.production_client_id = Some(client_id);
     state.portal.put_partner_service(service, now.0).await?;
@@ -265,12 +290,12 @@ async fn go_live(
 }
 
 /// Takes the production client of `service` out of the registry, with its grants.
-async fn withdraw(state: &AppState, session: &PortalSession, service: &mut PartnerService) -> Result<(), PageError> {
+async fn withdraw(state: &AppState, author: &str, service: &mut PartnerService) -> Result<(), PageError> {
     let Some(client_id) = &service.production_client_id else { return Ok(()) };
     let id = SpId::new(client_id);
     state.registry_writer.remove(ActorRef::ServiceProvider(&id)).await?;
     let now = state.clock.now();
-    let event = StepEvent::registry_change(now, &session.author(), ActorRef::ServiceProvider(&id), "removed");
+    let event = StepEvent::registry_change(now, author, ActorRef::ServiceProvider(&id), "removed");
     state.tracer.emit(event).await?;
     Ok(())
 }

@@ -7,6 +7,8 @@
 //! PNG with `png` (the image crate's own encoder, without the rest of `image`).
 
 use relais_domain::ids::ActorRef;
+use relais_domain::portal::request::ServiceRole;
+use relais_domain::portal::team::{Environment, Member};
 use relais_domain::portal::{FieldError, PartnerService, ServiceForm};
 use relais_domain::step::StepEvent;
 use relais_domain::{Secret, SecretDigest, SpId};
@@ -24,20 +26,38 @@ pub async fn offered(state: &AppState) -> Result<Vec<relais_domain::DataProvider
     Ok(providers.into_iter().filter(|dp| settings.sandbox_data_providers.contains(&dp.id)).collect())
 }
 
-/// The services of the agent's organisation, oldest first.
-pub async fn list(state: &AppState, session: &PortalSession) -> Result<Vec<PartnerService>, PageError> {
-    Ok(state.portal.partner_services_of(&session.organisation).await?)
+/// The agent's role on `service`, if they are on its team (in its organisation).
+pub fn role(session: &PortalSession, service: &PartnerService) -> Option<ServiceRole> {
+    service.role_of(&session.agent, &session.email, &session.organisation)
 }
 
-/// A service of the agent's organisation; another organisation's is not found.
-pub async fn service(state: &AppState, session: &PortalSession, id: &str) -> Result<PartnerService, PageError> {
+/// The services whose team the agent is on, oldest first.
+pub async fn list(state: &AppState, session: &PortalSession) -> Result<Vec<PartnerService>, PageError> {
+    let services = state.portal.partner_services_of(&session.organisation).await?;
+    Ok(services.into_iter().filter(|service| role(session, service).is_some()).collect())
+}
+
+/// A service whose team the agent is on, with their role; any other is not found (another
+/// organisation's, or one they were not invited to).
+pub async fn member_service(
+    state: &AppState,
+    session: &PortalSession,
+    id: &str,
+) -> Result<(PartnerService, ServiceRole), PageError> {
     // The portal's ids are letters and digits: anything else is not one (and is never sent to
     // the database).
     if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(PageError::Page(ErrorPage::NotFound));
     }
     let found = state.portal.partner_service(id).await?;
-    found.filter(|service| service.organisation == session.organisation).ok_or(PageError::Page(ErrorPage::NotFound))
+    found
+        .and_then(|service| role(session, &service).map(|role| (service, role)))
+        .ok_or(PageError::Page(ErrorPage::NotFound))
+}
+
+/// A service whose team the agent is on.
+pub async fn service(state: &AppState, session: &PortalSession, id: &str) -> Result<PartnerService, PageError> {
+    Ok(member_service(state, session, id).await?.0)
 }
 
 /// Declares a service and makes its sandbox client: its portal id and the client's secret (to
@@ -80,6 +100,14 @@ pub async fn declare(
         production_client_id: None,
         created_by: session.agent.clone(),
         created_at: now,
+        // The declarer, by address too: the admin the request's mail go to.
+        members: vec![Member {
+            email: session.email.trim().to_lowercase(),
+            role: ServiceRole::Admin,
+            invited_by: session.author(),
+            invited_at: now,
+        }],
+        versions: Vec::new(),
     };
     state.portal.put_partner_service(&service, now.0).await?;
     let event = StepEvent::registry_change(now, &session.author(), ActorRef::ServiceProvider(&sp.id), "added");
@@ -97,7 +125,10 @@ pub async fn renew_secret(
     id: &str,
     production: bool,
 ) -> Result<String, PageError> {
-    let service = service(state, session, id).await?;
+    let (service, role) = member_service(state, session, id).await?;
+    if !role.configures() {
+        return Err(PageError::Page(ErrorPage::RoleRequired));
+    }
     let client_id = match (production, &service.production_client_id) {
         (false, _) => SpId::new(&service.sandbox_client_id),
         (true, Some(client_id)) => SpId::new(client_id),
@@ -158,7 +189,8 @@ pub fn qr_png(address: &str) -> Result<Vec<u8>, PageError> {
 /// The sample configurations of a sandbox client, for the common stacks: (title, text).
 pub fn samples(issuer: &str, service: &PartnerService) -> Vec<(&'static str, String)> {
     let client_id = &service.sandbox_client_id;
-    let redirect = service.declaration.redirect_uris.first().map(String::as_str).unwrap_or_default();
+    let settings = service.settings(Environment::Sandbox);
+    let redirect = settings.redirect_uris.first().map(String::as_str).unwrap_or_default();
     let declaration = &service.declaration;
     let data = declaration.data.iter().map(|transfer| transfer.scope.as_str());
     let scope = std::iter::once("openid")

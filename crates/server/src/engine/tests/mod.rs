@@ -277,6 +277,7 @@ impl TestHub {
                 sandbox_data_providers: vec![DpId::new("caf")],
                 instructors: vec![],
             }),
+            mailer: None,
         };
         let registry = Arc::new(registry);
         let parts = HubParts {
