@@ -1,8 +1,10 @@
 // The partner portal (issue 13), in a real browser, as a town-hall agent with no developer
 // would: sign in to /partenaires by e-mail through the agent federation, declare the canteen
 // service (an empty form first: every field named), copy the connect button into the town's
-// static page (served by this test), and sign in through the sandbox client with that button:
-// the town's page is a relying party played by panva's openid-client (npm). Another
+// static page (served by this test), scan its QR code (decoded with jsQR), and sign in through
+// the sandbox client with that button: the town's page is a relying party played by panva's
+// openid-client (npm). Then the production request from the canteen template, validated by the
+// operator's instructor in another browser, and a sign-in in production. Another
 // organisation's agent sees nothing of it. axe-core on every portal page, French and English;
 // the screens and the time of the agent's actions are counted and printed. With
 // RELAIS_SCREENSHOTS=1, the portal's five screens are written to docs/screenshots/.
@@ -11,6 +13,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { mkdirSync } from 'node:fs';
 import * as client from 'openid-client';
+import jsQR from 'jsqr';
+import { PNG } from 'pngjs';
 import { startDemo, newPage, expectAccessible } from './lib/demo.mjs';
 
 const SHOTS = process.env.RELAIS_SCREENSHOTS === '1';
@@ -89,7 +93,7 @@ async function signIn(page, email, directory, who) {
   await page.waitForURL(`${demo.hub}/partenaires`);
 }
 
-test('a town-hall agent declares the canteen and signs in through its sandbox client with the button pasted', async () => {
+test('a town-hall agent declares the canteen, signs in through its sandbox client with the button pasted, and goes to production', async () => {
   const page = await newPage(demo.browser, { viewport: { width: 1280, height: 800 } });
   const screens = new Set();
   page.on('framenavigated', (frame) => {
@@ -165,7 +169,78 @@ test('a town-hall agent declares the canteen and signs in through its sandbox cl
   assert.match(await person.locator('#scope').innerText(), /quotient_familial/);
   await person.context().close();
 
-  console.log(`# portal: ${screens.size} screens, ${Math.round(agentTime / 1000)} s of the agent's actions (${[...screens].join(' ')})`);
+  // The QR code, scanned: it leads to the town's sign-in start address.
+  const qrSrc = await page.getByRole('img', { name: /QR code/ }).getAttribute('src');
+  const png = await page.evaluate(async (src) => {
+    const bytes = new Uint8Array(await (await fetch(src.replace('.svg', '.png'))).arrayBuffer());
+    return btoa(String.fromCharCode(...bytes));
+  }, qrSrc);
+  const image = PNG.sync.read(Buffer.from(png, 'base64'));
+  const scanned = jsQR(new Uint8ClampedArray(image.data), image.width, image.height);
+  assert.equal(scanned?.data, `${town.origin}/connexion`);
+
+  // Production: the request from the canteen template, only the contacts to fill.
+  const production = Date.now();
+  await page.getByLabel(/Modèle de demande/).selectOption('cantine');
+  await page.getByRole('button', { name: 'Demander la mise en production' }).click();
+  await page.getByRole('heading', { name: /Demande de mise en production/, level: 1 }).waitFor();
+  await expectAccessible(page, 'portal request, draft');
+  for (const [contact, name, email] of [
+    ['controller', 'Jeanne Moreau', 'jeanne.moreau@demoville.fr'],
+    ['dpo', 'Délégué de Démoville', 'dpo@demoville.fr'],
+    ['technical', 'Service informatique', 'informatique@demoville.fr'],
+  ]) {
+    await page.locator(`#${contact}_name`).fill(name);
+    await page.locator(`#${contact}_email`).fill(email);
+  }
+  await page.getByRole('button', { name: 'Envoyer la demande' }).click();
+  await page.getByText('Envoyée').first().waitFor();
+  const requestUrl = page.url();
+  const agentProduction = Date.now() - production;
+
+  // The operator's instructor, in another browser, validates it from their queue.
+  const instructor = await newPage(demo.browser, { viewport: { width: 1280, height: 800 } });
+  await signIn(instructor, 'camille.martin@numerique.gouv.fr', 9, 'Camille MARTIN');
+  await instructor.getByRole('link', { name: "Les demandes que j'instruis" }).click();
+  await instructor.getByRole('heading', { name: 'Demandes à instruire', level: 1 }).waitFor();
+  await expectAccessible(instructor, 'portal instruction queue');
+  await instructor.getByRole('link', { name: 'Cantine de Démoville' }).click();
+  assert.equal(instructor.url(), requestUrl);
+  await expectAccessible(instructor, 'portal request, to decide');
+  await instructor.getByRole('button', { name: 'Valider' }).click();
+  await instructor.getByText('Validée').first().waitFor();
+  await instructor.context().close();
+
+  // The agent makes the production secret, and the town's page signs in in production.
+  const live = Date.now();
+  await page.reload();
+  await page.getByText('Validée').first().waitFor();
+  await page.getByRole('link', { name: 'Retour au service' }).click();
+  await page.getByRole('button', { name: 'Générer le secret de production' }).click();
+  const productionSecret = await page.locator('#secret-production').innerText();
+  const productionId = await page.locator('#client-id-production').innerText();
+  assert.match(productionId, /^svc-/);
+  await expectAccessible(page, 'portal service in production');
+  const agentLive = Date.now() - live;
+  town.state.config = await client.discovery(new URL(issuer), productionId, undefined, client.ClientSecretBasic(productionSecret), {
+    execute: [client.allowInsecureRequests],
+  });
+  const citizen = await newPage(demo.browser);
+  await citizen.goto(`${town.origin}/`);
+  await citizen.getByRole('link', { name: /S’identifier avec/ }).click();
+  await citizen.waitForURL(`${demo.hub}/**`);
+  assert.equal(await citizen.getByRole('button', { name: /^Se connecter avec/ }).count(), 3, 'production: every IdP');
+  await citizen.getByRole('button', { name: 'Se connecter avec Impôts (démo)' }).click();
+  await citizen.getByRole('button', { name: /Se connecter en tant que .*DUBOIS/i }).click();
+  await citizen.waitForURL(`${demo.hub}/consentement/**`);
+  await citizen.getByText('Quotient familial').click();
+  await citizen.getByRole('button', { name: 'Transmettre les données cochées' }).click();
+  await citizen.waitForURL(`${town.origin}/retour**`);
+  await citizen.getByRole('heading', { name: /Bonjour .*DUBOIS/i }).waitFor();
+  await citizen.context().close();
+
+  const total = Math.round((agentTime + agentProduction + agentLive) / 1000);
+  console.log(`# portal: ${screens.size} screens, ${total} s of the agent's actions, ${Math.round(agentTime / 1000)} s to the sandbox (${[...screens].join(' ')})`);
   await page.context().close();
 });
 
