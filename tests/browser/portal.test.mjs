@@ -93,6 +93,25 @@ async function signIn(page, email, directory, who) {
   await page.waitForURL(`${demo.hub}/partenaires`);
 }
 
+/**
+ * A person signs in from the town's page with the pasted button, at the IdP of the tax office,
+ * and sends the family quotient; `idps`, when given, is how many IdPs the hub must offer.
+ */
+async function signInWithButton(person, idps) {
+  await person.getByRole('link', { name: /S’identifier avec/ }).click();
+  await person.waitForURL(`${demo.hub}/**`);
+  if (idps !== undefined) {
+    assert.equal(await person.getByRole('button', { name: /^Se connecter avec/ }).count(), idps, 'the IdPs offered');
+  }
+  await person.getByRole('button', { name: 'Se connecter avec Impôts (démo)' }).click();
+  await person.getByRole('button', { name: /Se connecter en tant que .*DUBOIS/i }).click();
+  await person.waitForURL(`${demo.hub}/consentement/**`);
+  await person.getByText('Quotient familial').click();
+  await person.getByRole('button', { name: 'Transmettre les données cochées' }).click();
+  await person.waitForURL(`${town.origin}/retour**`);
+  await person.getByRole('heading', { name: /Bonjour .*DUBOIS/i }).waitFor();
+}
+
 test('a town-hall agent declares the canteen, signs in through its sandbox client with the button pasted, and goes to production', async () => {
   const page = await newPage(demo.browser, { viewport: { width: 1280, height: 800 } });
   const screens = new Set();
@@ -157,15 +176,7 @@ test('a town-hall agent declares the canteen, signs in through its sandbox clien
   const person = await newPage(demo.browser);
   await person.goto(`${town.origin}/`);
   await shot('5-town-button', person);
-  await person.getByRole('link', { name: /S’identifier avec/ }).click();
-  await person.waitForURL(`${demo.hub}/**`);
-  await person.getByRole('button', { name: 'Se connecter avec Impôts (démo)' }).click();
-  await person.getByRole('button', { name: /Se connecter en tant que .*DUBOIS/i }).click();
-  await person.waitForURL(`${demo.hub}/consentement/**`);
-  await person.getByText('Quotient familial').click();
-  await person.getByRole('button', { name: 'Transmettre les données cochées' }).click();
-  await person.waitForURL(`${town.origin}/retour**`);
-  await person.getByRole('heading', { name: /Bonjour .*DUBOIS/i }).waitFor();
+  await signInWithButton(person);
   assert.match(await person.locator('#scope').innerText(), /quotient_familial/);
   await person.context().close();
 
@@ -227,16 +238,7 @@ test('a town-hall agent declares the canteen, signs in through its sandbox clien
   });
   const citizen = await newPage(demo.browser);
   await citizen.goto(`${town.origin}/`);
-  await citizen.getByRole('link', { name: /S’identifier avec/ }).click();
-  await citizen.waitForURL(`${demo.hub}/**`);
-  assert.equal(await citizen.getByRole('button', { name: /^Se connecter avec/ }).count(), 3, 'production: every IdP');
-  await citizen.getByRole('button', { name: 'Se connecter avec Impôts (démo)' }).click();
-  await citizen.getByRole('button', { name: /Se connecter en tant que .*DUBOIS/i }).click();
-  await citizen.waitForURL(`${demo.hub}/consentement/**`);
-  await citizen.getByText('Quotient familial').click();
-  await citizen.getByRole('button', { name: 'Transmettre les données cochées' }).click();
-  await citizen.waitForURL(`${town.origin}/retour**`);
-  await citizen.getByRole('heading', { name: /Bonjour .*DUBOIS/i }).waitFor();
+  await signInWithButton(citizen, 3);
   await citizen.context().close();
 
   const total = Math.round((agentTime + agentProduction + agentLive) / 1000);

@@ -3,19 +3,63 @@
 //! its scopes with their labels and descriptions, whether the data can be fetched with the
 //! person's own sign-in and consent (api.gouv.fr's "peut s'utiliser avec FranceConnect"), the
 //! citizen services allowed to ask for it, and the live habilitations under which
-//! organisations' agents receive it, with their legal bases. Open data: nothing personal.
+//! organisations' agents receive it, with their legal bases, and what the data saved people
+//! over the last 30 days, counted from the traces ([`figures`]). Open data: nothing personal
+//! (counts only).
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::agent::Habilitation;
 use crate::clock::UnixTime;
 use crate::data::DataProvider;
 use crate::profile::Profile;
 use crate::providers::ServiceProvider;
+use crate::trace::{TraceEvent, TraceKind};
+
+/// The period the catalogue's figures cover: the last 30 days.
+pub const FIGURES_PERIOD_SECONDS: u64 = 30 * 24 * 3600;
 
 /// The catalogue.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Catalogue {
+    /// The start of the figures' period (seconds since the epoch): the last 30 days.
+    pub figures_since: u64,
     /// The data providers, by name.
     pub providers: Vec<ProviderEntry>,
+}
+
+/// What a provider's data saved people over a period, from the traces.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Figures {
+    /// Data given to a service: the provider's checktoken answers that were active.
+    pub transfers: u64,
+    /// Supporting documents people did not have to upload: one per person, service and
+    /// provider that data was given for.
+    pub documents_avoided: u64,
+}
+
+/// The figures of each provider (by id) in `events` from `since` on. The reference of the
+/// count: a store may count in its database, it must count the same.
+pub fn figures<'a>(events: impl IntoIterator<Item = &'a TraceEvent>, since: UnixTime) -> BTreeMap<String, Figures> {
+    let mut transfers = BTreeMap::<&str, u64>::new();
+    let mut documents = BTreeSet::<(&str, &str, &str)>::new();
+    for event in events {
+        if event.kind != TraceKind::Checktoken || event.outcome != "active" || event.at.0 < since.0 {
+            continue;
+        }
+        let Some(dp) = event.dp.as_deref() else { continue };
+        *transfers.entry(dp).or_default() += 1;
+        if let (Some(person), Some(sp)) = (event.person.as_deref(), event.sp.as_deref()) {
+            documents.insert((dp, person, sp));
+        }
+    }
+    transfers
+        .into_iter()
+        .map(|(dp, transfers)| {
+            let documents_avoided = documents.iter().filter(|(of, _, _)| *of == dp).count() as u64;
+            (dp.to_owned(), Figures { transfers, documents_avoided })
+        })
+        .collect()
 }
 
 /// A data provider in the catalogue.
@@ -33,6 +77,8 @@ pub struct ProviderEntry {
     pub services: Vec<ServiceEntry>,
     /// The live habilitations under which organisations' agents receive its data.
     pub habilitations: Vec<HabilitationEntry>,
+    /// What its data saved people over the last 30 days.
+    pub figures: Figures,
 }
 
 /// One kind of data.
@@ -51,8 +97,35 @@ pub struct ScopeEntry {
 pub struct ServiceEntry {
     /// Its name.
     pub name: String,
+    /// The organisation that runs it, when it joined through the partner portal (its
+    /// validated habilitation request names it).
+    pub organisation: Option<OrganisationEntry>,
     /// The scopes it may ask for.
     pub scopes: Vec<String>,
+}
+
+/// An organisation, as the public may see it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OrganisationEntry {
+    /// Its name.
+    pub name: String,
+    /// Its SIRET (or SIREN).
+    pub siret: String,
+}
+
+/// What the catalogue is made of: the registry's providers, the citizen services they allow
+/// (with their organisation where known), the habilitations, and the figures by provider.
+pub struct Sources<'a> {
+    /// The data providers.
+    pub providers: &'a [DataProvider],
+    /// The citizen services, each with its organisation when known.
+    pub services: &'a [(ServiceProvider, Option<OrganisationEntry>)],
+    /// The habilitations (the live ones are listed).
+    pub habilitations: &'a [Habilitation],
+    /// The figures by provider id, from `figures_since` on.
+    pub figures: &'a BTreeMap<String, Figures>,
+    /// The start of the figures' period.
+    pub figures_since: UnixTime,
 }
 
 /// A live habilitation, as the public may see it.
@@ -74,14 +147,10 @@ pub struct HabilitationEntry {
     pub expires_at: u64,
 }
 
-/// The catalogue of `providers`, with the citizen `services` they allow and the
-/// `habilitations` live at `now`.
-pub fn catalogue(
-    providers: &[DataProvider],
-    services: &[ServiceProvider],
-    habilitations: &[Habilitation],
-    now: UnixTime,
-) -> Catalogue {
+/// The catalogue of `sources`: its providers, with the citizen services they allow and the
+/// habilitations live at `now`.
+pub fn catalogue(sources: &Sources<'_>, now: UnixTime) -> Catalogue {
+    let Sources { providers, services, habilitations, figures, figures_since } = sources;
     let mut entries: Vec<ProviderEntry> = providers
         .iter()
         .map(|provider| {
@@ -90,9 +159,14 @@ pub fn catalogue(
                 .iter()
                 .filter(|(_, scopes)| !scopes.is_empty())
                 .filter_map(|(sp, scopes)| {
-                    let service = services.iter().find(|s| &s.id == sp && s.profile == Profile::Citizen)?;
+                    let (service, organisation) =
+                        services.iter().find(|(s, _)| &s.id == sp && s.profile == Profile::Citizen)?;
                     let scopes = scopes.iter().filter(|s| provider.scope(s).is_some()).cloned().collect::<Vec<_>>();
-                    (!scopes.is_empty()).then(|| ServiceEntry { name: service.name.clone(), scopes })
+                    (!scopes.is_empty()).then(|| ServiceEntry {
+                        name: service.name.clone(),
+                        organisation: organisation.clone(),
+                        scopes,
+                    })
                 })
                 .collect();
             allowed.sort_by(|a, b| a.name.cmp(&b.name));
@@ -124,9 +198,52 @@ pub fn catalogue(
                 with_person_sign_in: !allowed.is_empty(),
                 services: allowed,
                 habilitations: live,
+                figures: figures.get(provider.id.as_str()).copied().unwrap_or_default(),
             }
         })
         .collect();
     entries.sort_by(|a, b| a.name.cmp(&b.name));
-    Catalogue { providers: entries }
+    Catalogue { figures_since: figures_since.0, providers: entries }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checktoken(at: u64, dp: &str, person: &str, sp: &str, outcome: &str) -> TraceEvent {
+        TraceEvent {
+            at: UnixTime(at),
+            kind: TraceKind::Checktoken,
+            person: Some(person.into()),
+            sub: None,
+            sp: Some(sp.into()),
+            idp: None,
+            dp: Some(dp.into()),
+            scopes: vec!["quotient_familial".into()],
+            outcome: outcome.into(),
+            organisation: None,
+            habilitation: None,
+            author: None,
+        }
+    }
+
+    #[test]
+    fn figures_count_active_answers_and_one_document_per_person_service_and_provider() {
+        let mut sign_in = checktoken(50, "caf", "p1", "mairie", "active");
+        sign_in.kind = TraceKind::SignIn;
+        let events = [
+            checktoken(10, "caf", "p1", "mairie", "active"), // before the period
+            checktoken(100, "caf", "p1", "mairie", "active"),
+            checktoken(101, "caf", "p1", "mairie", "active"), // the same document again
+            checktoken(102, "caf", "p1", "creche", "active"),
+            checktoken(103, "caf", "p2", "mairie", "active"),
+            checktoken(104, "caf", "p3", "mairie", "inactive"),
+            checktoken(105, "impots", "p1", "mairie", "active"),
+            sign_in,
+        ];
+        let counted = figures(&events, UnixTime(100));
+        assert_eq!(counted["caf"], Figures { transfers: 4, documents_avoided: 3 });
+        assert_eq!(counted["impots"], Figures { transfers: 1, documents_avoided: 1 });
+        assert_eq!(counted.len(), 2);
+    }
 }

@@ -144,6 +144,16 @@ fn request(command: &AdminCommand) -> anyhow::Result<(reqwest::Method, String, O
     })
 }
 
+/// The language the API answers in: French when the locale of the shell is French (`LC_ALL`,
+/// `LC_MESSAGES`, then `LANG`, as gettext reads them), English otherwise.
+fn language(var: impl Fn(&str) -> Option<String>) -> &'static str {
+    let locale = ["LC_ALL", "LC_MESSAGES", "LANG"].into_iter().find_map(|name| var(name).filter(|v| !v.is_empty()));
+    match locale {
+        Some(locale) if locale.starts_with("fr") => "fr",
+        _ => "en",
+    }
+}
+
 /// Runs one command against the hub; returns what to print, or the API's refusal as an error.
 pub async fn run(args: AdminArgs) -> anyhow::Result<String> {
     let (method, path, body) = request(&args.command)?;
@@ -153,7 +163,10 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<String> {
     }
     let url = base.join(&path).with_context(|| format!("{path} under {base}"))?;
     let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build()?;
-    let mut request = client.request(method, url.clone()).bearer_auth(&args.token);
+    let mut request = client
+        .request(method, url.clone())
+        .bearer_auth(&args.token)
+        .header(reqwest::header::ACCEPT_LANGUAGE, language(|name| std::env::var(name).ok()));
     if let Some(body) = body {
         request = request.header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
     }
@@ -176,4 +189,20 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<String> {
         })
     });
     anyhow::bail!("{status}: {}", described.unwrap_or(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::language;
+
+    #[test]
+    fn the_api_answers_in_the_shells_language() {
+        let shell = |vars: &'static [(&'static str, &'static str)]| {
+            move |name: &str| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned())
+        };
+        assert_eq!(language(shell(&[("LANG", "fr_FR.UTF-8")])), "fr");
+        assert_eq!(language(shell(&[("LANG", "fr_FR.UTF-8"), ("LC_ALL", "C.UTF-8")])), "en");
+        assert_eq!(language(shell(&[("LC_ALL", ""), ("LANG", "fr_CA")])), "fr");
+        assert_eq!(language(shell(&[])), "en");
+    }
 }

@@ -342,6 +342,12 @@ impl TraceStore for MeasuredTraces {
     async fn at(&self, seq: u64) -> Result<Option<TraceRecord>, StoreError> {
         timed(&self.metrics, "traces", "at", self.inner.at(seq)).await
     }
+    async fn transfer_figures(
+        &self,
+        since: UnixTime,
+    ) -> Result<std::collections::BTreeMap<String, relais_domain::catalogue::Figures>, StoreError> {
+        timed(&self.metrics, "traces", "transfer_figures", self.inner.transfer_figures(since)).await
+    }
 }
 
 #[cfg(test)]

@@ -297,6 +297,7 @@ fn the_catalogue_lists_each_provider_its_data_services_and_habilitations_escaped
 fn catalogue() -> relais_domain::catalogue::Catalogue {
     use relais_domain::catalogue::*;
     Catalogue {
+        figures_since: 1_700_000_000,
         providers: vec![ProviderEntry {
             id: "caf".into(),
             name: "CAF <b>".into(),
@@ -306,7 +307,17 @@ fn catalogue() -> relais_domain::catalogue::Catalogue {
                 description: "Le quotient du foyer".into(),
             }],
             with_person_sign_in: true,
-            services: vec![ServiceEntry { name: "Mairie".into(), scopes: vec!["quotient_familial".into()] }],
+            services: vec![
+                ServiceEntry {
+                    name: "Cantine".into(),
+                    organisation: Some(OrganisationEntry {
+                        name: "Commune de Démoville".into(),
+                        siret: "21750001600019".into(),
+                    }),
+                    scopes: vec!["quotient_familial".into()],
+                },
+                ServiceEntry { name: "Mairie".into(), organisation: None, scopes: vec!["quotient_familial".into()] },
+            ],
             habilitations: vec![HabilitationEntry {
                 id: "hab".into(),
                 organisation: "217500016".into(),
@@ -316,6 +327,7 @@ fn catalogue() -> relais_domain::catalogue::Catalogue {
                 scopes: vec!["quotient_familial".into()],
                 expires_at: 1_900_000_000,
             }],
+            figures: Figures { transfers: 1234, documents_avoided: 567 },
         }],
     }
 }

@@ -83,6 +83,8 @@ pub struct Hub {
     pub(crate) pages: Arc<Pages>,
     pub(crate) checkpoints: Arc<crate::checkpoints::Latest>,
     pub(crate) metrics: Arc<Metrics>,
+    pub(crate) catalogue_cache: Arc<crate::engine::catalogue::CatalogueCache>,
+    mail_queue: Arc<std::sync::OnceLock<MailQueue>>,
 }
 
 impl AppState {
@@ -156,9 +158,14 @@ impl AppState {
             pages: Arc::new(pages),
             checkpoints: Arc::default(),
             metrics,
+            catalogue_cache: Arc::default(),
+            mail_queue: Arc::default(),
         }))
     }
 }
+
+/// Where a node's mails wait for its one sender, each batch with the span of its request.
+type MailQueue = tokio::sync::mpsc::UnboundedSender<(Vec<relais_mail::Mail>, tracing::Span)>;
 
 /// The ring that seals person references: one key, derived from the pairwise secret under a
 /// label of its own.
@@ -215,7 +222,9 @@ impl Hub {
 impl AppState {
     /// Hands `mails` to the SMTP relay in the background, in the request's span: the page does
     /// not wait for the relay, and a relay that fails is a warning in the log, not a failed
-    /// change (the change is made and traced already). Without a relay, the log says so.
+    /// change (the change is made and traced already). Without a relay, the log says so. One
+    /// sender per node sends them in the order they were posted (a request's moves reach their
+    /// recipients in the order they were made).
     pub(crate) fn post(&self, mails: Vec<relais_mail::Mail>) {
         if mails.is_empty() {
             return;
@@ -224,16 +233,27 @@ impl AppState {
             tracing::info!(target: "relais::mail", count = mails.len(), "no [mail] relay configured: not sent");
             return;
         };
-        let sending = async move {
-            for mail in mails {
-                match mailer.send(&mail).await {
-                    Ok(()) => {
-                        tracing::info!(target: "relais::mail", relay = mailer.relay(), "mail handed to the relay")
-                    }
-                    Err(error) => tracing::warn!(target: "relais::mail", %error, "mail not sent"),
+        let queue = self.mail_queue.get_or_init(|| {
+            let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
+            tokio::spawn(async move {
+                while let Some((mails, span)) = receiver.recv().await {
+                    let sending = async {
+                        for mail in mails {
+                            match mailer.send(&mail).await {
+                                Ok(()) => {
+                                    tracing::info!(target: "relais::mail", relay = mailer.relay(), "mail handed to the relay")
+                                }
+                                Err(error) => tracing::warn!(target: "relais::mail", %error, "mail not sent"),
+                            }
+                        }
+                    };
+                    tracing::Instrument::instrument(sending, span).await;
                 }
-            }
-        };
-        tokio::spawn(tracing::Instrument::instrument(sending, tracing::Span::current()));
+            });
+            sender
+        });
+        if queue.send((mails, tracing::Span::current())).is_err() {
+            tracing::warn!(target: "relais::mail", "the mail sender has stopped: not sent");
+        }
     }
 }

@@ -74,6 +74,13 @@ impl TraceStore for MemoryStores {
     async fn at(&self, seq: u64) -> Result<Option<TraceRecord>, StoreError> {
         Ok(locked(&self.traces, |traces| traces.iter().find(|r| r.seq == seq).cloned()))
     }
+
+    async fn transfer_figures(
+        &self,
+        since: relais_domain::UnixTime,
+    ) -> Result<std::collections::BTreeMap<String, relais_domain::catalogue::Figures>, StoreError> {
+        Ok(locked(&self.traces, |traces| relais_domain::catalogue::figures(traces.iter().map(|r| &r.event), since)))
+    }
 }
 
 #[async_trait]
@@ -131,6 +138,12 @@ impl PortalStore for MemoryStores {
 
     async fn partner_service(&self, id: &str) -> Result<Option<PartnerService>, StoreError> {
         Ok(locked(&self.partner_services, |services| services.iter().find(|s| s.id == id).cloned()))
+    }
+
+    async fn partner_service_of_client(&self, client_id: &str) -> Result<Option<PartnerService>, StoreError> {
+        Ok(locked(&self.partner_services, |services| {
+            services.iter().find(|s| s.production_client_id.as_deref() == Some(client_id)).cloned()
+        }))
     }
 
     async fn partner_services_of(&self, organisation: &str) -> Result<Vec<PartnerService>, StoreError> {

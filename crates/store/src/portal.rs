@@ -16,6 +16,8 @@ pub trait PortalStore: Send + Sync + 'static {
     async fn put_partner_service(&self, service: &PartnerService, at: u64) -> Result<(), StoreError>;
     /// The service with this id.
     async fn partner_service(&self, id: &str) -> Result<Option<PartnerService>, StoreError>;
+    /// The service whose production client is `client_id`.
+    async fn partner_service_of_client(&self, client_id: &str) -> Result<Option<PartnerService>, StoreError>;
     /// The services of an organisation (SIREN), oldest first.
     async fn partner_services_of(&self, organisation: &str) -> Result<Vec<PartnerService>, StoreError>;
     /// Adds or replaces a habilitation request.
@@ -55,10 +57,6 @@ fn request_of(text: &str) -> Result<HabilitationRequest, StoreError> {
         .map_err(|e| StoreError::Corrupt(format!("habilitation request: {e}")))
 }
 
-fn state_name(state: RequestState) -> String {
-    serde_json::to_value(state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
-}
-
 fn row(service: &PartnerService) -> Result<String, StoreError> {
     serde_json::to_string(&PartnerServiceV1 { v: 1, service: service.clone() })
         .map_err(|e| StoreError::Corrupt(format!("partner service: {e}")))
@@ -78,14 +76,17 @@ fn unavailable(error: sqlx::Error) -> StoreError {
 impl PortalStore for SqlStore {
     async fn put_partner_service(&self, service: &PartnerService, at: u64) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO partner_services (id, organisation, registration, updated_at) VALUES ($1, $2, $3, $4) \
+            "INSERT INTO partner_services (id, organisation, registration, updated_at, production_client_id) \
+             VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (id) DO UPDATE SET organisation = excluded.organisation, \
-             registration = excluded.registration, updated_at = excluded.updated_at",
+             registration = excluded.registration, updated_at = excluded.updated_at, \
+             production_client_id = excluded.production_client_id",
         )
         .bind(&service.id)
         .bind(&service.organisation)
         .bind(row(service)?)
         .bind(at as i64)
+        .bind(service.production_client_id.as_deref())
         .execute(self.pool())
         .await
         .map_err(unavailable)?;
@@ -95,6 +96,15 @@ impl PortalStore for SqlStore {
     async fn partner_service(&self, id: &str) -> Result<Option<PartnerService>, StoreError> {
         let found = sqlx::query("SELECT registration FROM partner_services WHERE id = $1")
             .bind(id)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(unavailable)?;
+        found.map(|row| service(&row.try_get::<String, _>(0).map_err(unavailable)?)).transpose()
+    }
+
+    async fn partner_service_of_client(&self, client_id: &str) -> Result<Option<PartnerService>, StoreError> {
+        let found = sqlx::query("SELECT registration FROM partner_services WHERE production_client_id = $1")
+            .bind(client_id)
             .fetch_optional(self.pool())
             .await
             .map_err(unavailable)?;
@@ -116,7 +126,7 @@ impl PortalStore for SqlStore {
     }
 
     async fn put_request(&self, request: &HabilitationRequest, at: u64) -> Result<(), StoreError> {
-        let state = state_name(request.state);
+        let state = request.state.name();
         sqlx::query(
             "INSERT INTO habilitation_requests (id, service, state, registration, updated_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (id) DO UPDATE SET service = excluded.service, state = excluded.state, \
@@ -155,7 +165,7 @@ impl PortalStore for SqlStore {
         let mut found = Vec::new();
         for state in states {
             let rows = sqlx::query("SELECT registration FROM habilitation_requests WHERE state = $1 ORDER BY id")
-                .bind(state_name(*state))
+                .bind(state.name())
                 .fetch_all(self.pool())
                 .await
                 .map_err(unavailable)?;

@@ -2,6 +2,9 @@
 //! records chained by hashes; preferences keyed by the person's keyed hash).
 
 use async_trait::async_trait;
+use std::collections::BTreeMap;
+
+use relais_domain::catalogue::Figures;
 use relais_domain::preferences::Preferences;
 use relais_domain::trace::{chain_hash, TraceEvent, TraceKind, TraceRecord, GENESIS_HASH};
 use relais_domain::{IdpId, UnixTime};
@@ -24,6 +27,9 @@ pub trait TraceStore: Send + Sync + 'static {
     async fn last(&self) -> Result<Option<TraceRecord>, StoreError>;
     /// The record at `seq`.
     async fn at(&self, seq: u64) -> Result<Option<TraceRecord>, StoreError>;
+    /// The catalogue's figures of each data provider from `since` on, counted as
+    /// [`relais_domain::catalogue::figures`] counts them.
+    async fn transfer_figures(&self, since: UnixTime) -> Result<BTreeMap<String, Figures>, StoreError>;
 }
 
 /// Where each person's preferences are kept.
@@ -266,6 +272,27 @@ impl TraceStore for SqlStore {
             .await
             .map_err(unavailable)?;
         row.as_ref().map(record).transpose()
+    }
+
+    async fn transfer_figures(&self, since: UnixTime) -> Result<BTreeMap<String, Figures>, StoreError> {
+        // One document per person, service and provider: the three joined with a separator
+        // neither a keyed hash nor an id holds.
+        let rows = sqlx::query(
+            "SELECT dp, COUNT(*), COUNT(DISTINCT person || ' ' || sp) FROM traces \
+             WHERE kind = 'checktoken' AND at >= $1 AND outcome = 'active' AND dp IS NOT NULL GROUP BY dp",
+        )
+        .bind(since.0 as i64)
+        .fetch_all(self.pool())
+        .await
+        .map_err(unavailable)?;
+        rows.iter()
+            .map(|row| {
+                let dp: String = row.try_get(0).map_err(unavailable)?;
+                let transfers: i64 = row.try_get(1).map_err(unavailable)?;
+                let documents: i64 = row.try_get(2).map_err(unavailable)?;
+                Ok((dp, Figures { transfers: transfers as u64, documents_avoided: documents as u64 }))
+            })
+            .collect()
     }
 }
 

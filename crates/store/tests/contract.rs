@@ -8,6 +8,8 @@
 
 use std::sync::Arc;
 
+#[path = "contract_parts/figures.rs"]
+mod figures;
 #[path = "contract_parts/registered.rs"]
 mod registered;
 
@@ -357,6 +359,8 @@ async fn sql_contract(sql: SqlStore, other_node: SqlStore) {
     assert_eq!(sql.last().await.unwrap().map(|r| (r.seq, r.hash)), Some((56, all[55].hash.clone())));
     assert_eq!(other_node.at(17).await.unwrap().map(|r| r.hash), Some(all[16].hash.clone()));
     assert!(sql.at(57).await.unwrap().is_none());
+
+    figures::counted_as_the_domain_counts(&sql, &other_node).await;
 }
 
 #[tokio::test]

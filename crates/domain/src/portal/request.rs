@@ -13,6 +13,8 @@ use crate::data::{DataProvider, DataTransfer};
 use crate::eidas::EidasLevel;
 use crate::registration::check_transport;
 
+pub use super::team::ServiceRole;
+
 /// Where a request stands (DataPass's states).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -55,16 +57,51 @@ pub enum RequestEvent {
     Archive,
 }
 
-/// A role on a service (the portal's), for its agents.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ServiceRole {
-    /// Writes drafts.
-    Contributor,
-    /// Writes drafts and the technical settings.
-    Tech,
-    /// Everything: sends, reopens, archives, invites.
-    Admin,
+impl RequestState {
+    /// Every state, in the order of the life of a request.
+    pub const ALL: [RequestState; 7] = [
+        RequestState::Draft,
+        RequestState::Submitted,
+        RequestState::ChangesRequested,
+        RequestState::Validated,
+        RequestState::Refused,
+        RequestState::Revoked,
+        RequestState::Archived,
+    ];
+
+    /// Its name as serialised, stored and traced (DataPass's).
+    pub fn name(self) -> &'static str {
+        match self {
+            RequestState::Draft => "draft",
+            RequestState::Submitted => "submitted",
+            RequestState::ChangesRequested => "changes_requested",
+            RequestState::Validated => "validated",
+            RequestState::Refused => "refused",
+            RequestState::Revoked => "revoked",
+            RequestState::Archived => "archived",
+        }
+    }
+
+    /// The state of that name.
+    pub fn named(name: &str) -> Option<RequestState> {
+        RequestState::ALL.into_iter().find(|state| state.name() == name)
+    }
+}
+
+impl RequestEvent {
+    /// Its name as serialised and shown in a request's history.
+    pub fn name(self) -> &'static str {
+        match self {
+            RequestEvent::Submit => "submit",
+            RequestEvent::RequestChanges => "request_changes",
+            RequestEvent::Approve => "approve",
+            RequestEvent::Refuse => "refuse",
+            RequestEvent::Reopen => "reopen",
+            RequestEvent::CancelReopening => "cancel_reopening",
+            RequestEvent::Revoke => "revoke",
+            RequestEvent::Archive => "archive",
+        }
+    }
 }
 
 /// Who acts on a request.

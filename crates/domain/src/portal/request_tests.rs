@@ -181,3 +181,24 @@ fn a_refusal_and_a_revocation_end_with_no_live_habilitation() {
     assert_eq!(step(&mut reopened, RequestEvent::Revoke, INSTRUCTOR, Some("Abus")), Ok(RequestState::Revoked));
     assert!(reopened.live.is_none());
 }
+
+#[test]
+fn names_are_the_serialised_ones() {
+    for state in RequestState::ALL {
+        assert_eq!(serde_json::to_value(state).unwrap(), state.name());
+        assert_eq!(RequestState::named(state.name()), Some(state));
+    }
+    assert_eq!(RequestState::named("validée"), None);
+    for event in [
+        RequestEvent::Submit,
+        RequestEvent::RequestChanges,
+        RequestEvent::Approve,
+        RequestEvent::Refuse,
+        RequestEvent::Reopen,
+        RequestEvent::CancelReopening,
+        RequestEvent::Revoke,
+        RequestEvent::Archive,
+    ] {
+        assert_eq!(serde_json::to_value(event).unwrap(), event.name());
+    }
+}

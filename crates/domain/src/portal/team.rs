@@ -12,7 +12,7 @@
 //! can be restored (published again, as a new version). Contributors write drafts; only a tech
 //! or an admin publishes.
 
-use super::request::{is_email, ServiceRole};
+use super::request::is_email;
 use super::{address_problem, lines, FieldError, PartnerService};
 use crate::clock::UnixTime;
 
@@ -30,6 +30,18 @@ pub struct Member {
     pub invited_by: String,
     /// When.
     pub invited_at: UnixTime,
+}
+
+/// A role on a service (the portal's), for its agents.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceRole {
+    /// Writes drafts.
+    Contributor,
+    /// Writes drafts and the technical settings.
+    Tech,
+    /// Everything: sends, reopens, archives, invites.
+    Admin,
 }
 
 impl ServiceRole {

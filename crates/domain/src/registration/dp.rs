@@ -42,7 +42,7 @@ impl DataProviderRegistration {
     pub fn register(self, known_sps: &[SpId]) -> Result<DataProvider, RegistrationError> {
         check_url_safe_id("id", &self.id)?;
         check_display_name("name", &self.name)?;
-        let secret = self.client_secret.ok_or_else(|| refuse("client_secret", "is required"))?;
+        let secret = self.client_secret.ok_or_else(|| refuse("client_secret", "is required", "est obligatoire"))?;
         check_secret_length("client_secret", &secret)?;
         let mut scopes: Vec<DataScope> = Vec::new();
         for scope in self.scopes {
@@ -51,10 +51,18 @@ impl DataProviderRegistration {
                 return Err(refuse(
                     "scopes",
                     format!("`{}` is not a valid data scope (identity scopes are the hub's)", scope.name),
+                    format!(
+                        "`{}` n'est pas un scope de données valide (les scopes d'identité sont ceux du hub)",
+                        scope.name
+                    ),
                 ));
             }
             if scopes.iter().any(|s| s.name == scope.name) {
-                return Err(refuse("scopes", format!("`{}` is listed twice", scope.name)));
+                return Err(refuse(
+                    "scopes",
+                    format!("`{}` is listed twice", scope.name),
+                    format!("`{}` figure deux fois", scope.name),
+                ));
             }
             scopes.push(DataScope { name: scope.name, label: scope.label, description: scope.description });
         }
@@ -62,12 +70,17 @@ impl DataProviderRegistration {
         for (sp, granted) in self.allowed_service_providers {
             let sp = SpId::new(sp);
             if !known_sps.contains(&sp) {
-                return Err(refuse("allowed_service_providers", format!("unknown service provider `{sp}`")));
+                return Err(refuse(
+                    "allowed_service_providers",
+                    format!("unknown service provider `{sp}`"),
+                    format!("fournisseur de service `{sp}` inconnu"),
+                ));
             }
             if let Some(unknown) = granted.iter().find(|g| !scopes.iter().any(|s| &s.name == *g)) {
                 return Err(refuse(
                     "allowed_service_providers",
                     format!("`{unknown}` is not a scope of this provider"),
+                    format!("`{unknown}` n'est pas un scope de ce fournisseur"),
                 ));
             }
             allowed.insert(sp, granted);

@@ -45,35 +45,58 @@ impl HabilitationRegistration {
         check_url_safe_id("id", &self.id)?;
         let organisation: String = self.organisation.chars().filter(|c| *c != ' ').collect();
         if !is_siren(&organisation) && Siret::parse(&organisation).is_err() {
-            return Err(refuse("organisation", "must be a SIREN (9 digits) or a SIRET (14 digits) with a valid key"));
+            return Err(refuse(
+                "organisation",
+                "must be a SIREN (9 digits) or a SIRET (14 digits) with a valid key",
+                "doit être un SIREN (9 chiffres) ou un SIRET (14 chiffres) dont la clé est valide",
+            ));
         }
         if self.procedure.trim().is_empty() {
-            return Err(refuse("procedure", "is empty"));
+            return Err(refuse("procedure", "is empty", "est vide"));
         }
         if self.legal_basis.trim().is_empty() {
-            return Err(refuse("legal_basis", "is empty: a habilitation rests on a text"));
+            return Err(refuse(
+                "legal_basis",
+                "is empty: a habilitation rests on a text",
+                "est vide : une habilitation repose sur un texte",
+            ));
         }
-        let url = Url::parse(&self.legal_basis_url).map_err(|e| refuse("legal_basis_url", e.to_string()))?;
+        let url = Url::parse(&self.legal_basis_url)
+            .map_err(|e| refuse("legal_basis_url", e.to_string(), format!("n'est pas une adresse valide : {e}")))?;
         check_transport("legal_basis_url", &url, false)?;
         let dp = DpId::new(self.data_provider);
-        let provider = providers
-            .iter()
-            .find(|p| p.id == dp)
-            .ok_or_else(|| refuse("data_provider", format!("unknown data provider `{dp}`")))?;
+        let provider = providers.iter().find(|p| p.id == dp).ok_or_else(|| {
+            refuse(
+                "data_provider",
+                format!("unknown data provider `{dp}`"),
+                format!("fournisseur de données `{dp}` inconnu"),
+            )
+        })?;
         if self.scopes.is_empty() {
-            return Err(refuse("scopes", "must name at least one scope"));
+            return Err(refuse("scopes", "must name at least one scope", "doit indiquer au moins un scope"));
         }
         if let Some(unknown) = self.scopes.iter().find(|s| provider.scope(s).is_none()) {
-            return Err(refuse("scopes", format!("`{unknown}` is not a scope of `{dp}`")));
+            return Err(refuse(
+                "scopes",
+                format!("`{unknown}` is not a scope of `{dp}`"),
+                format!("`{unknown}` n'est pas un scope de `{dp}`"),
+            ));
         }
         let mut citizen_services = Vec::new();
         for id in self.citizen_services {
-            let service = services
-                .iter()
-                .find(|sp| sp.id.as_str() == id)
-                .ok_or_else(|| refuse("citizen_services", format!("unknown service provider `{id}`")))?;
+            let service = services.iter().find(|sp| sp.id.as_str() == id).ok_or_else(|| {
+                refuse(
+                    "citizen_services",
+                    format!("unknown service provider `{id}`"),
+                    format!("fournisseur de service `{id}` inconnu"),
+                )
+            })?;
             if service.profile != Profile::Citizen {
-                return Err(refuse("citizen_services", format!("`{id}` is not a citizen service")));
+                return Err(refuse(
+                    "citizen_services",
+                    format!("`{id}` is not a citizen service"),
+                    format!("`{id}` n'est pas un service destiné aux usagers"),
+                ));
             }
             if !citizen_services.contains(&service.id) {
                 citizen_services.push(service.id.clone());

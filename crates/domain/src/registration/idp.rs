@@ -47,18 +47,29 @@ impl IdentityProviderRegistration {
         check_url_safe_id("id", &self.id)?;
         check_display_name("display_name", &self.display_name)?;
         check_transport("issuer", &self.issuer, false)?;
-        let client_secret =
-            self.client_secret.filter(|s| !s.is_empty()).ok_or_else(|| refuse("client_secret", "is required"))?;
+        let client_secret = self
+            .client_secret
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| refuse("client_secret", "is required", "est obligatoire"))?;
         if !self.scopes.iter().any(|s| s == "openid") {
-            return Err(refuse("scopes", "must include openid"));
+            return Err(refuse("scopes", "must include openid", "doit comprendre openid"));
         }
         if self.profile != Profile::Agent && (!self.domains.is_empty() || self.default_for_agents) {
-            return Err(refuse("domains", "only an agent identity provider (profile = \"agent\") routes e-mails"));
+            return Err(refuse(
+                "domains",
+                "only an agent identity provider (profile = \"agent\") routes e-mails",
+                "seul un fournisseur d'identité des agents (profile = \"agent\") est choisi d'après l'adresse électronique",
+            ));
         }
         let mut agent_domains = Vec::new();
         for domain in &self.domains {
-            let parsed = EmailDomain::of_email(&format!("x@{domain}"))
-                .map_err(|_| refuse("domains", format!("`{domain}` is not a domain name")))?;
+            let parsed = EmailDomain::of_email(&format!("x@{domain}")).map_err(|_| {
+                refuse(
+                    "domains",
+                    format!("`{domain}` is not a domain name"),
+                    format!("`{domain}` n'est pas un nom de domaine"),
+                )
+            })?;
             if !agent_domains.contains(&parsed) {
                 agent_domains.push(parsed);
             }

@@ -42,12 +42,18 @@ pub const DASHBOARD_CLIENT_ID: &str = "relais-tableau-de-bord";
 pub struct RegistrationError {
     /// The registration field (`redirect_uris`, `client_secret`, …).
     pub field: &'static str,
-    /// What is wrong, for the person registering.
+    /// What is wrong, for the person registering, in English.
     pub message: String,
+    /// The same, in French (the admin API answers in the language asked for).
+    pub message_fr: String,
 }
 
-pub(crate) fn refuse(field: &'static str, message: impl Into<String>) -> RegistrationError {
-    RegistrationError { field, message: message.into() }
+pub(crate) fn refuse(
+    field: &'static str,
+    message: impl Into<String>,
+    message_fr: impl Into<String>,
+) -> RegistrationError {
+    RegistrationError { field, message: message.into(), message_fr: message_fr.into() }
 }
 
 /// Whether `url` is on the loopback (a developer's machine).
@@ -61,19 +67,31 @@ pub fn check_transport(field: &'static str, url: &Url, allow_other: bool) -> Res
     match url.scheme() {
         "https" => Ok(()),
         "http" if is_loopback(url) => Ok(()),
-        "http" => Err(refuse(field, format!("`{url}` must be https (http is accepted on localhost only)"))),
+        "http" => Err(refuse(
+            field,
+            format!("`{url}` must be https (http is accepted on localhost only)"),
+            format!("`{url}` doit être en https (http n'est accepté que sur localhost)"),
+        )),
         _ if allow_other => Ok(()),
-        other => Err(refuse(field, format!("`{url}`: scheme `{other}` is not https"))),
+        other => Err(refuse(
+            field,
+            format!("`{url}`: scheme `{other}` is not https"),
+            format!("`{url}` : le schéma `{other}` n'est pas https"),
+        )),
     }
 }
 
 /// An identifier that appears in URLs: letters, digits, `-` and `_`.
 pub(crate) fn check_url_safe_id(field: &'static str, id: &str) -> Result<(), RegistrationError> {
     if id.is_empty() {
-        return Err(refuse(field, "is empty"));
+        return Err(refuse(field, "is empty", "est vide"));
     }
     if !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-        return Err(refuse(field, "only letters, digits, `-` and `_` (it is part of the callback URL)"));
+        return Err(refuse(
+            field,
+            "only letters, digits, `-` and `_` (it is part of the callback URL)",
+            "uniquement des lettres, des chiffres, `-` et `_` (la valeur figure dans l'adresse de retour)",
+        ));
     }
     Ok(())
 }
@@ -85,7 +103,11 @@ pub fn check_among_identity_providers(
     others: &[crate::IdentityProvider],
 ) -> Result<(), RegistrationError> {
     if idp.agent_default && others.iter().any(|other| other.id != idp.id && other.agent_default) {
-        return Err(refuse("default_for_agents", "another agent identity provider is already the default"));
+        return Err(refuse(
+            "default_for_agents",
+            "another agent identity provider is already the default",
+            "un autre fournisseur d'identité des agents est déjà désigné par défaut",
+        ));
     }
     Ok(())
 }
@@ -98,7 +120,11 @@ pub fn check_among_data_providers(
 ) -> Result<(), RegistrationError> {
     let others = || others.iter().filter(|other| other.id != dp.id);
     if let Some(taken) = dp.scopes.iter().find(|scope| others().any(|other| other.scope(&scope.name).is_some())) {
-        return Err(refuse("scopes", format!("`{}` is already served by another data provider", taken.name)));
+        return Err(refuse(
+            "scopes",
+            format!("`{}` is already served by another data provider", taken.name),
+            format!("`{}` est déjà proposé par un autre fournisseur de données", taken.name),
+        ));
     }
     Ok(())
 }
@@ -106,17 +132,25 @@ pub fn check_among_data_providers(
 /// A name shown to people: not blank, no control characters, at most 200 characters.
 pub(crate) fn check_display_name(field: &'static str, name: &str) -> Result<(), RegistrationError> {
     if name.trim().is_empty() {
-        return Err(refuse(field, "is empty"));
+        return Err(refuse(field, "is empty", "est vide"));
     }
     if name.chars().any(char::is_control) || name.chars().count() > 200 {
-        return Err(refuse(field, "at most 200 characters, without control characters"));
+        return Err(refuse(
+            field,
+            "at most 200 characters, without control characters",
+            "200 caractères au plus, sans caractère de contrôle",
+        ));
     }
     Ok(())
 }
 
 pub(crate) fn check_secret_length(field: &'static str, secret: &crate::Secret) -> Result<(), RegistrationError> {
     if secret.expose().len() < MINIMUM_SECRET_LENGTH {
-        return Err(refuse(field, format!("must be at least {MINIMUM_SECRET_LENGTH} characters")));
+        return Err(refuse(
+            field,
+            format!("must be at least {MINIMUM_SECRET_LENGTH} characters"),
+            format!("doit faire au moins {MINIMUM_SECRET_LENGTH} caractères"),
+        ));
     }
     Ok(())
 }

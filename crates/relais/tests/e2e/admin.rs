@@ -36,19 +36,6 @@ fn authorize_at(node: &Url, client_id: &str) -> String {
     authorize.to_string()
 }
 
-/// Polls `url` until it answers `status` or `deadline` passes; whether it did.
-async fn answers_before(browser: &Browser, url: &str, status: u16, deadline: Instant) -> bool {
-    loop {
-        if browser.get(url).await.status() == status {
-            return true;
-        }
-        if Instant::now() > deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 fn body_file(body: &Value) -> std::path::PathBuf {
     let path = std::env::temp_dir().join(format!("relais-admin-{}.json", relais_oidc::random::random_token()));
     std::fs::write(&path, body.to_string()).unwrap();

@@ -42,3 +42,39 @@ async fn the_catalogue_lists_the_providers_their_services_and_live_habilitations
     assert!(html.contains("Catalogue des données") && html.contains("Mairie A"), "{html}");
     assert!(html.contains("Tarification de la cantine scolaire") && html.contains("217500016"), "{html}");
 }
+
+/// The CAF's figures in the catalogue's JSON.
+async fn caf_figures(platform: &Platform) -> (u64, u64) {
+    let catalogue: Value = reqwest::get(platform.url("/catalogue.json")).await.unwrap().json().await.unwrap();
+    let caf = catalogue["providers"].as_array().unwrap().iter().find(|p| p["id"] == "caf").unwrap().clone();
+    (caf["figures"]["transfers"].as_u64().unwrap(), caf["figures"]["documents_avoided"].as_u64().unwrap())
+}
+
+#[tokio::test]
+async fn the_catalogues_figures_count_the_transfers_and_the_documents_people_did_not_send() {
+    use openidconnect::AuthType;
+    use relais_mocks::dp::DpKind;
+    let platform = Platform::start().await;
+    assert_eq!(caf_figures(&platform).await, (0, 0));
+    let sp = Sp::discover(&platform, "sp-a", Some(SECRET_A), AuthType::BasicAuth).await;
+    let browser = Browser::new();
+    let (request, url, _) = up_to_consent(&platform, &browser, &sp, &["openid", "quotient_familial"], 0).await;
+    let signed_in =
+        answer(&sp, &browser, request, &url, &[("decision", "accepter"), ("transfert", "caf:quotient_familial")]).await;
+    // The service asks twice for the same person: two transfers, one document not sent.
+    for _ in 0..2 {
+        assert_eq!(call_dp(&platform, DpKind::Caf, &signed_in.access_token).await.0, 200);
+    }
+    // Counted once a minute per node: the same figures for a minute, then the new ones.
+    assert_eq!(caf_figures(&platform).await, (0, 0));
+    platform.clock.advance(61);
+    assert_eq!(caf_figures(&platform).await, (2, 1));
+    let html = reqwest::get(platform.url("/catalogue")).await.unwrap().text().await.unwrap();
+    assert!(
+        html.contains("Transmissions de données à un service : 2") && html.contains("n&#x27;ont pas eu à fournir : 1"),
+        "{html}"
+    );
+    // 30 days on, they are out of the period.
+    platform.clock.advance(30 * 24 * 3600);
+    assert_eq!(caf_figures(&platform).await, (0, 0));
+}

@@ -290,6 +290,16 @@ async fn a_request_is_sent_back_validated_reopened_refused_and_revoked_and_produ
     let signed_in = answer(&sp, &person, request, &consent_url, &accepted).await;
     let (status, _) = call_dp(&platform, relais_mocks::dp::DpKind::Caf, &signed_in.access_token).await;
     assert_eq!(status, 200);
+    // The catalogue lists the service in production with its organisation (not its sandbox).
+    let catalogue: serde_json::Value =
+        reqwest::get(platform.url("/catalogue.json")).await.unwrap().json().await.unwrap();
+    let caf = catalogue["providers"].as_array().unwrap().iter().find(|p| p["id"] == "caf").unwrap();
+    let listed: Vec<&serde_json::Value> =
+        caf["services"].as_array().unwrap().iter().filter(|s| s["name"] == "Cantine de Démoville").collect();
+    assert_eq!(listed.len(), 1, "{caf}");
+    let organisation = &listed[0]["organisation"];
+    assert!(organisation["siret"].as_str().is_some_and(|siret| [9, 14].contains(&siret.len())), "{caf}");
+    assert!(!organisation["name"].as_str().unwrap().is_empty(), "{caf}");
 
     // Reopened: the validated version stays live while the new one is decided; refused, it stays.
     let reopen = vec![("csrf".to_owned(), token.clone()), ("action".to_owned(), "rouvrir".to_owned())];
@@ -304,9 +314,27 @@ async fn a_request_is_sent_back_validated_reopened_refused_and_revoked_and_produ
     assert!(page.contains("Validée") && page.contains("Durée non justifiée"), "{page}");
     assert!(is_live(&sp).await);
 
-    // Revoked: the production client is gone, at once on this node.
+    // Revoked: the production client is gone, at once on this node and within 5 s on another;
+    // the token it holds fetches no more data and gets no more claims.
+    let other_node = platform.add_node().await;
+    let mut on_other_node = probe.url.clone();
+    on_other_node
+        .replace_range(..platform.hub.as_str().trim_end_matches('/').len(), other_node.as_str().trim_end_matches('/'));
+    assert_eq!(Browser::new().get(&on_other_node).await.status(), 200, "served by the other node: {on_other_node}");
     assert_eq!(camille.post(decision_url.as_str(), &decide("revoquer", "Fin de la convention")).await.status(), 303);
+    let revoked = std::time::Instant::now();
     assert!(!is_live(&sp).await, "the client no longer exists");
+    let (status, _) = call_dp(&platform, relais_mocks::dp::DpKind::Caf, &signed_in.access_token).await;
+    assert_eq!(status, 401, "the habilitation revoked, the data is no longer fetched");
+    let userinfo = reqwest::Client::new()
+        .get(platform.url("/userinfo"))
+        .bearer_auth(&signed_in.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(userinfo.status(), 401);
+    let deadline = revoked + std::time::Duration::from_secs(5);
+    assert!(answers_before(&Browser::new(), &on_other_node, 400, deadline).await, "still served after 5 s");
 
     // Every move traced with its author, under no person's key.
     let moves: Vec<String> = platform

@@ -23,13 +23,16 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AdminError> {
             (_, Some(name)) => format!("{path}.{name}"),
             (_, None) => path,
         };
-        AdminError::invalid(field, message)
+        let french = format!("JSON refusé : {message}");
+        AdminError::invalid(field, message, french)
     })
 }
 
 /// An eIDAS level by its `acr` value.
 pub fn level(field: &str, value: &str) -> Result<EidasLevel, AdminError> {
-    EidasLevel::from_acr(value).ok_or_else(|| AdminError::invalid(field, "must be eidas1, eidas2 or eidas3"))
+    EidasLevel::from_acr(value).ok_or_else(|| {
+        AdminError::invalid(field, "must be eidas1, eidas2 or eidas3", "doit être eidas1, eidas2 ou eidas3")
+    })
 }
 
 /// A federation by name.
@@ -37,7 +40,7 @@ pub fn profile(value: Option<&str>) -> Result<Profile, AdminError> {
     match value {
         None | Some("citizen") => Ok(Profile::Citizen),
         Some("agent") => Ok(Profile::Agent),
-        Some(_) => Err(AdminError::invalid("profile", "must be citizen or agent")),
+        Some(_) => Err(AdminError::invalid("profile", "must be citizen or agent", "doit être citizen ou agent")),
     }
 }
 

@@ -51,7 +51,8 @@ pub async fn list(State(state): State<AppState>, _operator: Operator) -> Result<
 async fn registered(state: &AppState, id: &str) -> Result<(DataProvider, Source), AdminError> {
     let id = DpId::new(id);
     let source = source_of(state, ActorRef::DataProvider(&id)).await?;
-    let missing = || AdminError::NotFound(format!("no data provider `{id}`"));
+    let missing =
+        || AdminError::not_found(format!("no data provider `{id}`"), format!("aucun fournisseur de données `{id}`"));
     Ok((state.registry.data_provider(&id).await?.ok_or_else(missing)?, source))
 }
 
@@ -91,7 +92,9 @@ pub async fn put(
     let signed_checktoken = match body.checktoken_format.as_deref() {
         None | Some("json") => false,
         Some("jwt") => true,
-        Some(_) => return Err(AdminError::invalid("checktoken_format", "must be json or jwt")),
+        Some(_) => {
+            return Err(AdminError::invalid("checktoken_format", "must be json or jwt", "doit être json ou jwt"))
+        }
     };
     let mut generated = body.client_secret.is_none().then(relais_oidc::random::random_token);
     let secret = body.client_secret.or_else(|| generated.clone());
@@ -147,8 +150,10 @@ pub async fn remove(State(state): State<AppState>, operator: Operator, Id(id): I
         .map(|habilitation| format!("`{}`", habilitation.id))
         .collect();
     if !users.is_empty() {
-        let why = format!("the habilitations {} rest on `{}`: remove them first", users.join(", "), dp.id);
-        return Err(AdminError::Conflict(why));
+        return Err(AdminError::conflict(
+            format!("the habilitations {} rest on `{}`: remove them first", users.join(", "), dp.id),
+            format!("les habilitations {} reposent sur `{}` : retirez-les d'abord", users.join(", "), dp.id),
+        ));
     }
     state.registry_writer.remove(actor).await?;
     traced(&state, &operator, actor, "removed").await?;

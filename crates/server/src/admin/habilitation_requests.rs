@@ -13,7 +13,7 @@ use relais_domain::portal::request::{HabilitationRequest, RequestEvent, RequestS
 use relais_domain::portal::PartnerService;
 
 use super::{answer, bodies, AdminError, ErrorBody, Id, Operator};
-use crate::engine::portal::requests::{decide_as, state_name};
+use crate::engine::portal::requests::decide_as;
 use crate::error::PageError;
 use crate::state::AppState;
 
@@ -84,7 +84,7 @@ fn view(request: &HabilitationRequest, service: &PartnerService) -> Habilitation
         service_name: service.declaration.name.clone(),
         organisation: service.organisation.clone(),
         organisation_label: service.organisation_label.clone(),
-        state: state_name(request.state),
+        state: request.state.name().to_owned(),
         production_client_id: service.production_client_id.clone(),
         live_version: request.live.as_ref().map(|live| live.version),
         form: serde_json::to_value(&request.form).unwrap_or_default(),
@@ -93,29 +93,14 @@ fn view(request: &HabilitationRequest, service: &PartnerService) -> Habilitation
             .iter()
             .map(|entry| HistoryView {
                 at: entry.at.0,
-                event: name_of(&entry.event),
+                event: entry.event.name().to_owned(),
                 author: entry.author.clone(),
                 comment: entry.comment.clone(),
-                state: state_name(entry.state),
+                state: entry.state.name().to_owned(),
             })
             .collect(),
     }
 }
-
-/// A unit enum's name, as serialised.
-fn name_of<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
-}
-
-const STATES: [RequestState; 7] = [
-    RequestState::Draft,
-    RequestState::Submitted,
-    RequestState::ChangesRequested,
-    RequestState::Validated,
-    RequestState::Refused,
-    RequestState::Revoked,
-    RequestState::Archived,
-];
 
 /// The requests in a state (the submitted ones by default: the queue).
 #[utoipa::path(get, path = "/api/admin/habilitation-requests", tag = "habilitation-requests",
@@ -131,13 +116,17 @@ pub async fn list(
     _operator: Operator,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Response, AdminError> {
-    let Query(query) = query.map_err(|rejection| AdminError::invalid("query", rejection.body_text()))?;
+    let Query(query) = query.map_err(|rejection| {
+        let text = rejection.body_text();
+        AdminError::invalid("query", text.clone(), format!("paramètres invalides : {text}"))
+    })?;
     let wanted = match query.state.as_deref() {
         None => RequestState::Submitted,
-        Some(name) => STATES.into_iter().find(|known| state_name(*known) == name).ok_or_else(|| {
+        Some(name) => RequestState::named(name).ok_or_else(|| {
             AdminError::invalid(
                 "state",
                 "one of draft, submitted, changes_requested, validated, refused, revoked, archived",
+                "l'un de draft, submitted, changes_requested, validated, refused, revoked, archived",
             )
         })?,
     };
@@ -152,7 +141,12 @@ pub async fn list(
 
 async fn found(state: &AppState, id: &str) -> Result<(HabilitationRequest, PartnerService), AdminError> {
     super::plausible_id(id)?;
-    let missing = || AdminError::NotFound(format!("no habilitation request `{id}`"));
+    let missing = || {
+        AdminError::not_found(
+            format!("no habilitation request `{id}`"),
+            format!("aucune demande d'habilitation `{id}`"),
+        )
+    };
     let request = state.portal.request(id).await?.ok_or_else(missing)?;
     let service = state.portal.partner_service(&request.service).await?.ok_or_else(missing)?;
     Ok((request, service))
@@ -196,15 +190,32 @@ pub async fn decide(
         "refuse" => RequestEvent::Refuse,
         "request_changes" => RequestEvent::RequestChanges,
         "revoke" => RequestEvent::Revoke,
-        _ => return Err(AdminError::invalid("decision", "one of approve, refuse, request_changes, revoke")),
+        _ => {
+            return Err(AdminError::invalid(
+                "decision",
+                "one of approve, refuse, request_changes, revoke",
+                "l'une de approve, refuse, request_changes, revoke",
+            ))
+        }
     };
     let (request, service) = found(&state, &id).await?;
     let decided = decide_as(&state, &operator.author(), request, service, event, body.comment).await;
     match decided {
         Ok(Ok(_)) => {}
-        Ok(Err(_)) => return Err(AdminError::invalid("comment", "a comment saying why is required for this decision")),
+        Ok(Err(_)) => {
+            return Err(AdminError::invalid(
+                "comment",
+                "a comment saying why is required for this decision",
+                "cette décision demande un commentaire qui la motive",
+            ))
+        }
         Err(PageError::Store(error)) => return Err(AdminError::Store(error)),
-        Err(_) => return Err(AdminError::Conflict("the request cannot be decided so where it stands".into())),
+        Err(_) => {
+            return Err(AdminError::conflict(
+                "the request cannot be decided so where it stands",
+                "la demande ne peut pas recevoir cette décision là où elle en est",
+            ))
+        }
     }
     let (request, service) = found(&state, &id).await?;
     Ok(answer(StatusCode::OK, view(&request, &service)))

@@ -51,7 +51,7 @@ pub async fn list(State(state): State<AppState>, _operator: Operator) -> Result<
 
 async fn registered(state: &AppState, id: &str) -> Result<(Habilitation, Source), AdminError> {
     let source = source_of(state, ActorRef::Habilitation(id)).await?;
-    let missing = || AdminError::NotFound(format!("no habilitation `{id}`"));
+    let missing = || AdminError::not_found(format!("no habilitation `{id}`"), format!("aucune habilitation `{id}`"));
     let habilitation = state.registry.habilitations().await?.into_iter().find(|h| h.id == id).ok_or_else(missing)?;
     Ok((habilitation, source))
 }
@@ -89,8 +89,9 @@ pub async fn put(
     body: Bytes,
 ) -> Result<Response, AdminError> {
     let body: HabilitationBody = bodies::parse(&body)?;
-    let expires_at = end_of_paris_day(&body.valid_until)
-        .ok_or_else(|| AdminError::invalid("valid_until", "must be a date, YYYY-MM-DD"))?;
+    let expires_at = end_of_paris_day(&body.valid_until).ok_or_else(|| {
+        AdminError::invalid("valid_until", "must be a date, YYYY-MM-DD", "doit être une date, AAAA-MM-JJ")
+    })?;
     let registration = HabilitationRegistration {
         id,
         organisation: body.organisation,

@@ -50,7 +50,9 @@ pub async fn list(State(state): State<AppState>, _operator: Operator) -> Result<
 async fn registered(state: &AppState, id: &str) -> Result<(IdentityProvider, Source), AdminError> {
     let id = IdpId::new(id);
     let source = source_of(state, ActorRef::IdentityProvider(&id)).await?;
-    let missing = || AdminError::NotFound(format!("no identity provider `{id}`"));
+    let missing = || {
+        AdminError::not_found(format!("no identity provider `{id}`"), format!("aucun fournisseur d'identité `{id}`"))
+    };
     Ok((state.registry.identity_provider(&id).await?.ok_or_else(missing)?, source))
 }
 
@@ -72,9 +74,11 @@ fn client_auth(value: Option<&str>) -> Result<UpstreamClientAuth, AdminError> {
     match value {
         None | Some("client_secret_basic") => Ok(UpstreamClientAuth::SecretBasic),
         Some("client_secret_post") => Ok(UpstreamClientAuth::SecretPost),
-        Some(_) => {
-            Err(AdminError::invalid("token_endpoint_auth_method", "must be client_secret_basic or client_secret_post"))
-        }
+        Some(_) => Err(AdminError::invalid(
+            "token_endpoint_auth_method",
+            "must be client_secret_basic or client_secret_post",
+            "doit être client_secret_basic ou client_secret_post",
+        )),
     }
 }
 
@@ -97,7 +101,8 @@ pub async fn put(
     body: Bytes,
 ) -> Result<Response, AdminError> {
     let body: IdentityProviderBody = bodies::parse(&body)?;
-    let issuer = url::Url::parse(&body.issuer).map_err(|e| AdminError::invalid("issuer", format!("not a URL: {e}")))?;
+    let issuer = url::Url::parse(&body.issuer)
+        .map_err(|e| AdminError::invalid("issuer", format!("not a URL: {e}"), format!("n'est pas une URL : {e}")))?;
     let idps = state.registry.identity_providers().await?;
     let current = idps.iter().position(|idp| idp.id.as_str() == id);
     // A replacement that gives no secret keeps the current one.
@@ -162,8 +167,10 @@ pub async fn remove(State(state): State<AppState>, operator: Operator, Id(id): I
         .map(|sp| format!("`{}`", sp.id))
         .collect();
     if !users.is_empty() {
-        let why = format!("`{}` is named by the policy of {}: change those first", idp.id, users.join(", "));
-        return Err(AdminError::Conflict(why));
+        return Err(AdminError::conflict(
+            format!("`{}` is named by the policy of {}: change those first", idp.id, users.join(", ")),
+            format!("`{}` est cité par la politique de {} : modifiez-les d'abord", idp.id, users.join(", ")),
+        ));
     }
     state.registry_writer.remove(actor).await?;
     traced(&state, &operator, actor, "removed").await?;

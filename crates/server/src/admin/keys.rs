@@ -55,7 +55,11 @@ pub async fn rotate(State(state): State<AppState>, operator: Operator, body: Byt
     let body: RotationBody = if body.is_empty() { RotationBody::default() } else { bodies::parse(&body)? };
     let publish_for = body.publish_for.unwrap_or(DEFAULT_PUBLISH_FOR);
     if publish_for > MAX_PUBLISH_FOR {
-        return Err(AdminError::invalid("publish_for", format!("at most {MAX_PUBLISH_FOR} seconds (30 days)")));
+        return Err(AdminError::invalid(
+            "publish_for",
+            format!("at most {MAX_PUBLISH_FOR} seconds (30 days)"),
+            format!("au plus {MAX_PUBLISH_FOR} secondes (30 jours)"),
+        ));
     }
     let now = state.clock.now();
     let keep_for = keep_replaced_for(state.settings.id_token_lifetime.max(state.settings.access_token_lifetime));

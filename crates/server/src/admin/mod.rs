@@ -33,7 +33,7 @@ use relais_store::Source;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-pub use error::{AdminError, ErrorBody};
+pub use error::{in_language, AdminError, ErrorBody, Said};
 
 use crate::error::no_store;
 use crate::state::AppState;
@@ -69,6 +69,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/admin/habilitation-requests/{id}/decision", post(habilitation_requests::decide))
         .route("/api/admin/keys", get(keys::list))
         .route("/api/admin/keys/rotation", post(keys::rotate))
+        .layer(axum::middleware::from_fn(in_language))
 }
 
 #[derive(OpenApi)]
@@ -166,7 +167,12 @@ impl FromRequestParts<AppState> for Operator {
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.strip_prefix("Bearer "))
-            .ok_or(AdminError::Unauthorized("an operator's bearer token is required"))?;
+            .ok_or_else(|| {
+                AdminError::Unauthorized(Said::new(
+                    "an operator's bearer token is required",
+                    "un jeton d'opérateur (Bearer) est requis",
+                ))
+            })?;
         // Digests compared: the time taken says nothing of the tokens.
         let presented = relais_oidc::random::digest(presented);
         state
@@ -175,7 +181,9 @@ impl FromRequestParts<AppState> for Operator {
             .iter()
             .find(|operator| relais_oidc::random::digest(operator.token.expose()) == presented)
             .map(|operator| Operator { name: operator.name.clone() })
-            .ok_or(AdminError::Unauthorized("not an operator's token"))
+            .ok_or_else(|| {
+                AdminError::Unauthorized(Said::new("not an operator's token", "ce n'est pas un jeton d'opérateur"))
+            })
     }
 }
 
@@ -183,10 +191,16 @@ impl FromRequestParts<AppState> for Operator {
 async fn writable(state: &AppState, actor: ActorRef<'_>) -> Result<Option<Source>, AdminError> {
     let source = state.registry_writer.source(actor).await?;
     if source == Some(Source::Configuration) {
-        return Err(AdminError::Conflict(format!(
-            "`{}` is declared in the configuration file: change it there (the file wins at each reload)",
-            actor.id()
-        )));
+        return Err(AdminError::conflict(
+            format!(
+                "`{}` is declared in the configuration file: change it there (the file wins at each reload)",
+                actor.id()
+            ),
+            format!(
+                "`{}` est déclaré dans le fichier de configuration : modifiez-le là (le fichier l'emporte à chaque rechargement)",
+                actor.id()
+            ),
+        ));
     }
     Ok(source)
 }
@@ -202,7 +216,15 @@ async fn traced(state: &AppState, operator: &Operator, actor: ActorRef<'_>, chan
 /// Where the actor a request names comes from; not found when it is not registered.
 async fn source_of(state: &AppState, actor: ActorRef<'_>) -> Result<Source, AdminError> {
     plausible_id(actor.id())?;
-    let missing = || AdminError::NotFound(format!("no {} `{}`", actor.kind().replace('_', " "), actor.id()));
+    let missing = || {
+        let (en, fr) = match actor {
+            ActorRef::ServiceProvider(_) => ("no service provider", "aucun fournisseur de service"),
+            ActorRef::IdentityProvider(_) => ("no identity provider", "aucun fournisseur d'identité"),
+            ActorRef::DataProvider(_) => ("no data provider", "aucun fournisseur de données"),
+            ActorRef::Habilitation(_) => ("no habilitation", "aucune habilitation"),
+        };
+        AdminError::not_found(format!("{en} `{}`", actor.id()), format!("{fr} `{}`", actor.id()))
+    };
     state.registry_writer.source(actor).await?.ok_or_else(missing)
 }
 
@@ -248,7 +270,10 @@ impl FromRequestParts<AppState> for Id {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AdminError> {
         match axum::extract::Path::<String>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(id)) => Ok(Self(id)),
-            Err(rejection) => Err(AdminError::invalid("path", rejection.body_text())),
+            Err(rejection) => {
+                let text = rejection.body_text();
+                Err(AdminError::invalid("path", text.clone(), format!("chemin invalide : {text}")))
+            }
         }
     }
 }
@@ -257,7 +282,10 @@ impl FromRequestParts<AppState> for Id {
 /// database: a NUL byte is refused by PostgreSQL).
 fn plausible_id(id: &str) -> Result<(), AdminError> {
     if id.is_empty() || id.len() > 255 || !id.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(AdminError::NotFound(format!("no such id `{}`", id.escape_default())));
+        return Err(AdminError::not_found(
+            format!("no such id `{}`", id.escape_default()),
+            format!("aucun identifiant `{}`", id.escape_default()),
+        ));
     }
     Ok(())
 }

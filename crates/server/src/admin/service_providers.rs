@@ -57,7 +57,12 @@ pub async fn list(State(state): State<AppState>, _operator: Operator) -> Result<
 async fn registered(state: &AppState, client_id: &str) -> Result<(ServiceProvider, Source), AdminError> {
     let id = SpId::new(client_id);
     let source = source_of(state, ActorRef::ServiceProvider(&id)).await?;
-    let missing = || AdminError::NotFound(format!("no service provider `{client_id}`"));
+    let missing = || {
+        AdminError::not_found(
+            format!("no service provider `{client_id}`"),
+            format!("aucun fournisseur de service `{client_id}`"),
+        )
+    };
     Ok((state.registry.service_provider(&id).await?.ok_or_else(missing)?, source))
 }
 
@@ -88,6 +93,7 @@ fn method(value: Option<&str>) -> Result<TokenEndpointAuthMethod, AdminError> {
         Some(_) => Err(AdminError::invalid(
             "token_endpoint_auth_method",
             "must be client_secret_basic, client_secret_post, private_key_jwt or none",
+            "doit être client_secret_basic, client_secret_post, private_key_jwt ou none",
         )),
     }
 }
@@ -96,7 +102,11 @@ fn algorithm(value: Option<&str>) -> Result<IdTokenAlgorithm, AdminError> {
     match value {
         None | Some("RS256") => Ok(IdTokenAlgorithm::RS256),
         Some("ES256") => Ok(IdTokenAlgorithm::ES256),
-        Some(_) => Err(AdminError::invalid("id_token_signed_response_alg", "must be RS256 or ES256")),
+        Some(_) => Err(AdminError::invalid(
+            "id_token_signed_response_alg",
+            "must be RS256 or ES256",
+            "doit être RS256 ou ES256",
+        )),
     }
 }
 
@@ -109,7 +119,13 @@ fn registration(
     let jwks = match body.jwks {
         None => None,
         Some(jwks @ serde_json::Value::Object(_)) => Some(jwks.to_string()),
-        Some(_) => return Err(AdminError::invalid("jwks", "must be a JWK Set (a JSON object with `keys`)")),
+        Some(_) => {
+            return Err(AdminError::invalid(
+                "jwks",
+                "must be a JWK Set (a JSON object with `keys`)",
+                "doit être un JWK Set (un objet JSON avec `keys`)",
+            ))
+        }
     };
     Ok(ServiceProviderRegistration {
         client_id,
@@ -225,11 +241,10 @@ pub async fn remove(
         }
     }
     if !users.is_empty() {
-        return Err(AdminError::Conflict(format!(
-            "`{}` is still named by {}: change those first",
-            sp.id,
-            users.join(", ")
-        )));
+        return Err(AdminError::conflict(
+            format!("`{}` is still named by {}: change those first", sp.id, users.join(", ")),
+            format!("`{}` est encore cité par {} : modifiez-les d'abord", sp.id, users.join(", ")),
+        ));
     }
     state.registry_writer.remove(actor).await?;
     traced(&state, &operator, actor, "removed").await?;
@@ -256,7 +271,10 @@ pub async fn renew_secret(
     writable(&state, ActorRef::ServiceProvider(&sp.id)).await?;
     if secret_digest(&sp.authentication).is_none() {
         let method = sp.authentication.method_name();
-        return Err(AdminError::Conflict(format!("`{}` authenticates with {method}: it has no secret", sp.id)));
+        return Err(AdminError::conflict(
+            format!("`{}` authenticates with {method}: it has no secret", sp.id),
+            format!("`{}` s'authentifie par {method} : il n'a pas de secret", sp.id),
+        ));
     }
     let secret = relais_oidc::random::random_token();
     let digest = SecretDigest::of(sp.id.as_str(), &Secret::new(secret.clone()));

@@ -312,3 +312,48 @@ async fn a_key_rotation_adds_a_key_per_algorithm_and_is_traced() {
     let chain = hub.chain().await;
     assert_eq!(chain.last().unwrap().event.outcome, "keys_rotated");
 }
+
+/// `call` asking for `language`: the status, the `Content-Language` and the description.
+async fn in_language(
+    hub: &TestHub,
+    language: &str,
+    method: &str,
+    uri: &str,
+    body: Option<Value>,
+) -> (u16, String, String) {
+    let request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {OPERATOR_TOKEN}"))
+        .header(header::ACCEPT_LANGUAGE, language)
+        .body(body.map_or_else(Body::empty, |value| Body::from(value.to_string())))
+        .unwrap();
+    let response = crate::routes::router(hub.state.clone()).oneshot(request).await.unwrap();
+    let status = response.status().as_u16();
+    let said = response.headers().get(header::CONTENT_LANGUAGE).map(|v| v.to_str().unwrap().to_owned());
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 22).await.unwrap();
+    let error: Value = serde_json::from_slice(&bytes).unwrap();
+    (status, said.unwrap_or_default(), error["error_description"].as_str().unwrap().to_owned())
+}
+
+#[tokio::test]
+async fn errors_are_said_in_french_when_french_is_preferred() {
+    let hub = TestHub::new();
+    let mut body = town_hall();
+    body["redirect_uris"] = json!(["http://trifouillis.example/cb"]);
+    let uri = "/api/admin/service-providers/trifouillis";
+    let (status, language, said) = in_language(&hub, "fr-FR,fr;q=0.9,en;q=0.8", "PUT", uri, Some(body.clone())).await;
+    assert_eq!((status, language.as_str()), (400, "fr"));
+    assert!(said.contains("doit être en https"), "{said}");
+    let (_, language, said) = in_language(&hub, "en-GB, fr;q=0.5", "PUT", uri, Some(body)).await;
+    assert_eq!(language, "en");
+    assert!(said.contains("must be https"), "{said}");
+    let (status, language, said) = in_language(&hub, "fr", "GET", "/api/admin/data-providers/nulle-part", None).await;
+    assert_eq!((status, language.as_str(), said.as_str()), (404, "fr", "aucun fournisseur de données `nulle-part`"));
+    let mut wrong = town_hall();
+    wrong["surprise"] = json!(true);
+    let (status, _, said) = in_language(&hub, "fr", "PUT", uri, Some(wrong)).await;
+    assert_eq!(status, 400);
+    assert!(said.starts_with("JSON refusé"), "{said}");
+    assert!(hub.chain().await.is_empty(), "nothing changed");
+}

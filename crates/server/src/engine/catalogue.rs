@@ -1,26 +1,87 @@
 //! The public catalogue ([`relais_domain::catalogue`]): read from the registry at each request
 //! (the registry's cache keeps it cheap), so a provider, a service or a habilitation registered
-//! or withdrawn shows at once.
+//! or withdrawn shows at once. Its figures are counted from the traces once a minute per node
+//! (they cover 30 days: a minute more or less changes nothing, and counting reads the traces).
 
-use relais_domain::catalogue::{catalogue as build, Catalogue};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+use relais_domain::catalogue::{
+    catalogue as build, Catalogue, Figures, OrganisationEntry, Sources, FIGURES_PERIOD_SECONDS,
+};
 use relais_domain::portal::is_sandbox_client;
+use relais_domain::UnixTime;
 use relais_store::StoreError;
 
 use crate::state::AppState;
+
+/// How long a node keeps the figures it counted, in seconds.
+const FIGURES_LIFETIME: u64 = 60;
+
+/// What a node keeps between two catalogues: the figures it counted last (and when), and the
+/// organisation of each portal service seen (it does not change).
+#[derive(Default)]
+pub struct CatalogueCache {
+    figures: Mutex<Option<(UnixTime, BTreeMap<String, Figures>)>>,
+    organisations: Mutex<HashMap<String, OrganisationEntry>>,
+}
 
 /// The catalogue as the registry holds it now.
 pub async fn catalogue(state: &AppState) -> Result<Catalogue, StoreError> {
     let providers = state.registry.data_providers().await?;
     // The services the providers allow, each read once; sandbox clients are not services.
-    let mut services = Vec::new();
+    let mut services: Vec<(relais_domain::ServiceProvider, Option<OrganisationEntry>)> = Vec::new();
     let live = providers.iter().flat_map(|p| p.allowed.keys()).filter(|id| !is_sandbox_client(id.as_str()));
     for id in live {
-        if !services.iter().any(|s: &relais_domain::ServiceProvider| &s.id == id) {
+        if !services.iter().any(|(s, _)| &s.id == id) {
             if let Some(service) = state.registry.service_provider(id).await? {
-                services.push(service);
+                let organisation = organisation(state, id.as_str()).await?;
+                services.push((service, organisation));
             }
         }
     }
     let habilitations = state.registry.habilitations().await?;
-    Ok(build(&providers, &services, &habilitations, state.clock.now()))
+    let (figures_since, figures) = figures(state).await?;
+    let sources = Sources {
+        providers: &providers,
+        services: &services,
+        habilitations: &habilitations,
+        figures: &figures,
+        figures_since,
+    };
+    Ok(build(&sources, state.clock.now()))
+}
+
+/// The organisation of the portal service whose production client is `client_id`, if any.
+async fn organisation(state: &AppState, client_id: &str) -> Result<Option<OrganisationEntry>, StoreError> {
+    let cache = &state.catalogue_cache;
+    if let Some(known) = cache.organisations.lock().ok().and_then(|known| known.get(client_id).cloned()) {
+        return Ok(Some(known));
+    }
+    let Some(service) = state.portal.partner_service_of_client(client_id).await? else { return Ok(None) };
+    let entry = OrganisationEntry { name: service.organisation_label, siret: service.organisation };
+    if let Ok(mut known) = cache.organisations.lock() {
+        // Bounded: the services live in the registry, this is only a shortcut.
+        if known.len() > 100_000 {
+            known.clear();
+        }
+        known.insert(client_id.to_owned(), entry.clone());
+    }
+    Ok(Some(entry))
+}
+
+/// The figures of the last 30 days, and their period's start: those this node counted less
+/// than a minute ago, or counted now.
+async fn figures(state: &AppState) -> Result<(UnixTime, BTreeMap<String, Figures>), StoreError> {
+    let now = state.clock.now();
+    let kept = state.catalogue_cache.figures.lock().ok().and_then(|kept| kept.clone());
+    if let Some((at, figures)) = kept.filter(|(at, _)| now.0 < at.0.saturating_add(FIGURES_LIFETIME) && at.0 <= now.0) {
+        return Ok((UnixTime(at.0.saturating_sub(FIGURES_PERIOD_SECONDS)), figures));
+    }
+    let since = UnixTime(now.0.saturating_sub(FIGURES_PERIOD_SECONDS));
+    let figures = state.traces.transfer_figures(since).await?;
+    if let Ok(mut kept) = state.catalogue_cache.figures.lock() {
+        *kept = Some((now, figures.clone()));
+    }
+    Ok((since, figures))
 }

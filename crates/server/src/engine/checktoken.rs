@@ -94,7 +94,12 @@ pub async fn checktoken(
         let answer = agent_checktoken(state, &provider, agent_access.0, agent_access.1).await?;
         return sign_if_asked(state, &provider, wants_jwt, answer);
     }
-    let scopes: Vec<String> = access.iter().flat_map(|a| a.data.scopes_of(&provider.id)).collect();
+    // Only the scopes this provider still grants the client: a habilitation revoked since the
+    // sign-in fetches nothing more.
+    let scopes: Vec<String> = access
+        .iter()
+        .flat_map(|a| a.data.scopes_of(&provider.id).filter(|scope| provider.allows(&a.sp, scope)))
+        .collect();
     let active = match (&access, access.as_ref().and_then(|a| a.data.pivot.as_ref())) {
         (Some(access), Some(pivot)) if !scopes.is_empty() => {
             let sector = Sector::of_data_provider(&provider.id);

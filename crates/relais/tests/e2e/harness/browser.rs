@@ -125,3 +125,17 @@ pub async fn dashboard(platform: &Platform, browser: &Browser, idp: &str, identi
     assert_eq!(response.status(), 200);
     response.text().await.unwrap()
 }
+
+/// Polls `url` until it answers `status` or `deadline` passes; whether it did. For a change
+/// made on one node reaching another, whose registry cache lives a few seconds of real time.
+pub async fn answers_before(browser: &Browser, url: &str, status: u16, deadline: std::time::Instant) -> bool {
+    loop {
+        if browser.get(url).await.status() == status {
+            return true;
+        }
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

@@ -76,7 +76,7 @@ async fn save(
     let now = state.clock.now();
     state.portal.put_request(request, now.0).await?;
     if let Some(moved) = moved {
-        let change = format!("request_{}", state_name(moved));
+        let change = format!("request_{}", moved.name());
         let event = StepEvent::registry_change(now, author, ActorRef::Habilitation(&request.id), &change);
         state.tracer.emit(event).await?;
         let instructors: Vec<String> = match (moved, &state.settings.portal) {
@@ -91,11 +91,6 @@ async fn save(
         state.post(mail::request_moved(&state.endpoints.issuer, request, service, &instructors));
     }
     Ok(())
-}
-
-/// A state's name, as traced and in the pages' catalogues.
-pub fn state_name(state: RequestState) -> String {
-    serde_json::to_value(state).ok().and_then(|value| value.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
 /// Whether the agent of `session` instructs `request`.

@@ -8,7 +8,9 @@ use relais_store::{Namespace, StoreError};
 
 use crate::state::AppState;
 
-/// The grant of access token `token`, if it is live.
+/// The grant of access token `token`, if it is live: not expired, its session not ended, and
+/// its client still registered (a client removed, or its habilitation revoked, loses its
+/// tokens at once on this node, and on the others within the registry cache's lifetime).
 pub async fn live(state: &AppState, token: &str) -> Result<Option<AccessGrant>, StoreError> {
     let Some(access) = state.records.get::<AccessGrant>(Namespace::AccessToken, &digest(token)).await? else {
         return Ok(None);
@@ -17,6 +19,9 @@ pub async fn live(state: &AppState, token: &str) -> Result<Option<AccessGrant>, 
         return Ok(None);
     }
     if state.records.get::<EndedSession>(Namespace::EndedSession, access.sid.as_str()).await?.is_some() {
+        return Ok(None);
+    }
+    if state.registry.service_provider(&access.sp).await?.is_none() {
         return Ok(None);
     }
     Ok(Some(access))
