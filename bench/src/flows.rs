@@ -11,7 +11,7 @@ use url::Url;
 use crate::load::Flow;
 use crate::vu::{form_action, hidden_inputs, location, query_param, VirtualUser};
 
-type Boxed<'a> = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send + 'a>>;
+pub type Boxed<'a> = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send + 'a>>;
 
 /// A fixed PKCE pair (RFC 7636 appendix B): the cost of PKCE is in the server, not here.
 pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";

@@ -32,6 +32,7 @@ fn hub_config(
     agent_idp_issuer: &str,
     data_dir: &std::path::Path,
     redis: Option<&str>,
+    large: bool,
 ) -> anyhow::Result<String> {
     let mut hub =
         HubSection::new(Url::parse(&format!("http://localhost:{port}"))?, "bench-pairwise-secret-0123456789abcdef");
@@ -112,6 +113,9 @@ fn hub_config(
         valid_until: "2099-12-31".into(),
         citizen_services: vec!["bench-sp".into()],
     }];
+    if large {
+        crate::pages::large_registry(&mut file);
+    }
     Ok(file.to_toml()?)
 }
 
@@ -119,6 +123,16 @@ fn hub_config(
 pub async fn start_hub(
     cli: &Cli,
     redis: Option<&str>,
+) -> anyhow::Result<(process::Server, String, [MockIdp; 2], PathBuf)> {
+    start_hub_with(cli, redis, false).await
+}
+
+/// [`start_hub`], with the registry of the pages workload when `large` (1,000 services, 100
+/// data providers, the partner portal).
+pub async fn start_hub_with(
+    cli: &Cli,
+    redis: Option<&str>,
+    large: bool,
 ) -> anyhow::Result<(process::Server, String, [MockIdp; 2], PathBuf)> {
     let port = free_port()?;
     let issuer = format!("http://localhost:{port}");
@@ -159,7 +173,7 @@ pub async fn start_hub(
     let dir = std::env::temp_dir().join(format!("relais-bench-{port}"));
     std::fs::create_dir_all(&dir)?;
     let config = dir.join("relais.toml");
-    std::fs::write(&config, hub_config(port, &idp_issuer, &agent_idp_issuer, &dir, redis)?)?;
+    std::fs::write(&config, hub_config(port, &idp_issuer, &agent_idp_issuer, &dir, redis, large)?)?;
     let config_text = config.display().to_string();
     let (server, _) = process::start(
         &cli.relais,

@@ -8,6 +8,7 @@ mod flows;
 mod hub;
 mod load;
 mod memory;
+mod pages;
 mod person;
 mod process;
 mod report;
@@ -60,6 +61,7 @@ enum Workload {
     Memory,
     Floor,
     Agent,
+    Pages,
 }
 
 impl Cli {
@@ -384,6 +386,9 @@ async fn main() -> anyhow::Result<()> {
         (json!(null), json!(null))
     };
 
+    // 5. The portal's and the catalogue's pages with 1,000 services and 100 data providers.
+    let pages = if cli.runs(Workload::Pages) { pages::pages_workload(&cli, &settings).await? } else { json!(null) };
+
     let floor = if cli.runs(Workload::Floor) { floor::measure(&std::env::temp_dir()).await? } else { json!(null) };
     eprintln!("floor: {floor}");
 
@@ -400,6 +405,7 @@ async fn main() -> anyhow::Result<()> {
         "agent_checktoken": agent_checktoken,
         "agent_checktoken_person": agent_checktoken_person,
         "memory_per_session": { "memory_backend_rss": memory, "redis_used_memory": redis_memory },
+        "pages": pages,
     });
     std::fs::create_dir_all(&cli.out)?;
     let name = if !cli.only.is_empty() {

@@ -46,6 +46,17 @@ pub fn markdown(report: &Value) -> String {
              pivot identity too, traced under the person's key)",
             &report["agent_checktoken_person"],
         ),
+        ("Page: the catalogue, /catalogue (1,000 services, 100 data providers)", &report["pages"]["catalogue"]),
+        ("Page: the catalogue as open data, /catalogue.json (same registry)", &report["pages"]["catalogue_json"]),
+        ("Page: the partner portal's home, /partenaires (20 services of the agent's)", &report["pages"]["portal_home"]),
+        (
+            "Page: the portal's service form, /partenaires/services/nouveau (the 100 providers' 500 scopes offered)",
+            &report["pages"]["portal_new_service"],
+        ),
+        (
+            "Page: a service's page on the portal (its sandbox client, button, samples)",
+            &report["pages"]["portal_service"],
+        ),
     ];
     for (title, workload) in workloads {
         if workload.is_null() {
@@ -81,39 +92,9 @@ pub fn markdown(report: &Value) -> String {
         text.push('\n');
     }
     let floor = &report["floor"];
-    text.push_str(&format!(
-        "## The floor: each unavoidable step alone\n\nMeasured in the load generator's process (core 1, one thread, \
-         median of 5 rounds), except the first line (the hub's CPU during the load generator's ceiling run).\n\n\
-         | step | µs |\n|---|---|\n\
-         | hub CPU per trivial HTTP request (`GET /healthz`, keep-alive) | {:.1} |\n\
-         | RS256 (RSA-2048) signature, `openssl speed rsa2048` (the machine's floor) | {:.1} |\n\
-         | RS256 signature of an ID token as the hub makes it (`aws-lc-rs`, key parsed once, JSON and base64 included) | {:.1} |\n\
-         | RS256 signature, `aws-lc-rs` | {:.1} |\n\
-         | RS256 signature, `ring` (the hub before) | {:.1} |\n\
-         | ES256 signature, `openssl speed ecdsap256` | {:.1} |\n\
-         | ES256 signature of an ID token as the hub makes it (`aws-lc-rs`) | {:.1} |\n\
-         | ES256 signature, `aws-lc-rs` | {:.1} |\n\
-         | ES256 signature, `ring` | {:.1} |\n\
-         | ES256 signature, `jsonwebtoken` + RustCrypto, key parsed per token (the hub before) | {:.1} |\n\
-         | ES256 verification, `ring` (the hub, IdP ID tokens) | {:.1} |\n\
-         | ES256 verification, RustCrypto `p256` (`openidconnect`'s default) | {:.1} |\n\
-         | trace append on SQLite, alone (one commit) | {:.1} |\n\
-         | trace append on SQLite, in a group commit of 32 (per record) | {:.1} |\n\n",
-        number(&report["load_generator_ceiling"]["cpu_ms_per_flow"]) * 1000.0,
-        number(&floor["rs256_sign_openssl_speed_us"]),
-        number(&floor["rs256_sign_hub_us"]),
-        number(&floor["rs256_sign_aws_lc_us"]),
-        number(&floor["rs256_sign_ring_us"]),
-        number(&floor["es256_sign_openssl_speed_us"]),
-        number(&floor["es256_sign_hub_us"]),
-        number(&floor["es256_sign_aws_lc_us"]),
-        number(&floor["es256_sign_ring_raw_us"]),
-        number(&floor["es256_sign_jsonwebtoken_rustcrypto_us"]),
-        number(&floor["es256_verify_ring_us"]),
-        number(&floor["es256_verify_rustcrypto_us"]),
-        number(&floor["trace_append_alone_us"]),
-        number(&floor["trace_append_in_group_of_32_us"]),
-    ));
+    if !floor.is_null() {
+        text.push_str(&floor_table(report, floor));
+    }
     let memory = &report["memory_per_session"];
     if memory["memory_backend_rss"].is_null() {
         return text;
@@ -152,5 +133,42 @@ fn default_path(report: &Value) -> String {
          - Relais / peer (oidc-provider, RS256), flows per second on one core: **{ratio:.1}x**\n\n",
         cpu_us - signature,
         signature / openssl.max(1e-9),
+    )
+}
+
+/// The floor's table (the hub's CPU per trivial request, then each step alone).
+fn floor_table(report: &Value, floor: &Value) -> String {
+    format!(
+        "## The floor: each unavoidable step alone\n\nMeasured in the load generator's process (core 1, one thread, \
+         median of 5 rounds), except the first line (the hub's CPU during the load generator's ceiling run).\n\n\
+         | step | µs |\n|---|---|\n\
+         | hub CPU per trivial HTTP request (`GET /healthz`, keep-alive) | {:.1} |\n\
+         | RS256 (RSA-2048) signature, `openssl speed rsa2048` (the machine's floor) | {:.1} |\n\
+         | RS256 signature of an ID token as the hub makes it (`aws-lc-rs`, key parsed once, JSON and base64 included) | {:.1} |\n\
+         | RS256 signature, `aws-lc-rs` | {:.1} |\n\
+         | RS256 signature, `ring` (the hub before) | {:.1} |\n\
+         | ES256 signature, `openssl speed ecdsap256` | {:.1} |\n\
+         | ES256 signature of an ID token as the hub makes it (`aws-lc-rs`) | {:.1} |\n\
+         | ES256 signature, `aws-lc-rs` | {:.1} |\n\
+         | ES256 signature, `ring` | {:.1} |\n\
+         | ES256 signature, `jsonwebtoken` + RustCrypto, key parsed per token (the hub before) | {:.1} |\n\
+         | ES256 verification, `ring` (the hub, IdP ID tokens) | {:.1} |\n\
+         | ES256 verification, RustCrypto `p256` (`openidconnect`'s default) | {:.1} |\n\
+         | trace append on SQLite, alone (one commit) | {:.1} |\n\
+         | trace append on SQLite, in a group commit of 32 (per record) | {:.1} |\n\n",
+        number(&report["load_generator_ceiling"]["cpu_ms_per_flow"]) * 1000.0,
+        number(&floor["rs256_sign_openssl_speed_us"]),
+        number(&floor["rs256_sign_hub_us"]),
+        number(&floor["rs256_sign_aws_lc_us"]),
+        number(&floor["rs256_sign_ring_us"]),
+        number(&floor["es256_sign_openssl_speed_us"]),
+        number(&floor["es256_sign_hub_us"]),
+        number(&floor["es256_sign_aws_lc_us"]),
+        number(&floor["es256_sign_ring_raw_us"]),
+        number(&floor["es256_sign_jsonwebtoken_rustcrypto_us"]),
+        number(&floor["es256_verify_ring_us"]),
+        number(&floor["es256_verify_rustcrypto_us"]),
+        number(&floor["trace_append_alone_us"]),
+        number(&floor["trace_append_in_group_of_32_us"]),
     )
 }

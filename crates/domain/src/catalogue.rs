@@ -151,6 +151,8 @@ pub struct HabilitationEntry {
 /// habilitations live at `now`.
 pub fn catalogue(sources: &Sources<'_>, now: UnixTime) -> Catalogue {
     let Sources { providers, services, habilitations, figures, figures_since } = sources;
+    let services: std::collections::HashMap<&crate::SpId, &(ServiceProvider, Option<OrganisationEntry>)> =
+        services.iter().map(|entry| (&entry.0.id, entry)).collect();
     let mut entries: Vec<ProviderEntry> = providers
         .iter()
         .map(|provider| {
@@ -160,7 +162,7 @@ pub fn catalogue(sources: &Sources<'_>, now: UnixTime) -> Catalogue {
                 .filter(|(_, scopes)| !scopes.is_empty())
                 .filter_map(|(sp, scopes)| {
                     let (service, organisation) =
-                        services.iter().find(|(s, _)| &s.id == sp && s.profile == Profile::Citizen)?;
+                        services.get(sp).copied().filter(|(s, _)| s.profile == Profile::Citizen)?;
                     let scopes = scopes.iter().filter(|s| provider.scope(s).is_some()).cloned().collect::<Vec<_>>();
                     (!scopes.is_empty()).then(|| ServiceEntry {
                         name: service.name.clone(),

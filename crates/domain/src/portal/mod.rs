@@ -25,6 +25,15 @@ pub const PORTAL_CLIENT_ID: &str = "relais-partenaires";
 /// The start of every sandbox client's `client_id`.
 pub const SANDBOX_CLIENT_PREFIX: &str = "bac-a-sable-";
 
+/// The start of every production client's `client_id` (a validated habilitation request's).
+pub const PRODUCTION_CLIENT_PREFIX: &str = "svc-";
+
+/// Whether `client_id` may be a production client of the portal (a configured service may
+/// bear such an id too: the portal's store says).
+pub fn may_be_production_client(client_id: &str) -> bool {
+    client_id.starts_with(PRODUCTION_CLIENT_PREFIX)
+}
+
 /// Whether `client_id` is a sandbox client of the portal (not a live service: the public
 /// catalogue leaves it out).
 pub fn is_sandbox_client(client_id: &str) -> bool {

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use relais_domain::catalogue::{
     catalogue as build, Catalogue, Figures, OrganisationEntry, Sources, FIGURES_PERIOD_SECONDS,
 };
-use relais_domain::portal::is_sandbox_client;
+use relais_domain::portal::{is_sandbox_client, may_be_production_client};
 use relais_domain::UnixTime;
 use relais_store::StoreError;
 
@@ -30,14 +30,16 @@ pub struct CatalogueCache {
 pub async fn catalogue(state: &AppState) -> Result<Catalogue, StoreError> {
     let providers = state.registry.data_providers().await?;
     // The services the providers allow, each read once; sandbox clients are not services.
-    let mut services: Vec<(relais_domain::ServiceProvider, Option<OrganisationEntry>)> = Vec::new();
-    let live = providers.iter().flat_map(|p| p.allowed.keys()).filter(|id| !is_sandbox_client(id.as_str()));
+    let live: std::collections::BTreeSet<&relais_domain::SpId> =
+        providers.iter().flat_map(|p| p.allowed.keys()).filter(|id| !is_sandbox_client(id.as_str())).collect();
+    let mut services = Vec::with_capacity(live.len());
     for id in live {
-        if !services.iter().any(|(s, _)| &s.id == id) {
-            if let Some(service) = state.registry.service_provider(id).await? {
-                let organisation = organisation(state, id.as_str()).await?;
-                services.push((service, organisation));
-            }
+        if let Some(service) = state.registry.service_provider(id).await? {
+            let organisation = match may_be_production_client(id.as_str()) {
+                true => organisation(state, id.as_str()).await?,
+                false => None,
+            };
+            services.push((service, organisation));
         }
     }
     let habilitations = state.registry.habilitations().await?;

@@ -237,8 +237,9 @@ async fn go_live(
     service: &mut PartnerService,
 ) -> Result<(), PageError> {
     let Some(live) = &request.live else { return Ok(()) };
-    let client_id =
-        service.production_client_id.clone().unwrap_or_else(|| format!("svc-{}", service.id.to_ascii_lowercase()));
+    let client_id = service.production_client_id.clone().unwrap_or_else(|| {
+        format!("{}{}", relais_domain::portal::PRODUCTION_CLIENT_PREFIX, service.id.to_ascii_lowercase())
+    });
     let declaration = &service.declaration;
     let settings = service.settings(Environment::Production);
     let registration = ServiceProviderRegistration {
