@@ -64,6 +64,17 @@ pub struct RequestPage<'a> {
     pub errors: &'a [relais_domain::portal::FieldError],
 }
 
+/// The instructors' page: the requests waiting, and for an agent with the operator role, the
+/// admin API's token (one just made, shown once).
+pub struct InstructionPage<'a> {
+    /// The requests they decide, with their services.
+    pub waiting: &'a [(relais_domain::portal::request::HabilitationRequest, relais_domain::portal::PartnerService)],
+    /// Whether they have the operator role.
+    pub operator: bool,
+    /// The admin token they just made.
+    pub admin_token: Option<&'a str>,
+}
+
 /// The templates, the catalogues and the brand block.
 pub struct Pages {
     env: Environment<'static>,
@@ -315,10 +326,12 @@ impl Pages {
         &self,
         locale: &Locale,
         session: &crate::engine::portal::PortalSession,
-        waiting: &[(relais_domain::portal::request::HabilitationRequest, relais_domain::portal::PartnerService)],
+        page: &InstructionPage<'_>,
     ) -> Html<String> {
-        let waiting: Vec<Value> = waiting.iter().map(|(request, service)| context! { request, service }).collect();
-        self.render("portal_instruction.html", locale, context! { session, waiting })
+        let waiting: Vec<Value> = page.waiting.iter().map(|(request, service)| context! { request, service }).collect();
+        // `operator` is the hub's name in every page: the role goes by another.
+        let (is_operator, admin_token) = (page.operator, page.admin_token);
+        self.render("portal_instruction.html", locale, context! { session, waiting, is_operator, admin_token })
     }
 
     /// The page after a logout with nowhere to return.

@@ -174,6 +174,7 @@ fn portal_pages(pages: &Pages, locale: &Locale) -> Vec<String> {
         errors,
     };
     let wrong = [FieldError { field: "email", key: "last_admin" }];
+    let waiting = [(request.clone(), service.clone())];
     vec![
         pages.portal_home(locale, &session, std::slice::from_ref(&service)).0,
         pages.portal_new_service(locale, &session, &form, &[], &[FieldError { field: "name", key: "required" }]).0,
@@ -181,8 +182,29 @@ fn portal_pages(pages: &Pages, locale: &Locale) -> Vec<String> {
         pages.portal_service(locale, &session, &service_page(ServiceRole::Contributor, &wrong)).0,
         draft,
         decided,
-        pages.portal_instruction(locale, &session, &[(request.clone(), service.clone())]).0,
+        pages.portal_instruction(locale, &session, &instruction(&waiting, false, None)).0,
+        pages.portal_instruction(locale, &session, &instruction(&waiting, true, Some("le-jeton-montre-une-fois"))).0,
     ]
+}
+
+fn instruction<'a>(
+    waiting: &'a [(relais_domain::portal::request::HabilitationRequest, relais_domain::portal::PartnerService)],
+    operator: bool,
+    admin_token: Option<&'a str>,
+) -> crate::pages::InstructionPage<'a> {
+    crate::pages::InstructionPage { waiting, operator, admin_token }
+}
+
+#[test]
+fn only_an_agent_with_the_operator_role_is_offered_an_admin_token_shown_once() {
+    let pages = Pages::new(Brand::default());
+    let fr = portal_pages(&pages, &locale(Lang::Fr));
+    assert!(!fr[6].contains("API d&#x27;administration"), "{}", fr[6]);
+    assert!(!fr[6].contains("instruction&#x2f;jeton"), "{}", fr[6]);
+    assert!(fr[7].contains("action=\"/partenaires/instruction/jeton\""), "{}", fr[7]);
+    assert!(fr[7].contains("API d&#x27;administration"), "{}", fr[7]);
+    assert!(fr[7].contains("<code id=\"admin-token\">le-jeton-montre-une-fois</code>"), "{}", fr[7]);
+    assert!(fr[7].contains("il ne sera plus affiché"), "{}", fr[7]);
 }
 
 #[test]

@@ -60,6 +60,8 @@ pub enum Namespace {
     PortalLogin,
     /// An agent's session on the partner portal, by session id digest.
     PortalSession,
+    /// A token of the admin API made by an agent with the operator role, by token digest.
+    AdminToken,
 }
 
 impl Namespace {
@@ -80,6 +82,7 @@ impl Namespace {
             Self::EndedSession => "ended-session",
             Self::PortalLogin => "portal-login",
             Self::PortalSession => "portal",
+            Self::AdminToken => "admin-token",
         }
     }
 

@@ -13,8 +13,13 @@ use crate::harness::*;
 
 /// Runs `relais admin --url hub --token … args`; its exit status, standard output and error.
 async fn relais_admin(hub: &Url, args: &[&str]) -> (bool, String, String) {
+    relais_admin_with(hub, OPERATOR_TOKEN, args).await
+}
+
+/// [`relais_admin`] with `token`.
+async fn relais_admin_with(hub: &Url, token: &str, args: &[&str]) -> (bool, String, String) {
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_relais"))
-        .args(["admin", "--url", hub.as_str(), "--token", OPERATOR_TOKEN])
+        .args(["admin", "--url", hub.as_str(), "--token", token])
         .args(args)
         .output()
         .await
@@ -129,4 +134,58 @@ async fn relais_admin_says_which_field_is_wrong_and_nothing_changes() {
         .await
         .iter()
         .all(|record| record.event.kind != relais_domain::trace::TraceKind::RegistryChange));
+}
+
+#[tokio::test]
+async fn an_agent_with_the_operator_role_makes_a_token_on_the_portal_and_uses_the_admin_api_for_a_day() {
+    use crate::portal::{csrf, portal_sign_in, CAMILLE, LEA};
+    let platform = Platform::start().await;
+    let camille = Browser::new();
+    portal_sign_in(&platform, &camille, CAMILLE).await;
+    let queue = platform.url("/partenaires/instruction");
+    let page = camille.get(queue.as_str()).await.text().await.unwrap();
+    assert!(page.contains("API d&#x27;administration"), "{page}");
+    let made =
+        camille.post(platform.url("/partenaires/instruction/jeton").as_str(), &[("csrf".into(), csrf(&page))]).await;
+    assert_eq!(location(&made), "/partenaires/instruction");
+    let page = camille.get(queue.as_str()).await.text().await.unwrap();
+    let token = crate::portal::between(&page, "<code id=\"admin-token\">", "</code>").to_owned();
+    assert!(token.len() >= 32, "{token}");
+    let again = camille.get(queue.as_str()).await.text().await.unwrap();
+    assert!(!again.contains(&token), "shown once");
+
+    // The admin API and relais admin take it; the change is the agent's in the traces.
+    let (ok, out, err) = relais_admin_with(&platform.hub, &token, &["list", "service-providers"]).await;
+    assert!(ok && out.contains("\"client_id\": \"sp-a\""), "{out}{err}");
+    let body = json!({ "client_name": "Mairie de Trifouillis", "redirect_uris": ["https://trifouillis.example/cb"], "scope": "openid" });
+    let file = body_file(&body);
+    let (ok, out, err) = relais_admin_with(
+        &platform.hub,
+        &token,
+        &["put", "service-providers", "trifouillis", "--file", file.to_str().unwrap()],
+    )
+    .await;
+    assert!(ok, "{out}{err}");
+    let authors: Vec<String> = platform
+        .state_traces()
+        .await
+        .into_iter()
+        .filter(|record| record.event.kind == relais_domain::trace::TraceKind::RegistryChange)
+        .filter_map(|record| record.event.author)
+        .collect();
+    assert_eq!(authors.len(), 1, "{authors:?}");
+    assert!(authors[0].starts_with("agent:") && !authors[0].contains('@'), "{authors:?}");
+
+    // An agent without the role is refused the token; a made-up one and an expired one are not tokens.
+    let lea = Browser::new();
+    portal_sign_in(&platform, &lea, LEA).await;
+    let form = lea.get(platform.url("/partenaires/services/nouveau").as_str()).await.text().await.unwrap();
+    let refused =
+        lea.post(platform.url("/partenaires/instruction/jeton").as_str(), &[("csrf".into(), csrf(&form))]).await;
+    assert_eq!(refused.status(), 403);
+    let (ok, _, err) = relais_admin_with(&platform.hub, "pas-un-jeton-pas-un-jeton-pas-un-jeton", &["keys"]).await;
+    assert!(!ok && err.contains("401"), "{err}");
+    platform.clock.advance(8 * 3600 + 1);
+    let (ok, _, err) = relais_admin_with(&platform.hub, &token, &["keys"]).await;
+    assert!(!ok && err.contains("401"), "a working day only: {err}");
 }

@@ -9,12 +9,12 @@ use openidconnect::AuthType;
 
 use crate::harness::*;
 
-const CAMILLE: (&str, usize) = ("camille.martin@numerique.gouv.fr", 0);
-const LEA: (&str, usize) = ("lea.petit@prestataire.example", 1);
+pub(crate) const CAMILLE: (&str, usize) = ("camille.martin@numerique.gouv.fr", 0);
+pub(crate) const LEA: (&str, usize) = ("lea.petit@prestataire.example", 1);
 
 /// Signs `email` (identity `index` of the ministry's directory) in to the portal; the portal's
 /// home page.
-async fn portal_sign_in(platform: &Platform, browser: &Browser, (email, index): (&str, usize)) -> String {
+pub(crate) async fn portal_sign_in(platform: &Platform, browser: &Browser, (email, index): (&str, usize)) -> String {
     let to_hub = browser.get(platform.url("/partenaires").as_str()).await;
     assert_eq!(to_hub.status(), 303);
     let authorize = location(&to_hub);

@@ -1,6 +1,7 @@
 //! The operator admin API, under `/api/admin/`: the registry's service providers, identity
 //! providers, data providers and habilitations, and the signing keys, read and written in JSON
-//! by an operator credential (`[[operators]]`, a bearer token). Every write goes through the
+//! by an operator credential (`[[operators]]`, a bearer token) or an agent with the operator
+//! role (a token they made on the portal, for a working day). Every write goes through the
 //! same registration rules as the configuration file, is refused whole or done whole, reaches
 //! this node at once and the others within the registry cache's lifetime, and is traced in the
 //! hash chain with its author. The actors declared in the configuration file are read-only
@@ -78,7 +79,9 @@ pub fn router() -> Router<AppState> {
         title = "Relais operator admin API",
         description = "The registry of the Relais hub (service providers, identity providers, data \
             providers, habilitations) and its signing keys. Authentication: an operator's bearer \
-            token (`[[operators]]` in the configuration). Every write is traced with its author. \
+            token (`[[operators]]` in the configuration), or the token an agent with the operator role \
+            made on the partner portal's instruction page (valid 8 hours). Errors in French when \
+            Accept-Language prefers it. Every write is traced with its author. \
             Actors declared in the configuration file are read-only here.",
         license(name = "EUPL-1.2")
     ),
@@ -124,7 +127,10 @@ struct OperatorToken;
 
 impl Modify for OperatorToken {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let scheme = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("An operator's token")).build();
+        let scheme = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .description(Some("An operator's token, or an agent operator's token from the portal"))
+            .build();
         openapi
             .components
             .get_or_insert_with(Default::default)
@@ -145,16 +151,19 @@ async fn openapi(axum::extract::State(state): axum::extract::State<AppState>) ->
     (cache, Json(openapi_document(&state))).into_response()
 }
 
-/// The operator a request is made by: its bearer token is one of `[[operators]]`.
+/// The operator a request is made by: its bearer token is one of `[[operators]]`, or one an
+/// agent with the operator role made on the portal
+/// ([`crate::engine::portal::admin_tokens`]).
 #[derive(Clone, Debug)]
 pub struct Operator {
-    name: String,
+    author: String,
 }
 
 impl Operator {
-    /// The author of its changes in the traces.
+    /// The author of its changes in the traces: `operator:<name>` for a credential of
+    /// `[[operators]]`, `agent:<sub>` for an agent with the operator role.
     pub fn author(&self) -> String {
-        format!("operator:{}", self.name)
+        self.author.clone()
     }
 }
 
@@ -174,16 +183,23 @@ impl FromRequestParts<AppState> for Operator {
                 ))
             })?;
         // Digests compared: the time taken says nothing of the tokens.
-        let presented = relais_oidc::random::digest(presented);
-        state
+        let digest = relais_oidc::random::digest(presented);
+        let credential = state
             .settings
             .operators
             .iter()
-            .find(|operator| relais_oidc::random::digest(operator.token.expose()) == presented)
-            .map(|operator| Operator { name: operator.name.clone() })
-            .ok_or_else(|| {
-                AdminError::Unauthorized(Said::new("not an operator's token", "ce n'est pas un jeton d'opérateur"))
-            })
+            .find(|operator| relais_oidc::random::digest(operator.token.expose()) == digest);
+        if let Some(credential) = credential {
+            return Ok(Operator { author: format!("operator:{}", credential.name) });
+        }
+        // An agent with the operator role, with a token made on the portal.
+        if let Some(agent) = crate::engine::portal::admin_tokens::operator_of(state, presented).await? {
+            return Ok(Operator { author: agent.author() });
+        }
+        Err(AdminError::Unauthorized(Said::new(
+            "not an operator's token (nor a live token of an agent with the operator role)",
+            "ce n'est pas un jeton d'opérateur (ni le jeton en cours d'un agent ayant le rôle d'opérateur)",
+        )))
     }
 }
 

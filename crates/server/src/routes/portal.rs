@@ -40,7 +40,7 @@ pub fn router() -> Router<AppState> {
         .route("/partenaires/deconnexion", post(sign_out))
 }
 
-fn session_id(state: &AppState, headers: &HeaderMap) -> Option<String> {
+pub(super) fn session_id(state: &AppState, headers: &HeaderMap) -> Option<String> {
     cookies::read(headers, cookies::PORTAL, state.settings.is_https())
 }
 

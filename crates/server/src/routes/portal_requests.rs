@@ -12,8 +12,8 @@ use relais_domain::portal::FieldError;
 use relais_domain::{DataTransfer, DpId, EidasLevel};
 
 use super::form_pairs;
-use super::portal::{agent_or_sign_in, field, form_session};
-use crate::engine::portal::{requests, PortalSession, PORTAL_PATH};
+use super::portal::{agent_or_sign_in, field, form_session, session_id};
+use crate::engine::portal::{self, admin_tokens, requests, PortalSession, PORTAL_PATH};
 use crate::error::{no_store, see_other, ErrorPage, PageError};
 use crate::i18n::Locale;
 use crate::state::AppState;
@@ -24,7 +24,11 @@ pub fn router() -> Router<AppState> {
         .route("/partenaires/demandes/{id}", get(page).post(write))
         .route("/partenaires/demandes/{id}/decision", post(decide))
         .route("/partenaires/instruction", get(queue))
+        .route("/partenaires/instruction/jeton", post(make_admin_token))
 }
+
+/// The key of an admin token in the session's `shown_once`.
+const ADMIN_TOKEN_SHOWN: &str = "admin-token";
 
 fn request_path(id: &str) -> String {
     format!("{PORTAL_PATH}/demandes/{id}")
@@ -165,7 +169,39 @@ async fn queue(
     Extension(locale): Extension<Locale>,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    let session = agent_or_sign_in!(&state, &headers);
+    let mut session = agent_or_sign_in!(&state, &headers);
     let waiting = requests::to_instruct(&state, &session).await?;
-    Ok((no_store(), state.pages.portal_instruction(&locale, &session, &waiting)).into_response())
+    // An admin token just made is shown on this page once, then forgotten.
+    let admin_token = match session.shown_once.take() {
+        Some((key, token)) if key == ADMIN_TOKEN_SHOWN => {
+            if let Some(id) = session_id(&state, &headers) {
+                portal::save(&state, &id, &session).await?;
+            }
+            Some(token)
+        }
+        other => {
+            session.shown_once = other;
+            None
+        }
+    };
+    let operator = admin_tokens::is_operator(&state, &session.email);
+    let page = crate::pages::InstructionPage { waiting: &waiting, operator, admin_token: admin_token.as_deref() };
+    Ok((no_store(), state.pages.portal_instruction(&locale, &session, &page)).into_response())
+}
+
+/// An agent with the operator role makes a token of the admin API (shown once on the queue's
+/// page); anyone else is refused.
+async fn make_admin_token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let pairs = form_pairs(&body);
+    let (mut session, id) = form_session(&state, &headers, &pairs).await?;
+    let token = admin_tokens::make(&state, &session).await?.ok_or(PageError::Page(ErrorPage::RoleRequired))?;
+    session.shown_once = Some((ADMIN_TOKEN_SHOWN.to_owned(), token));
+    if let Some(id) = &id {
+        portal::save(&state, id, &session).await?;
+    }
+    Ok(see_other(&format!("{PORTAL_PATH}/instruction")))
 }

@@ -3,6 +3,7 @@
 //! citizen one), see their organisation's services, declare one and get its sandbox client at
 //! once (`services.rs`). An agent sees the services of their organisation (SIREN) only.
 
+pub mod admin_tokens;
 pub mod mail;
 pub mod requests;
 pub mod services;
