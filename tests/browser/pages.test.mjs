@@ -231,10 +231,20 @@ test('the data catalogue, from the hub home page, French and English, and on a p
   await page.getByRole('link', { name: 'English' }).click();
   await page.getByRole('heading', { name: 'Data catalogue', level: 1 }).waitFor();
   await expectAccessible(page, 'catalogue (en)');
+  // A provider's page: who may ask, its limit, its API's operation from its OpenAPI description.
+  await page.getByRole('link', { name: /Caisse d'allocations familiales \(démo\)'s page/ }).click();
+  await page.getByRole('heading', { name: "Caisse d'allocations familiales (démo)", level: 1 }).waitFor();
+  const provider = await page.locator('main').innerText();
+  assert.match(provider, /Rate limit: 600 per minute/);
+  assert.match(provider, /GET \/api\/quotient-familial/);
+  await expectAccessible(page, 'catalogue provider (en)');
   await page.context().close();
   const phone = await newPage(demo.browser, { viewport: { width: 320, height: 640 } });
   await phone.goto(`${demo.hub}/catalogue`);
   await noHorizontalScroll(phone, 'catalogue');
   await expectAccessible(phone, 'catalogue (320 px)');
+  await phone.goto(`${demo.hub}/catalogue/caf`);
+  await noHorizontalScroll(phone, 'catalogue provider');
+  await expectAccessible(phone, 'catalogue provider (320 px)');
   await phone.context().close();
 });

@@ -79,6 +79,13 @@ pub struct ProviderEntry {
     pub habilitations: Vec<HabilitationEntry>,
     /// What its data saved people over the last 30 days.
     pub figures: Figures,
+    /// Who may ask for its data, as it says (empty: not said).
+    pub eligibility: String,
+    /// Its rate limit, requests per minute and per service, when it has one.
+    pub rate_limit_per_minute: Option<u32>,
+    /// Where its OpenAPI description is, when it publishes one (`/catalogue/{id}/openapi.json`,
+    /// beside its page `/catalogue/{id}`).
+    pub openapi_url: Option<String>,
 }
 
 /// One kind of data.
@@ -201,6 +208,9 @@ pub fn catalogue(sources: &Sources<'_>, now: UnixTime) -> Catalogue {
                 services: allowed,
                 habilitations: live,
                 figures: figures.get(provider.id.as_str()).copied().unwrap_or_default(),
+                eligibility: provider.about.eligibility.clone(),
+                rate_limit_per_minute: provider.about.rate_limit_per_minute,
+                openapi_url: provider.about.api.as_ref().map(|_| format!("/catalogue/{}/openapi.json", provider.id)),
             }
         })
         .collect();

@@ -32,6 +32,10 @@ pub struct DataProvider {
     pub signed_checktoken: bool,
     /// Which SP may ask for which of its scopes.
     pub allowed: BTreeMap<SpId, Vec<String>>,
+    /// What the catalogue says of it beyond its data (shared: a provider is copied at each
+    /// checktoken, its description is not).
+    #[serde(default)]
+    pub about: std::sync::Arc<crate::api_description::ProviderAbout>,
 }
 
 impl DataProvider {
@@ -127,6 +131,7 @@ mod tests {
             secret: SecretDigest::of("caf", &crate::Secret::new("s")),
             signed_checktoken: false,
             allowed: BTreeMap::from([(SpId::new("mairie"), vec!["quotient_familial".into()])]),
+            about: Default::default(),
         }
     }
 

@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod agent;
+pub mod api_description;
 pub mod catalogue;
 pub mod civil_time;
 pub mod clock;

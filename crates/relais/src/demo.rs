@@ -108,6 +108,10 @@ pub fn demo_config(port: u16, data_dir: &std::path::Path) -> anyhow::Result<Conf
             .iter()
             .map(|(name, label, description)| DataScopeSection::new(name, label, description))
             .collect();
+        // What the catalogue says of it, its API's description too.
+        dp.eligibility = kind.eligibility().to_owned();
+        dp.rate_limit_per_minute = Some(kind.rate_limit_per_minute());
+        dp.openapi = Some(kind.openapi());
         file.data_providers.push(dp);
     }
     for (index, (id, name, domains, default)) in DEMO_AGENT_IDPS.iter().enumerate() {

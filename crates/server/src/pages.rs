@@ -82,7 +82,7 @@ pub struct Pages {
     brand: Brand,
 }
 
-const TEMPLATES: [(&str, &str); 16] = [
+const TEMPLATES: [(&str, &str); 18] = [
     ("portal_instruction.html", include_str!("../templates/portal_instruction.html")),
     ("portal_request.html", include_str!("../templates/portal_request.html")),
     ("portal_button.html", include_str!("../templates/portal_button.html")),
@@ -91,6 +91,8 @@ const TEMPLATES: [(&str, &str); 16] = [
     ("portal_service.html", include_str!("../templates/portal_service.html")),
     ("agent_email.html", include_str!("../templates/agent_email.html")),
     ("catalogue.html", include_str!("../templates/catalogue.html")),
+    ("catalogue_provider.html", include_str!("../templates/catalogue_provider.html")),
+    ("catalogue_provider_details.html", include_str!("../templates/catalogue_provider_details.html")),
     ("consent.html", include_str!("../templates/consent.html")),
     ("dashboard.html", include_str!("../templates/dashboard.html")),
     ("base.html", include_str!("../templates/base.html")),
@@ -224,6 +226,20 @@ impl Pages {
     /// The public catalogue of data.
     pub fn catalogue(&self, locale: &Locale, catalogue: &relais_domain::catalogue::Catalogue) -> Html<String> {
         self.render("catalogue.html", locale, context! { catalogue })
+    }
+
+    /// A provider's page in the catalogue (`catalogue` holds it alone), with its API's
+    /// operations.
+    pub fn catalogue_provider(
+        &self,
+        locale: &Locale,
+        catalogue: &relais_domain::catalogue::Catalogue,
+        provider: &relais_domain::catalogue::ProviderEntry,
+        api: Option<&relais_domain::api_description::ApiDescription>,
+    ) -> Html<String> {
+        // The document itself is not the page's.
+        let api = api.map(|api| context! { title => api.title, version => api.version, openapi => api.openapi, operations => api.operations });
+        self.render("catalogue_provider.html", locale, context! { catalogue, provider, api })
     }
 
     /// The partner portal's home: the organisation's services.

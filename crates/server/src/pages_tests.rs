@@ -106,8 +106,32 @@ fn every_page(pages: &Pages, lang: Lang) -> Vec<String> {
     }
     out.push(pages.agent_email(&locale, "/agents", "f", "Back-office", None, None).0);
     out.push(pages.agent_email(&locale, "/agents", "f", "Back-office", Some("x@<b>"), Some("invalid")).0);
+    let one = catalogue();
+    let api = relais_domain::api_description::ApiDescription::parse(API).unwrap();
+    out.push(pages.catalogue_provider(&locale, &one, &one.providers[0], Some(&api)).0);
+    out.push(pages.catalogue_provider(&locale, &one, &one.providers[0], None).0);
     out.push(pages.catalogue(&locale, &catalogue()).0);
     out
+}
+
+/// A provider's OpenAPI description with markup where text goes.
+const API: &str = r#"{"openapi": "3.1.0", "info": {"title": "API <b>CAF</b>", "version": "2"},
+  "paths": {"/api/qf/{annee}": {"get": {"summary": "Le <script>quotient</script>",
+    "parameters": [{"name": "annee", "in": "path", "required": true, "description": "L'année <i>"}],
+    "responses": {"200": {"description": "Le quotient"}}}}}}"#;
+
+#[test]
+fn a_providers_page_renders_its_api_escaped_and_says_when_it_has_none() {
+    let pages = Pages::new(Default::default());
+    let fr = every_page(&pages, Lang::Fr);
+    let (page, none) = (&fr[fr.len() - 3], &fr[fr.len() - 2]);
+    assert!(page.contains("API &lt;b&gt;CAF&lt;&#x2f;b&gt;, version 2 (OpenAPI 3.1.0)"), "{page}");
+    assert!(page.contains("<code>GET &#x2f;api&#x2f;qf&#x2f;{annee}</code>"), "{page}");
+    assert!(page.contains("Le &lt;script&gt;quotient") && !page.contains("<script>quotient"), "{page}");
+    assert!(page.contains("<code>annee</code></th><td>path</td><td>oui</td>"), "{page}");
+    assert!(page.contains("Les collectivités territoriales &lt;i&gt;") && page.contains("600 par minute"), "{page}");
+    assert!(page.contains("href=\"/catalogue/caf/openapi.json\""), "{page}");
+    assert!(none.contains("ne publie pas de description OpenAPI") && !none.contains("openapi.json"), "{none}");
 }
 
 /// The partner portal's pages: home, the form with errors, a service with its secrets, a
@@ -238,7 +262,8 @@ fn every_page_renders_in_both_languages_with_its_texts() {
 fn the_agents_page_asks_the_e_mail_under_the_agent_issuer_and_says_what_is_wrong() {
     let pages = Pages::new(Default::default());
     let fr = every_page(&pages, Lang::Fr);
-    let (blank, wrong) = (&fr[fr.len() - 3], &fr[fr.len() - 2]);
+    // The two agent pages come before the catalogue's three.
+    let (blank, wrong) = (&fr[fr.len() - 5], &fr[fr.len() - 4]);
     assert!(blank.contains("action=\"/agents/interaction/f/email\"") && blank.contains("autocomplete=\"email\""));
     assert!(!blank.contains("aria-invalid"));
     assert!(wrong.contains("aria-invalid=\"true\"") && wrong.contains("n&#x27;est pas valide"), "{wrong}");
@@ -350,6 +375,9 @@ fn catalogue() -> relais_domain::catalogue::Catalogue {
                 expires_at: 1_900_000_000,
             }],
             figures: Figures { transfers: 1234, documents_avoided: 567 },
+            eligibility: "Les collectivités territoriales <i>".into(),
+            rate_limit_per_minute: Some(600),
+            openapi_url: Some("/catalogue/caf/openapi.json".into()),
         }],
     }
 }

@@ -125,6 +125,18 @@ impl Registry for CachedRegistry {
         Ok(dps)
     }
 
+    /// Found in the cached list without copying it (read at each checktoken).
+    async fn data_provider(&self, id: &relais_domain::DpId) -> Result<Option<DataProvider>, StoreError> {
+        if let Ok(guard) = self.data_providers.read() {
+            if let Some((dps, at)) = guard.as_ref() {
+                if at.elapsed() < self.lifetime {
+                    return Ok(dps.iter().find(|dp| &dp.id == id).cloned());
+                }
+            }
+        }
+        Ok(self.data_providers().await?.into_iter().find(|dp| &dp.id == id))
+    }
+
     async fn habilitations(&self) -> Result<Vec<Habilitation>, StoreError> {
         if let Some(habilitations) = self.fresh(&self.habilitations) {
             return Ok(habilitations);

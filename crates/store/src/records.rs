@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use relais_domain::agent::{AgentClaim, EmailDomain, Habilitation};
+use relais_domain::api_description::ProviderAbout;
 use relais_domain::providers::{ClientAuthentication, IdTokenAlgorithm, UpstreamClientAuth};
 use relais_domain::{
     DataProvider, DataScope, DpId, EidasLevel, IdentityProvider, IdpId, IdpPolicy, Profile, Scope, ScopeSet, Secret,
@@ -88,6 +89,9 @@ struct DataProviderV1 {
     client_secret_digest: String,
     signed_checktoken: bool,
     allowed: BTreeMap<SpId, Vec<String>>,
+    /// Added with the catalogue's details (absent in the rows before: nothing said).
+    #[serde(default, skip_serializing_if = "ProviderAbout::is_empty")]
+    about: ProviderAbout,
 }
 
 fn level(acr: &str, what: &str) -> Result<EidasLevel, StoreError> {
@@ -268,6 +272,7 @@ pub fn data_provider_row(dp: &DataProvider) -> Result<String, StoreError> {
         client_secret_digest: dp.secret.as_stored().to_owned(),
         signed_checktoken: dp.signed_checktoken,
         allowed: dp.allowed.clone(),
+        about: (*dp.about).clone(),
     };
     serde_json::to_string(&row).map_err(|e| corrupt("data provider", e))
 }
@@ -291,6 +296,7 @@ pub fn data_provider(text: &str) -> Result<DataProvider, StoreError> {
         secret: digest(Some(row.client_secret_digest), "data provider")?,
         signed_checktoken: row.signed_checktoken,
         allowed: row.allowed,
+        about: std::sync::Arc::new(row.about),
     })
 }
 

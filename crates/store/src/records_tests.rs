@@ -98,6 +98,7 @@ fn a_data_provider_row_keeps_the_digest_only() {
         secret: SecretDigest::of("caf", &Secret::new(SECRET)),
         signed_checktoken: true,
         allowed: BTreeMap::new(),
+        about: Default::default(),
     };
     let row = data_provider_row(&dp).unwrap();
     assert!(!row.contains(SECRET));

@@ -275,6 +275,7 @@ mod tests {
             secret: crate::SecretDigest::of("caf", &Secret::new("x".repeat(32))),
             signed_checktoken: false,
             allowed: BTreeMap::new(),
+            about: Default::default(),
         }
     }
 

@@ -9,6 +9,7 @@ fn caf() -> DataProvider {
         secret: SecretDigest::of("caf", &Secret::new("x".repeat(32))),
         signed_checktoken: false,
         allowed: Default::default(),
+        about: Default::default(),
     }
 }
 

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::{check_display_name, check_secret_length, check_url_safe_id, refuse, RegistrationError};
+use crate::api_description::{ApiDescription, ProviderAbout};
 use crate::data::{DataProvider, DataScope};
 use crate::ids::{DpId, SpId};
 use crate::scopes::Scope;
@@ -34,6 +35,12 @@ pub struct DataProviderRegistration {
     pub scopes: Vec<DataScopeRegistration>,
     /// Service provider → the scopes it may ask for.
     pub allowed_service_providers: BTreeMap<String, Vec<String>>,
+    /// Who may ask for its data, for the catalogue (empty: not said).
+    pub eligibility: String,
+    /// Its rate limit, requests per minute and per service, for the catalogue.
+    pub rate_limit_per_minute: Option<u32>,
+    /// Its OpenAPI description (a JSON document), for the catalogue.
+    pub openapi: Option<String>,
 }
 
 impl DataProviderRegistration {
@@ -85,6 +92,28 @@ impl DataProviderRegistration {
             }
             allowed.insert(sp, granted);
         }
+        let eligibility = self.eligibility.trim().to_owned();
+        if eligibility.chars().count() > 1000 || eligibility.chars().any(|c| c.is_control() && c != '\n') {
+            return Err(refuse(
+                "eligibility",
+                "at most 1000 characters, without control characters",
+                "1000 caractères au plus, sans caractère de contrôle",
+            ));
+        }
+        if self.rate_limit_per_minute == Some(0) {
+            return Err(refuse(
+                "rate_limit_per_minute",
+                "must be at least 1 (omit it when there is no limit)",
+                "doit valoir au moins 1 (omettez-le s'il n'y a pas de limite)",
+            ));
+        }
+        let api = match self.openapi.as_deref().map(str::trim).filter(|text| !text.is_empty()) {
+            None => None,
+            Some(document) => {
+                Some(ApiDescription::parse(document).map_err(|error| refuse("openapi", error.en, error.fr))?)
+            }
+        };
+        let about = ProviderAbout { eligibility, rate_limit_per_minute: self.rate_limit_per_minute, api };
         Ok(DataProvider {
             secret: SecretDigest::of(&self.id, &secret),
             id: DpId::new(self.id),
@@ -92,6 +121,7 @@ impl DataProviderRegistration {
             scopes,
             signed_checktoken: self.signed_checktoken,
             allowed,
+            about: std::sync::Arc::new(about),
         })
     }
 }

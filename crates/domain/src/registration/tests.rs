@@ -126,8 +126,23 @@ fn a_data_provider_serves_data_scopes_to_known_services_only() {
             description: String::new(),
         }],
         allowed_service_providers: BTreeMap::from([("mairie".into(), vec!["quotient_familial".into()])]),
+        eligibility: "Les collectivités territoriales".into(),
+        rate_limit_per_minute: Some(600),
+        openapi: Some(r#"{"openapi": "3.1.0", "info": {"title": "API"}, "paths": {"/d": {"get": {}}}}"#.into()),
     };
     let known = [SpId::new("mairie")];
+    let registered = dp().register(&known).unwrap();
+    assert_eq!(registered.about.rate_limit_per_minute, Some(600));
+    assert_eq!(registered.about.api.as_ref().map(|api| api.operations.len()), Some(1));
+    let mut bad = dp();
+    bad.openapi = Some(r#"{"swagger": "2.0"}"#.into());
+    assert_eq!(field_of(bad.register(&known)), "openapi");
+    let mut bad = dp();
+    bad.rate_limit_per_minute = Some(0);
+    assert_eq!(field_of(bad.register(&known)), "rate_limit_per_minute");
+    let mut bad = dp();
+    bad.eligibility = "a\u{7}".into();
+    assert_eq!(field_of(bad.register(&known)), "eligibility");
     assert!(dp().register(&known).unwrap().secret.matches("caf", SECRET));
     assert_eq!(field_of(dp().register(&[])), "allowed_service_providers");
     let mut bad = dp();

@@ -14,6 +14,7 @@
 //!   credentials (its `401 invalid_client` is the DP's misconfiguration, not the SP's
 //!   token's fault, so it is not passed on as `401`), or answered something unusable.
 
+mod openapi;
 mod records;
 
 use crate::web::lock;

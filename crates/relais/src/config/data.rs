@@ -36,6 +36,18 @@ pub struct DataProviderSection {
     /// SP client id → the scopes it may ask for.
     #[serde(default)]
     pub allowed_service_providers: std::collections::BTreeMap<String, Vec<String>>,
+    /// Who may ask for its data, for the public catalogue.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub eligibility: String,
+    /// Its rate limit (requests per minute and per service), for the catalogue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit_per_minute: Option<u32>,
+    /// Its OpenAPI 3 description (JSON), rendered on its catalogue page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub openapi: Option<String>,
+    /// A file holding it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub openapi_file: Option<PathBuf>,
 }
 
 /// `[[data_providers.scopes]]`
@@ -62,6 +74,10 @@ impl DataProviderSection {
             checktoken_format: CheckTokenFormat::default(),
             scopes: Vec::new(),
             allowed_service_providers: Default::default(),
+            eligibility: String::new(),
+            rate_limit_per_minute: None,
+            openapi: None,
+            openapi_file: None,
         }
     }
 }
@@ -112,6 +128,19 @@ pub(super) fn data_providers(
                 })
                 .collect(),
             allowed_service_providers: dp.allowed_service_providers,
+            eligibility: dp.eligibility,
+            rate_limit_per_minute: dp.rate_limit_per_minute,
+            openapi: match (dp.openapi, dp.openapi_file) {
+                (Some(_), Some(_)) => {
+                    return Err(error(field("openapi"), "give either openapi or openapi_file, not both"))
+                }
+                (Some(text), None) => Some(text),
+                (None, Some(path)) => Some(
+                    std::fs::read_to_string(&path)
+                        .map_err(|e| error(field("openapi_file"), format!("cannot read {}: {e}", path.display())))?,
+                ),
+                (None, None) => None,
+            },
         };
         let provider = registration.register(sp_ids).map_err(at("data_providers", index))?;
         check_among_data_providers(&provider, &providers).map_err(at("data_providers", index))?;

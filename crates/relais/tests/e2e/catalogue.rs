@@ -78,3 +78,45 @@ async fn the_catalogues_figures_count_the_transfers_and_the_documents_people_did
     platform.clock.advance(30 * 24 * 3600);
     assert_eq!(caf_figures(&platform).await, (0, 0));
 }
+
+#[tokio::test]
+async fn a_providers_page_says_who_may_ask_its_rate_limit_and_renders_its_openapi_description() {
+    use relais_mocks::dp::DpKind;
+    let platform = Platform::start().await;
+    let catalogue: Value = reqwest::get(platform.url("/catalogue.json")).await.unwrap().json().await.unwrap();
+    let providers = catalogue["providers"].as_array().unwrap();
+    let caf = providers.iter().find(|p| p["id"] == "caf").unwrap();
+    assert_eq!(caf["rate_limit_per_minute"], 600);
+    assert!(caf["eligibility"].as_str().unwrap().contains("quotient familial"), "{caf}");
+    assert_eq!(caf["openapi_url"], "/catalogue/caf/openapi.json");
+    let impots = providers.iter().find(|p| p["id"] == "impots-donnees").unwrap();
+    assert!(impots["openapi_url"].is_null() && impots["rate_limit_per_minute"].is_null(), "{impots}");
+
+    // Its page: the operation of its API, its parameter and its answers.
+    let page = reqwest::get(platform.url("/catalogue/caf")).await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<h1>Caisse d&#x27;allocations familiales (démo)</h1>"), "{html}");
+    assert!(html.contains("<code>GET &#x2f;api&#x2f;quotient-familial</code>"), "{html}");
+    assert!(html.contains("<code>Authorization</code>") && html.contains("Jeton absent, expiré"), "{html}");
+    assert!(html.contains("600 par minute"), "{html}");
+    // The document as the provider gave it, open data; a provider without one, an unknown one.
+    let document = reqwest::get(platform.url("/catalogue/caf/openapi.json")).await.unwrap();
+    assert_eq!(document.headers()["access-control-allow-origin"], "*");
+    let document: Value = document.json().await.unwrap();
+    assert_eq!(document, serde_json::from_str::<Value>(&DpKind::Caf.openapi()).unwrap());
+    let none = reqwest::get(platform.url("/catalogue/impots-donnees")).await.unwrap().text().await.unwrap();
+    assert!(none.contains("ne publie pas de description OpenAPI"), "{none}");
+    assert_eq!(reqwest::get(platform.url("/catalogue/impots-donnees/openapi.json")).await.unwrap().status(), 404);
+    assert_eq!(reqwest::get(platform.url("/catalogue/nulle-part")).await.unwrap().status(), 404);
+    let english = reqwest::Client::new()
+        .get(platform.url("/catalogue/caf"))
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(english.contains("Rate limit: 600 per minute") && english.contains("Responses:"), "{english}");
+}

@@ -280,6 +280,16 @@ pub struct DataProviderBody {
     /// The citizen services allowed each scope (`client_id` → scopes).
     #[serde(default)]
     pub allowed_service_providers: BTreeMap<String, Vec<String>>,
+    /// Who may ask for its data, for the public catalogue.
+    #[serde(default)]
+    pub eligibility: String,
+    /// Its rate limit (requests per minute and per service), for the catalogue.
+    #[serde(default)]
+    pub rate_limit_per_minute: Option<u32>,
+    /// Its OpenAPI 3 description (a JSON object), rendered on its catalogue page.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub openapi: Option<serde_json::Value>,
 }
 
 /// A data provider as registered (never its secret).
@@ -295,6 +305,13 @@ pub struct DataProviderView {
     pub scopes: Vec<DataScopeBody>,
     /// The citizen services allowed each scope.
     pub allowed_service_providers: BTreeMap<String, Vec<String>>,
+    /// Who may ask for its data.
+    pub eligibility: String,
+    /// Its rate limit, requests per minute and per service.
+    pub rate_limit_per_minute: Option<u32>,
+    /// Its OpenAPI description.
+    #[schema(value_type = Option<Object>)]
+    pub openapi: Option<serde_json::Value>,
     /// Where it comes from.
     pub source: SourceName,
 }

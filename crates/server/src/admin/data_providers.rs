@@ -31,6 +31,9 @@ fn view(dp: &DataProvider, source: Source) -> DataProviderView {
             })
             .collect(),
         allowed_service_providers: dp.allowed.iter().map(|(sp, scopes)| (sp.to_string(), scopes.clone())).collect(),
+        eligibility: dp.about.eligibility.clone(),
+        rate_limit_per_minute: dp.about.rate_limit_per_minute,
+        openapi: dp.about.api.as_ref().and_then(|api| serde_json::from_str(&api.document).ok()),
         source: source.into(),
     }
 }
@@ -110,6 +113,9 @@ pub async fn put(
             .map(|scope| DataScopeRegistration { name: scope.name, label: scope.label, description: scope.description })
             .collect(),
         allowed_service_providers: body.allowed_service_providers,
+        eligibility: body.eligibility,
+        rate_limit_per_minute: body.rate_limit_per_minute,
+        openapi: body.openapi.map(|document| document.to_string()),
     };
     let mut dp = registration.register(&known_sps)?;
     let others = state.registry.data_providers().await?;

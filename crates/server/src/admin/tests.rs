@@ -357,3 +357,38 @@ async fn errors_are_said_in_french_when_french_is_preferred() {
     assert!(said.starts_with("JSON refusé"), "{said}");
     assert!(hub.chain().await.is_empty(), "nothing changed");
 }
+
+#[tokio::test]
+async fn a_providers_catalogue_details_and_openapi_description_read_back_and_a_wrong_one_changes_nothing() {
+    let hub = TestHub::new();
+    let openapi = json!({
+        "openapi": "3.1.0",
+        "info": { "title": "API des écoles", "version": "1" },
+        "paths": { "/api/tarif": { "get": { "summary": "Le tarif", "responses": { "200": { "description": "Le tarif" } } } } }
+    });
+    let dp = json!({
+        "name": "Service des écoles",
+        "scopes": [{"name": "tarif_cantine", "label": "Tarif de cantine", "description": "Le tarif appliqué"}],
+        "eligibility": "Les communes",
+        "rate_limit_per_minute": 120,
+        "openapi": openapi,
+    });
+    let (status, _) = admin(&hub, "PUT", "/api/admin/data-providers/ecoles", Some(dp.clone())).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, read) = admin(&hub, "GET", "/api/admin/data-providers/ecoles", None).await;
+    assert_eq!(
+        (read["eligibility"].as_str(), read["rate_limit_per_minute"].as_u64()),
+        (Some("Les communes"), Some(120))
+    );
+    assert_eq!(read["openapi"], openapi, "the document as given");
+    let before = hub.chain().await.len();
+    let mut wrong = dp.clone();
+    wrong["openapi"] = json!({"swagger": "2.0"});
+    let (status, language, said) =
+        in_language(&hub, "fr", "PUT", "/api/admin/data-providers/ecoles", Some(wrong)).await;
+    assert_eq!((status, language.as_str()), (400, "fr"));
+    assert!(said.contains("OpenAPI 3"), "{said}");
+    let (_, read) = admin(&hub, "GET", "/api/admin/data-providers/ecoles", None).await;
+    assert_eq!(read["openapi"], openapi, "nothing changed");
+    assert_eq!(hub.chain().await.len(), before);
+}

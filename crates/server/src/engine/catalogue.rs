@@ -4,8 +4,9 @@
 //! (they cover 30 days: a minute more or less changes nothing, and counting reads the traces).
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
+use relais_domain::api_description::ProviderAbout;
 use relais_domain::catalogue::{
     catalogue as build, Catalogue, Figures, OrganisationEntry, Sources, FIGURES_PERIOD_SECONDS,
 };
@@ -29,6 +30,20 @@ pub struct CatalogueCache {
 /// The catalogue as the registry holds it now.
 pub async fn catalogue(state: &AppState) -> Result<Catalogue, StoreError> {
     let providers = state.registry.data_providers().await?;
+    catalogue_of(state, &providers).await
+}
+
+/// The catalogue of the provider `id` alone (its page), and its API description; `None` when
+/// no such provider is registered.
+pub async fn provider(state: &AppState, id: &str) -> Result<Option<(Catalogue, Arc<ProviderAbout>)>, StoreError> {
+    let found = state.registry.data_providers().await?.into_iter().find(|dp| dp.id.as_str() == id);
+    let Some(provider) = found else { return Ok(None) };
+    let about = provider.about.clone();
+    Ok(Some((catalogue_of(state, std::slice::from_ref(&provider)).await?, about)))
+}
+
+/// The catalogue of `providers`.
+async fn catalogue_of(state: &AppState, providers: &[relais_domain::DataProvider]) -> Result<Catalogue, StoreError> {
     // The services the providers allow, each read once; sandbox clients are not services.
     let live: std::collections::BTreeSet<&relais_domain::SpId> =
         providers.iter().flat_map(|p| p.allowed.keys()).filter(|id| !is_sandbox_client(id.as_str())).collect();
@@ -44,13 +59,8 @@ pub async fn catalogue(state: &AppState) -> Result<Catalogue, StoreError> {
     }
     let habilitations = state.registry.habilitations().await?;
     let (figures_since, figures) = figures(state).await?;
-    let sources = Sources {
-        providers: &providers,
-        services: &services,
-        habilitations: &habilitations,
-        figures: &figures,
-        figures_since,
-    };
+    let sources =
+        Sources { providers, services: &services, habilitations: &habilitations, figures: &figures, figures_since };
     Ok(build(&sources, state.clock.now()))
 }
 

@@ -1,15 +1,16 @@
 //! The public catalogue: `/catalogue` for people, `/catalogue.json` as open data (any site may
 //! read it: `Access-Control-Allow-Origin: *`, nothing personal in it), described by the JSON
-//! Schema at `/catalogue.schema.json`.
+//! Schema at `/catalogue.schema.json`; each provider's page at `/catalogue/{id}`, with its
+//! OpenAPI description at `/catalogue/{id}/openapi.json` when it publishes one.
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json};
 
 use crate::engine;
-use crate::error::PageError;
+use crate::error::{ErrorPage, PageError};
 use crate::i18n::Locale;
 use crate::state::AppState;
 
@@ -18,6 +19,34 @@ pub fn router() -> axum::Router<AppState> {
         .route("/catalogue", get(page))
         .route("/catalogue.json", get(json))
         .route("/catalogue.schema.json", get(schema))
+        .route("/catalogue/{id}", get(provider_page))
+        .route("/catalogue/{id}/openapi.json", get(openapi))
+}
+
+/// A provider's page: what the catalogue says of it, and its API's operations.
+async fn provider_page(
+    State(state): State<AppState>,
+    Extension(locale): Extension<Locale>,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let (catalogue, about) =
+        engine::catalogue::provider(&state, &id).await?.ok_or(PageError::Page(ErrorPage::NotFound))?;
+    let provider = catalogue.providers.first().ok_or(PageError::Page(ErrorPage::NotFound))?;
+    Ok(state.pages.catalogue_provider(&locale, &catalogue, provider, about.api.as_ref()).into_response())
+}
+
+/// A provider's OpenAPI description, as it gave it (open data too).
+async fn openapi(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, PageError> {
+    let found = engine::catalogue::provider(&state, &id).await?;
+    let document = found
+        .and_then(|(_, about)| about.api.as_ref().map(|api| api.document.clone()))
+        .ok_or(PageError::Page(ErrorPage::NotFound))?;
+    let headers = [
+        (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+        (header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*")),
+        (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60")),
+    ];
+    Ok((headers, document).into_response())
 }
 
 /// The JSON Schema (2020-12) of `/catalogue.json`, published beside it.
@@ -114,6 +143,9 @@ mod tests {
                     expires_at: 1,
                 }],
                 figures: Figures { transfers: 2, documents_avoided: 1 },
+                eligibility: "Les collectivités".into(),
+                rate_limit_per_minute: Some(600),
+                openapi_url: Some("/catalogue/caf/openapi.json".into()),
             }],
         };
         let schema: Value = serde_json::from_str(super::CATALOGUE_SCHEMA).unwrap();

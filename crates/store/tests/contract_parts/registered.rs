@@ -19,8 +19,19 @@ pub async fn registered_actors_and_grants(sql: &SqlStore, other_node: &SqlStore)
         secret: SecretDigest::of("caf-contract", &Secret::new("x".repeat(32))),
         signed_checktoken: false,
         allowed: Default::default(),
+        about: std::sync::Arc::new(relais_domain::api_description::ProviderAbout {
+            eligibility: "Les communes".into(),
+            rate_limit_per_minute: Some(60),
+            api: relais_domain::api_description::ApiDescription::parse(
+                r#"{"openapi": "3.1.0", "info": {"title": "API"}, "paths": {"/qf": {"get": {}}}}"#,
+            )
+            .ok(),
+        }),
     };
     sql.put_data_provider(Put::configured(&caf, 1)).await.unwrap();
+    // What the catalogue says of it is read back by every node.
+    let read = other_node.data_provider(&caf.id).await.unwrap().unwrap();
+    assert_eq!(read.about, caf.about);
     let sandbox = service_provider("bac-a-sable-1");
     let registered = Put { actor: &sandbox, source: Source::Registered, at: 3 };
     sql.put_service_provider(registered).await.unwrap();

@@ -142,6 +142,11 @@ pub async fn start_mock_dps(issuer: &str) -> (Vec<relais_mocks::dp::MockDp>, Vec
             section.allowed_service_providers.insert("sp-a".into(), allowed.iter().map(|s| (*s).to_owned()).collect());
         }
         section.scopes = kind.scopes().iter().map(|(name, label, _)| DataScopeSection::new(name, label, "")).collect();
+        if kind == DpKind::Caf {
+            section.eligibility = kind.eligibility().to_owned();
+            section.rate_limit_per_minute = Some(kind.rate_limit_per_minute());
+            section.openapi = Some(kind.openapi());
+        }
         sections.push(section);
     }
     (dps, sections)

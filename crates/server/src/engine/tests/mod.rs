@@ -218,6 +218,7 @@ fn caf() -> DataProvider {
         secret: SecretDigest::of("caf", &Secret::new(CAF_SECRET)),
         signed_checktoken: false,
         allowed: [(SpId::new("mairie"), vec!["quotient_familial".into()])].into_iter().collect(),
+        about: Default::default(),
     }
 }
 
