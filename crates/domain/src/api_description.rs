@@ -24,12 +24,19 @@ pub struct ProviderAbout {
     /// Its OpenAPI description, when it publishes one.
     #[serde(default)]
     pub api: Option<ApiDescription>,
+    /// Where the hub checks once a minute that it answers (a `GET` answered `2xx`): its
+    /// availability in the catalogue.
+    #[serde(default)]
+    pub status_url: Option<String>,
 }
 
 impl ProviderAbout {
     /// Nothing said: no eligibility, no limit, no description.
     pub fn is_empty(&self) -> bool {
-        self.eligibility.is_empty() && self.rate_limit_per_minute.is_none() && self.api.is_none()
+        self.eligibility.is_empty()
+            && self.rate_limit_per_minute.is_none()
+            && self.api.is_none()
+            && self.status_url.is_none()
     }
 }
 

@@ -86,6 +86,28 @@ pub struct ProviderEntry {
     /// Where its OpenAPI description is, when it publishes one (`/catalogue/{id}/openapi.json`,
     /// beside its page `/catalogue/{id}`).
     pub openapi_url: Option<String>,
+    /// Its availability over the figures' period, when the hub checks it (its `status_url`).
+    pub availability: Option<Availability>,
+}
+
+/// A provider's availability: the hub's checks over the period (one a minute, whichever node
+/// made it), and how many it answered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Availability {
+    /// The minutes checked.
+    pub checks: u64,
+    /// Those it answered (`2xx`).
+    pub answered: u64,
+}
+
+impl Availability {
+    /// The share answered, in percent, to the hundredth (floored: 99.999 % is 99.99 %).
+    pub fn percent(&self) -> f64 {
+        if self.checks == 0 {
+            return 0.0;
+        }
+        (self.answered.min(self.checks) * 10_000 / self.checks) as f64 / 100.0
+    }
 }
 
 /// One kind of data.
@@ -131,6 +153,8 @@ pub struct Sources<'a> {
     pub habilitations: &'a [Habilitation],
     /// The figures by provider id, from `figures_since` on.
     pub figures: &'a BTreeMap<String, Figures>,
+    /// The availability by provider id, over the same period.
+    pub availability: &'a BTreeMap<String, Availability>,
     /// The start of the figures' period.
     pub figures_since: UnixTime,
 }
@@ -157,7 +181,7 @@ pub struct HabilitationEntry {
 /// The catalogue of `sources`: its providers, with the citizen services they allow and the
 /// habilitations live at `now`.
 pub fn catalogue(sources: &Sources<'_>, now: UnixTime) -> Catalogue {
-    let Sources { providers, services, habilitations, figures, figures_since } = sources;
+    let Sources { providers, services, habilitations, figures, availability, figures_since } = sources;
     let services: std::collections::HashMap<&crate::SpId, &(ServiceProvider, Option<OrganisationEntry>)> =
         services.iter().map(|entry| (&entry.0.id, entry)).collect();
     let mut entries: Vec<ProviderEntry> = providers
@@ -211,6 +235,11 @@ pub fn catalogue(sources: &Sources<'_>, now: UnixTime) -> Catalogue {
                 eligibility: provider.about.eligibility.clone(),
                 rate_limit_per_minute: provider.about.rate_limit_per_minute,
                 openapi_url: provider.about.api.as_ref().map(|_| format!("/catalogue/{}/openapi.json", provider.id)),
+                availability: provider
+                    .about
+                    .status_url
+                    .as_ref()
+                    .map(|_| availability.get(provider.id.as_str()).copied().unwrap_or_default()),
             }
         })
         .collect();
@@ -257,5 +286,13 @@ mod tests {
         assert_eq!(counted["caf"], Figures { transfers: 4, documents_avoided: 3 });
         assert_eq!(counted["impots"], Figures { transfers: 1, documents_avoided: 1 });
         assert_eq!(counted.len(), 2);
+    }
+
+    #[test]
+    fn availability_is_floored_to_the_hundredth_and_nothing_checked_is_zero() {
+        assert_eq!(Availability { checks: 100_000, answered: 99_999 }.percent(), 99.99);
+        assert_eq!(Availability { checks: 3, answered: 2 }.percent(), 66.66);
+        assert_eq!(Availability { checks: 0, answered: 0 }.percent(), 0.0);
+        assert_eq!(Availability { checks: 5, answered: 5 }.percent(), 100.0);
     }
 }

@@ -99,7 +99,7 @@ pub fn demo_config(port: u16, data_dir: &std::path::Path) -> anyhow::Result<Conf
     );
     sp.post_logout_redirect_uris = vec![format!("http://localhost:{sp_port}/deconnecte")];
     file.service_providers.push(sp);
-    for kind in DpKind::ALL {
+    for (index, kind) in DpKind::ALL.into_iter().enumerate() {
         let mut dp = DataProviderSection::new(kind.id(), kind.name(), &demo_dp_secret(kind));
         let names = kind.scopes().iter().map(|(name, _, _)| (*name).to_owned()).collect();
         dp.allowed_service_providers.insert("demo-mairie".into(), names);
@@ -112,6 +112,8 @@ pub fn demo_config(port: u16, data_dir: &std::path::Path) -> anyhow::Result<Conf
         dp.eligibility = kind.eligibility().to_owned();
         dp.rate_limit_per_minute = Some(kind.rate_limit_per_minute());
         dp.openapi = Some(kind.openapi());
+        // Checked once a minute by the hub: its home page answers.
+        dp.status_url = Some(format!("http://127.0.0.1:{}/", port + 5 + index as u16));
         file.data_providers.push(dp);
     }
     for (index, (id, name, domains, default)) in DEMO_AGENT_IDPS.iter().enumerate() {
@@ -294,6 +296,7 @@ pub async fn run(port: u16, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
     println!("  Configuration used:      {}", data_dir.join("relais-demo.toml").display());
     println!("Stop with Ctrl+C.");
     crate::launch::spawn_checkpointer(state.clone());
+    crate::launch::spawn_provider_checker(state.clone());
     relais_server::serve_until(listener, state.clone(), crate::launch::shutdown_signal()).await?;
     if let Err(error) = state.checkpoint_traces().await {
         tracing::error!(target: "relais::checkpoint", %error, "no trace checkpoint at shutdown");

@@ -235,6 +235,23 @@ pub fn spawn_checkpointer(state: AppState) {
     });
 }
 
+/// How often the data providers' `status_url`s are checked (the catalogue's availability).
+pub const PROVIDER_CHECK_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Checks the data providers at once, then every [`PROVIDER_CHECK_INTERVAL`].
+pub fn spawn_provider_checker(state: AppState) {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(PROVIDER_CHECK_INTERVAL);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            interval.tick().await;
+            if let Err(error) = state.check_providers().await {
+                tracing::warn!(target: "relais::catalogue", %error, "data providers not checked this time");
+            }
+        }
+    });
+}
+
 /// Completes on `SIGTERM` or `SIGINT` (Ctrl+C).
 pub async fn shutdown_signal() {
     #[cfg(unix)]

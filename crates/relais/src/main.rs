@@ -210,6 +210,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let address = listener.local_addr()?;
             banner(config.log_format, address, &config.settings.issuer);
             spawn_checkpointer(state.clone());
+            relais::launch::spawn_provider_checker(state.clone());
             relais_server::serve_until(listener, state.clone(), shutdown_signal()).await?;
             tracing::info!("relais hub stopping");
             if let Err(error) = state.checkpoint_traces().await {

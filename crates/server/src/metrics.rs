@@ -348,6 +348,15 @@ impl TraceStore for MeasuredTraces {
     ) -> Result<std::collections::BTreeMap<String, relais_domain::catalogue::Figures>, StoreError> {
         timed(&self.metrics, "traces", "transfer_figures", self.inner.transfer_figures(since)).await
     }
+    async fn record_check(&self, dp: &str, minute: u64, answered: bool) -> Result<(), StoreError> {
+        timed(&self.metrics, "traces", "record_check", self.inner.record_check(dp, minute, answered)).await
+    }
+    async fn availability(
+        &self,
+        minute: u64,
+    ) -> Result<std::collections::BTreeMap<String, relais_domain::catalogue::Availability>, StoreError> {
+        timed(&self.metrics, "traces", "availability", self.inner.availability(minute)).await
+    }
 }
 
 #[cfg(test)]

@@ -119,6 +119,16 @@ fn attribute(value: String) -> String {
     value.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 
+/// `{{ availability|percent(separator) }}`: its share answered, to the hundredth, floored, with
+/// `separator` before the decimals (`99,95`, `100`).
+fn percent(availability: Value, separator: String) -> String {
+    let number = |name: &str| availability.get_attr(name).ok().and_then(|v| u64::try_from(v).ok()).unwrap_or(0);
+    let checked = relais_domain::catalogue::Availability { checks: number("checks"), answered: number("answered") };
+    let text = format!("{:.2}", checked.percent());
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    text.replace('.', &separator)
+}
+
 /// `{{ seconds|date(at) }}`: a date for people, `23/11/2026 à 10:40` (French local time).
 fn date_filter(seconds: u64, at: String) -> String {
     format_date(seconds, &at)
@@ -130,6 +140,7 @@ impl Pages {
         let mut env = Environment::new();
         env.add_filter("fill", fill);
         env.add_filter("date", date_filter);
+        env.add_filter("percent", percent);
         env.add_filter("datetime", machine_date);
         env.add_filter("attr", attribute);
         // The connect button is a snippet to copy: written as an integrator would (its values

@@ -337,6 +337,7 @@ fn the_catalogue_lists_each_provider_its_data_services_and_habilitations_escaped
     assert!(page.contains("avec la connexion de la personne et son accord"), "{page}");
     assert!(page.contains("Cantine") && page.contains("217500016") && page.contains("CRPA L. 114-8"), "{page}");
     assert!(page.contains("href=\"/catalogue.json\""), "{page}");
+    assert!(page.contains("Disponibilité : 66,66 % des 3 vérifications"), "{page}");
     let en = every_page(&pages, Lang::En);
     assert!(en.last().unwrap().contains("Data catalogue"));
 }
@@ -378,6 +379,7 @@ fn catalogue() -> relais_domain::catalogue::Catalogue {
             eligibility: "Les collectivités territoriales <i>".into(),
             rate_limit_per_minute: Some(600),
             openapi_url: Some("/catalogue/caf/openapi.json".into()),
+            availability: Some(Availability { checks: 3, answered: 2 }),
         }],
     }
 }

@@ -119,6 +119,12 @@ impl AppState {
         citizen
     }
 
+    /// Checks once that each data provider with a `status_url` answers (run every minute by
+    /// the process; the catalogue's availability).
+    pub async fn check_providers(&self) -> Result<(), relais_store::StoreError> {
+        crate::engine::catalogue::check_providers(self).await
+    }
+
     /// The agent federation's view of this hub (itself, when it is that view).
     pub fn agents(&self) -> AppState {
         self.0.agents.clone().unwrap_or_else(|| self.clone())

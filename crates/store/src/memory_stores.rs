@@ -31,6 +31,7 @@ pub struct MemoryStores {
     keys: Mutex<Vec<StoredSigningKey>>,
     partner_services: Mutex<Vec<PartnerService>>,
     requests: Mutex<std::collections::BTreeMap<String, HabilitationRequest>>,
+    checks: Mutex<std::collections::BTreeMap<(String, u64), bool>>,
 }
 
 impl MemoryStores {
@@ -80,6 +81,30 @@ impl TraceStore for MemoryStores {
         since: relais_domain::UnixTime,
     ) -> Result<std::collections::BTreeMap<String, relais_domain::catalogue::Figures>, StoreError> {
         Ok(locked(&self.traces, |traces| relais_domain::catalogue::figures(traces.iter().map(|r| &r.event), since)))
+    }
+
+    async fn record_check(&self, dp: &str, minute: u64, answered: bool) -> Result<(), StoreError> {
+        locked(&self.checks, |checks| {
+            checks.entry((dp.to_owned(), minute)).or_insert(answered);
+        });
+        Ok(())
+    }
+
+    async fn availability(
+        &self,
+        minute: u64,
+    ) -> Result<std::collections::BTreeMap<String, relais_domain::catalogue::Availability>, StoreError> {
+        Ok(locked(&self.checks, |checks| {
+            let mut counted = std::collections::BTreeMap::<String, relais_domain::catalogue::Availability>::new();
+            for ((dp, at), answered) in checks.iter() {
+                if *at >= minute {
+                    let entry = counted.entry(dp.clone()).or_default();
+                    entry.checks += 1;
+                    entry.answered += u64::from(*answered);
+                }
+            }
+            counted
+        }))
     }
 }
 

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 
-use relais_domain::catalogue::Figures;
+use relais_domain::catalogue::{Availability, Figures};
 use relais_domain::preferences::Preferences;
 use relais_domain::trace::{chain_hash, TraceEvent, TraceKind, TraceRecord, GENESIS_HASH};
 use relais_domain::{IdpId, UnixTime};
@@ -30,6 +30,11 @@ pub trait TraceStore: Send + Sync + 'static {
     /// The catalogue's figures of each data provider from `since` on, counted as
     /// [`relais_domain::catalogue::figures`] counts them.
     async fn transfer_figures(&self, since: UnixTime) -> Result<BTreeMap<String, Figures>, StoreError>;
+    /// Keeps the check of provider `dp` in `minute` (since the epoch), unless one is kept
+    /// already (another node's).
+    async fn record_check(&self, dp: &str, minute: u64, answered: bool) -> Result<(), StoreError>;
+    /// The checks of each provider from `minute` on.
+    async fn availability(&self, minute: u64) -> Result<BTreeMap<String, Availability>, StoreError>;
 }
 
 /// Where each person's preferences are kept.
@@ -291,6 +296,35 @@ impl TraceStore for SqlStore {
                 let transfers: i64 = row.try_get(1).map_err(unavailable)?;
                 let documents: i64 = row.try_get(2).map_err(unavailable)?;
                 Ok((dp, Figures { transfers: transfers as u64, documents_avoided: documents as u64 }))
+            })
+            .collect()
+    }
+
+    async fn record_check(&self, dp: &str, minute: u64, answered: bool) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO provider_checks (dp, minute, up) VALUES ($1, $2, $3) ON CONFLICT (dp, minute) DO NOTHING",
+        )
+        .bind(dp)
+        .bind(minute as i64)
+        .bind(i32::from(answered))
+        .execute(self.pool())
+        .await
+        .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn availability(&self, minute: u64) -> Result<BTreeMap<String, Availability>, StoreError> {
+        let rows = sqlx::query("SELECT dp, COUNT(*), SUM(up) FROM provider_checks WHERE minute >= $1 GROUP BY dp")
+            .bind(minute as i64)
+            .fetch_all(self.pool())
+            .await
+            .map_err(unavailable)?;
+        rows.iter()
+            .map(|row| {
+                let dp: String = row.try_get(0).map_err(unavailable)?;
+                let checks: i64 = row.try_get(1).map_err(unavailable)?;
+                let answered: i64 = row.try_get(2).map_err(unavailable)?;
+                Ok((dp, Availability { checks: checks as u64, answered: answered as u64 }))
             })
             .collect()
     }

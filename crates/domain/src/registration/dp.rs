@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{check_display_name, check_secret_length, check_url_safe_id, refuse, RegistrationError};
+use super::{check_display_name, check_secret_length, check_transport, check_url_safe_id, refuse, RegistrationError};
 use crate::api_description::{ApiDescription, ProviderAbout};
 use crate::data::{DataProvider, DataScope};
 use crate::ids::{DpId, SpId};
@@ -41,6 +41,8 @@ pub struct DataProviderRegistration {
     pub rate_limit_per_minute: Option<u32>,
     /// Its OpenAPI description (a JSON document), for the catalogue.
     pub openapi: Option<String>,
+    /// Where the hub checks that it answers, for the catalogue's availability.
+    pub status_url: Option<String>,
 }
 
 impl DataProviderRegistration {
@@ -113,7 +115,21 @@ impl DataProviderRegistration {
                 Some(ApiDescription::parse(document).map_err(|error| refuse("openapi", error.en, error.fr))?)
             }
         };
-        let about = ProviderAbout { eligibility, rate_limit_per_minute: self.rate_limit_per_minute, api };
+        let status_url = match self.status_url.as_deref().map(str::trim).filter(|url| !url.is_empty()) {
+            None => None,
+            Some(text) => {
+                let url = url::Url::parse(text).map_err(|e| {
+                    refuse(
+                        "status_url",
+                        format!("`{text}`: {e}"),
+                        format!("`{text}` n'est pas une adresse valide : {e}"),
+                    )
+                })?;
+                check_transport("status_url", &url, false)?;
+                Some(url.to_string())
+            }
+        };
+        let about = ProviderAbout { eligibility, rate_limit_per_minute: self.rate_limit_per_minute, api, status_url };
         Ok(DataProvider {
             secret: SecretDigest::of(&self.id, &secret),
             id: DpId::new(self.id),

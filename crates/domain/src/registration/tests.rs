@@ -129,6 +129,7 @@ fn a_data_provider_serves_data_scopes_to_known_services_only() {
         eligibility: "Les collectivités territoriales".into(),
         rate_limit_per_minute: Some(600),
         openapi: Some(r#"{"openapi": "3.1.0", "info": {"title": "API"}, "paths": {"/d": {"get": {}}}}"#.into()),
+        status_url: Some("https://caf.example/sante".into()),
     };
     let known = [SpId::new("mairie")];
     let registered = dp().register(&known).unwrap();
@@ -137,6 +138,10 @@ fn a_data_provider_serves_data_scopes_to_known_services_only() {
     let mut bad = dp();
     bad.openapi = Some(r#"{"swagger": "2.0"}"#.into());
     assert_eq!(field_of(bad.register(&known)), "openapi");
+    assert_eq!(registered.about.status_url.as_deref(), Some("https://caf.example/sante"));
+    let mut bad = dp();
+    bad.status_url = Some("http://caf.example/sante".into());
+    assert_eq!(field_of(bad.register(&known)), "status_url");
     let mut bad = dp();
     bad.rate_limit_per_minute = Some(0);
     assert_eq!(field_of(bad.register(&known)), "rate_limit_per_minute");

@@ -48,6 +48,9 @@ pub struct DataProviderSection {
     /// A file holding it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openapi_file: Option<PathBuf>,
+    /// Where the hub checks once a minute that it answers (its availability in the catalogue).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_url: Option<String>,
 }
 
 /// `[[data_providers.scopes]]`
@@ -78,6 +81,7 @@ impl DataProviderSection {
             rate_limit_per_minute: None,
             openapi: None,
             openapi_file: None,
+            status_url: None,
         }
     }
 }
@@ -141,6 +145,7 @@ pub(super) fn data_providers(
                 ),
                 (None, None) => None,
             },
+            status_url: dp.status_url,
         };
         let provider = registration.register(sp_ids).map_err(at("data_providers", index))?;
         check_among_data_providers(&provider, &providers).map_err(at("data_providers", index))?;

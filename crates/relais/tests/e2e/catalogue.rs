@@ -120,3 +120,30 @@ async fn a_providers_page_says_who_may_ask_its_rate_limit_and_renders_its_openap
         .unwrap();
     assert!(english.contains("Rate limit: 600 per minute") && english.contains("Responses:"), "{english}");
 }
+
+#[tokio::test]
+async fn a_provider_checked_each_minute_has_its_availability_in_the_catalogue() {
+    let platform = Platform::start().await;
+    // Two minutes checked: the CAF answers, the tax office's address does not; the address
+    // base gives no status_url and has no availability.
+    platform.state.check_providers().await.unwrap();
+    platform.state.check_providers().await.unwrap(); // the same minute: kept once
+    platform.clock.advance(60);
+    platform.state.check_providers().await.unwrap();
+    platform.clock.advance(61);
+    let catalogue: Value = reqwest::get(platform.url("/catalogue.json")).await.unwrap().json().await.unwrap();
+    let of = |id: &str| catalogue["providers"].as_array().unwrap().iter().find(|p| p["id"] == id).unwrap().clone();
+    assert_eq!(of("caf")["availability"], serde_json::json!({ "checks": 2, "answered": 2 }));
+    assert_eq!(of("impots-donnees")["availability"], serde_json::json!({ "checks": 2, "answered": 0 }));
+    assert!(of("adresse")["availability"].is_null());
+    let html = reqwest::get(platform.url("/catalogue")).await.unwrap().text().await.unwrap();
+    assert!(
+        html.contains("Disponibilité : 100 % des 2 vérifications") && html.contains("Disponibilité : 0 %"),
+        "{html}"
+    );
+    // Out of the 30 days, forgotten.
+    platform.clock.advance(31 * 24 * 3600);
+    let catalogue: Value = reqwest::get(platform.url("/catalogue.json")).await.unwrap().json().await.unwrap();
+    let caf = catalogue["providers"].as_array().unwrap().iter().find(|p| p["id"] == "caf").unwrap().clone();
+    assert_eq!(caf["availability"], serde_json::json!({ "checks": 0, "answered": 0 }));
+}

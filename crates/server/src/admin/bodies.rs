@@ -290,6 +290,9 @@ pub struct DataProviderBody {
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub openapi: Option<serde_json::Value>,
+    /// Where the hub checks once a minute that it answers (https), for its availability.
+    #[serde(default)]
+    pub status_url: Option<String>,
 }
 
 /// A data provider as registered (never its secret).
@@ -312,6 +315,8 @@ pub struct DataProviderView {
     /// Its OpenAPI description.
     #[schema(value_type = Option<Object>)]
     pub openapi: Option<serde_json::Value>,
+    /// Where the hub checks that it answers.
+    pub status_url: Option<String>,
     /// Where it comes from.
     pub source: SourceName,
 }

@@ -34,6 +34,7 @@ fn view(dp: &DataProvider, source: Source) -> DataProviderView {
         eligibility: dp.about.eligibility.clone(),
         rate_limit_per_minute: dp.about.rate_limit_per_minute,
         openapi: dp.about.api.as_ref().and_then(|api| serde_json::from_str(&api.document).ok()),
+        status_url: dp.about.status_url.clone(),
         source: source.into(),
     }
 }
@@ -116,6 +117,7 @@ pub async fn put(
         eligibility: body.eligibility,
         rate_limit_per_minute: body.rate_limit_per_minute,
         openapi: body.openapi.map(|document| document.to_string()),
+        status_url: body.status_url,
     };
     let mut dp = registration.register(&known_sps)?;
     let others = state.registry.data_providers().await?;

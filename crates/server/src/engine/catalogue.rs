@@ -2,13 +2,15 @@
 //! (the registry's cache keeps it cheap), so a provider, a service or a habilitation registered
 //! or withdrawn shows at once. Its figures are counted from the traces once a minute per node
 //! (they cover 30 days: a minute more or less changes nothing, and counting reads the traces).
+//! A provider that gives a `status_url` is checked once a minute ([`check_providers`]): its
+//! availability is the share of those checks it answered.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use relais_domain::api_description::ProviderAbout;
 use relais_domain::catalogue::{
-    catalogue as build, Catalogue, Figures, OrganisationEntry, Sources, FIGURES_PERIOD_SECONDS,
+    catalogue as build, Availability, Catalogue, Figures, OrganisationEntry, Sources, FIGURES_PERIOD_SECONDS,
 };
 use relais_domain::portal::{is_sandbox_client, may_be_production_client};
 use relais_domain::UnixTime;
@@ -23,8 +25,37 @@ const FIGURES_LIFETIME: u64 = 60;
 /// organisation of each portal service seen (it does not change).
 #[derive(Default)]
 pub struct CatalogueCache {
-    figures: Mutex<Option<(UnixTime, BTreeMap<String, Figures>)>>,
+    figures: Mutex<Option<(UnixTime, Counted)>>,
     organisations: Mutex<HashMap<String, OrganisationEntry>>,
+}
+
+/// What the traces and the checks say, by provider: the figures and the availability.
+type Counted = (BTreeMap<String, Figures>, BTreeMap<String, Availability>);
+
+/// How long the hub waits for a provider's `status_url` to answer.
+const CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Checks once that each provider with a `status_url` answers (`GET`, `2xx` within 5 s), and
+/// keeps the answer for this minute (the first node's, when several check).
+pub async fn check_providers(state: &AppState) -> Result<(), StoreError> {
+    let minute = state.clock.now().0 / 60;
+    let client = reqwest::Client::builder()
+        .timeout(CHECK_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|error| StoreError::Unavailable(format!("provider checks: {error}")))?;
+    for provider in state.registry.data_providers().await? {
+        let Some(url) = provider.about.status_url.as_deref() else { continue };
+        let answered = match client.get(url).send().await {
+            Ok(response) => response.status().is_success(),
+            Err(_) => false,
+        };
+        if !answered {
+            tracing::warn!(target: "relais::catalogue", dp = %provider.id, %url, "data provider did not answer its check");
+        }
+        state.traces.record_check(provider.id.as_str(), minute, answered).await?;
+    }
+    Ok(())
 }
 
 /// The catalogue as the registry holds it now.
@@ -58,9 +89,15 @@ async fn catalogue_of(state: &AppState, providers: &[relais_domain::DataProvider
         }
     }
     let habilitations = state.registry.habilitations().await?;
-    let (figures_since, figures) = figures(state).await?;
-    let sources =
-        Sources { providers, services: &services, habilitations: &habilitations, figures: &figures, figures_since };
+    let (figures_since, (figures, availability)) = figures(state).await?;
+    let sources = Sources {
+        providers,
+        services: &services,
+        habilitations: &habilitations,
+        figures: &figures,
+        availability: &availability,
+        figures_since,
+    };
     Ok(build(&sources, state.clock.now()))
 }
 
@@ -84,7 +121,7 @@ async fn organisation(state: &AppState, client_id: &str) -> Result<Option<Organi
 
 /// The figures of the last 30 days, and their period's start: those this node counted less
 /// than a minute ago, or counted now.
-async fn figures(state: &AppState) -> Result<(UnixTime, BTreeMap<String, Figures>), StoreError> {
+async fn figures(state: &AppState) -> Result<(UnixTime, Counted), StoreError> {
     let now = state.clock.now();
     let kept = state.catalogue_cache.figures.lock().ok().and_then(|kept| kept.clone());
     if let Some((at, figures)) = kept.filter(|(at, _)| now.0 < at.0.saturating_add(FIGURES_LIFETIME) && at.0 <= now.0) {
@@ -92,8 +129,10 @@ async fn figures(state: &AppState) -> Result<(UnixTime, BTreeMap<String, Figures
     }
     let since = UnixTime(now.0.saturating_sub(FIGURES_PERIOD_SECONDS));
     let figures = state.traces.transfer_figures(since).await?;
+    let availability = state.traces.availability(since.0 / 60).await?;
+    let counted = (figures, availability);
     if let Ok(mut kept) = state.catalogue_cache.figures.lock() {
-        *kept = Some((now, figures.clone()));
+        *kept = Some((now, counted.clone()));
     }
-    Ok((since, figures))
+    Ok((since, counted))
 }

@@ -119,7 +119,8 @@ mod tests {
     #[test]
     fn the_published_schema_describes_the_catalogue_as_serialised() {
         use relais_domain::catalogue::{
-            Catalogue, Figures, HabilitationEntry, OrganisationEntry, ProviderEntry, ScopeEntry, ServiceEntry,
+            Availability, Catalogue, Figures, HabilitationEntry, OrganisationEntry, ProviderEntry, ScopeEntry,
+            ServiceEntry,
         };
         let organisation = OrganisationEntry { name: "Commune de Démoville".into(), siret: "21750001600019".into() };
         let catalogue = Catalogue {
@@ -146,6 +147,7 @@ mod tests {
                 eligibility: "Les collectivités".into(),
                 rate_limit_per_minute: Some(600),
                 openapi_url: Some("/catalogue/caf/openapi.json".into()),
+                availability: Some(Availability { checks: 3, answered: 2 }),
             }],
         };
         let schema: Value = serde_json::from_str(super::CATALOGUE_SCHEMA).unwrap();

@@ -1,7 +1,7 @@
 //! The SQL contract's part about the catalogue's figures: the database counts them as the
 //! domain's reference does, on the same records.
 
-use relais_domain::catalogue::{figures, Figures};
+use relais_domain::catalogue::{figures, Availability, Figures};
 use relais_domain::trace::{TraceEvent, TraceKind};
 use relais_domain::UnixTime;
 use relais_store::{SqlStore, TraceStore};
@@ -45,4 +45,15 @@ pub async fn counted_as_the_domain_counts(sql: &SqlStore, other_node: &SqlStore)
     assert_eq!(counted["caf-figures"], Figures { transfers: 5, documents_avoided: 3 });
     assert_eq!(counted["impots-figures"], Figures { transfers: 1, documents_avoided: 1 });
     assert!(other_node.transfer_figures(UnixTime(3_000)).await.unwrap().is_empty());
+
+    // The providers' checks: one a minute whichever node makes it first, counted from a minute on.
+    sql.record_check("caf-figures", 100, true).await.unwrap();
+    other_node.record_check("caf-figures", 100, false).await.unwrap(); // the same minute: the first kept
+    other_node.record_check("caf-figures", 101, false).await.unwrap();
+    sql.record_check("caf-figures", 50, false).await.unwrap(); // before the period
+    sql.record_check("impots-figures", 101, true).await.unwrap();
+    let checked = other_node.availability(100).await.unwrap();
+    assert_eq!(checked["caf-figures"], Availability { checks: 2, answered: 1 });
+    assert_eq!(checked["impots-figures"], Availability { checks: 1, answered: 1 });
+    assert!(sql.availability(102).await.unwrap().is_empty());
 }

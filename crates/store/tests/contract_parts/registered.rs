@@ -26,6 +26,7 @@ pub async fn registered_actors_and_grants(sql: &SqlStore, other_node: &SqlStore)
                 r#"{"openapi": "3.1.0", "info": {"title": "API"}, "paths": {"/qf": {"get": {}}}}"#,
             )
             .ok(),
+            status_url: Some("https://caf.example/sante".into()),
         }),
     };
     sql.put_data_provider(Put::configured(&caf, 1)).await.unwrap();

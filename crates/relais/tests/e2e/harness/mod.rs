@@ -146,6 +146,14 @@ pub async fn start_mock_dps(issuer: &str) -> (Vec<relais_mocks::dp::MockDp>, Vec
             section.eligibility = kind.eligibility().to_owned();
             section.rate_limit_per_minute = Some(kind.rate_limit_per_minute());
             section.openapi = Some(kind.openapi());
+            // Checked by the hub: the mock answers its home page.
+            let mut status = dps.last().map(|dp: &MockDp| dp.api_url()).unwrap();
+            status.set_path("/");
+            section.status_url = Some(status.to_string());
+        }
+        if kind == DpKind::Impots {
+            // Checked too, at an address where nothing listens.
+            section.status_url = Some("http://127.0.0.1:9/sante".into());
         }
         sections.push(section);
     }
