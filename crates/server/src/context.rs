@@ -23,12 +23,15 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
      frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
 /// Whether `request` changes the person's state from a page of another site: a `POST` to the
-/// choice, the consent or the dashboard whose `Origin` is not the hub's (`SameSite=Lax` keeps
+/// choice, the consent, the dashboard, the agents' e-mail page or the partner portal whose
+/// `Origin` is not the hub's (`SameSite=Lax` keeps
 /// the cookies off such posts; this refuses them outright). Posts other sites may make by
 /// design (an authorization request, RP-initiated logout) are not concerned.
 fn is_cross_site_post(request: &Request, state: &AppState) -> bool {
     let path = request.uri().path();
-    let person_form = ["/interaction/", "/consentement/", "/tableau-de-bord/"].iter().any(|p| path.starts_with(p));
+    let person_form = ["/interaction/", "/consentement/", "/tableau-de-bord/", "/agents/interaction/", "/partenaires/"]
+        .iter()
+        .any(|p| path.starts_with(p));
     if request.method() != axum::http::Method::POST || !person_form {
         return false;
     }

@@ -157,7 +157,11 @@ async fn a_binding_cookie_the_hub_did_not_make_is_replaced() {
 #[tokio::test]
 async fn a_post_from_another_site_to_the_persons_forms_is_refused() {
     let hub = TestHub::new();
-    for path in ["/interaction/f/choose", "/consentement/f", "/tableau-de-bord/comptes"] {
+    // The sign-outs too: a forged one from another site ends nothing.
+    let paths =
+        ["/interaction/f/choose", "/consentement/f", "/tableau-de-bord/comptes", "/tableau-de-bord/deconnexion"];
+    let agents = ["/agents/interaction/f/email", "/partenaires/deconnexion", "/partenaires/instruction/jeton"];
+    for path in paths.into_iter().chain(agents) {
         let request = Request::post(path)
             .header(header::ORIGIN, "https://attacker.example")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
