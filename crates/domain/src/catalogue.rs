@@ -41,25 +41,22 @@ pub struct Figures {
 /// The figures of each provider (by id) in `events` from `since` on. The reference of the
 /// count: a store may count in its database, it must count the same.
 pub fn figures<'a>(events: impl IntoIterator<Item = &'a TraceEvent>, since: UnixTime) -> BTreeMap<String, Figures> {
-    let mut transfers = BTreeMap::<&str, u64>::new();
+    let mut counted = BTreeMap::<&str, Figures>::new();
     let mut documents = BTreeSet::<(&str, &str, &str)>::new();
     for event in events {
         if event.kind != TraceKind::Checktoken || event.outcome != "active" || event.at.0 < since.0 {
             continue;
         }
         let Some(dp) = event.dp.as_deref() else { continue };
-        *transfers.entry(dp).or_default() += 1;
+        let figures = counted.entry(dp).or_default();
+        figures.transfers += 1;
         if let (Some(person), Some(sp)) = (event.person.as_deref(), event.sp.as_deref()) {
-            documents.insert((dp, person, sp));
+            if documents.insert((dp, person, sp)) {
+                figures.documents_avoided += 1;
+            }
         }
     }
-    transfers
-        .into_iter()
-        .map(|(dp, transfers)| {
-            let documents_avoided = documents.iter().filter(|(of, _, _)| *of == dp).count() as u64;
-            (dp.to_owned(), Figures { transfers, documents_avoided })
-        })
-        .collect()
+    counted.into_iter().map(|(dp, figures)| (dp.to_owned(), figures)).collect()
 }
 
 /// A data provider in the catalogue.

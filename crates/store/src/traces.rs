@@ -282,22 +282,17 @@ impl TraceStore for SqlStore {
     async fn transfer_figures(&self, since: UnixTime) -> Result<BTreeMap<String, Figures>, StoreError> {
         // One document per person, service and provider: the three joined with a separator
         // neither a keyed hash nor an id holds.
-        let rows = sqlx::query(
-            "SELECT dp, COUNT(*), COUNT(DISTINCT person || ' ' || sp) FROM traces \
-             WHERE kind = 'checktoken' AND at >= $1 AND outcome = 'active' AND dp IS NOT NULL GROUP BY dp",
-        )
-        .bind(since.0 as i64)
-        .fetch_all(self.pool())
-        .await
-        .map_err(unavailable)?;
-        rows.iter()
-            .map(|row| {
-                let dp: String = row.try_get(0).map_err(unavailable)?;
-                let transfers: i64 = row.try_get(1).map_err(unavailable)?;
-                let documents: i64 = row.try_get(2).map_err(unavailable)?;
-                Ok((dp, Figures { transfers: transfers as u64, documents_avoided: documents as u64 }))
-            })
-            .collect()
+        let counted = self
+            .two_counts_by_provider(
+                "SELECT dp, COUNT(*), COUNT(DISTINCT person || ' ' || sp) FROM traces \
+                 WHERE kind = 'checktoken' AND at >= $1 AND outcome = 'active' AND dp IS NOT NULL GROUP BY dp",
+                since.0,
+            )
+            .await?;
+        Ok(counted
+            .into_iter()
+            .map(|(dp, transfers, documents_avoided)| (dp, Figures { transfers, documents_avoided }))
+            .collect())
     }
 
     async fn record_check(&self, dp: &str, minute: u64, answered: bool) -> Result<(), StoreError> {
@@ -314,17 +309,22 @@ impl TraceStore for SqlStore {
     }
 
     async fn availability(&self, minute: u64) -> Result<BTreeMap<String, Availability>, StoreError> {
-        let rows = sqlx::query("SELECT dp, COUNT(*), SUM(up) FROM provider_checks WHERE minute >= $1 GROUP BY dp")
-            .bind(minute as i64)
-            .fetch_all(self.pool())
-            .await
-            .map_err(unavailable)?;
+        let sql = "SELECT dp, COUNT(*), SUM(up) FROM provider_checks WHERE minute >= $1 GROUP BY dp";
+        let counted = self.two_counts_by_provider(sql, minute).await?;
+        Ok(counted.into_iter().map(|(dp, checks, answered)| (dp, Availability { checks, answered })).collect())
+    }
+}
+
+impl SqlStore {
+    /// The rows of `sql` (bound to `from`): a provider and two counts each.
+    async fn two_counts_by_provider(&self, sql: &str, from: u64) -> Result<Vec<(String, u64, u64)>, StoreError> {
+        let rows = sqlx::query(sql).bind(from as i64).fetch_all(self.pool()).await.map_err(unavailable)?;
         rows.iter()
             .map(|row| {
                 let dp: String = row.try_get(0).map_err(unavailable)?;
-                let checks: i64 = row.try_get(1).map_err(unavailable)?;
-                let answered: i64 = row.try_get(2).map_err(unavailable)?;
-                Ok((dp, Availability { checks: checks as u64, answered: answered as u64 }))
+                let first: i64 = row.try_get(1).map_err(unavailable)?;
+                let second: i64 = row.try_get(2).map_err(unavailable)?;
+                Ok((dp, first as u64, second as u64))
             })
             .collect()
     }

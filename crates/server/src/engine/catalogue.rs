@@ -67,8 +67,7 @@ pub async fn catalogue(state: &AppState) -> Result<Catalogue, StoreError> {
 /// The catalogue of the provider `id` alone (its page), and its API description; `None` when
 /// no such provider is registered.
 pub async fn provider(state: &AppState, id: &str) -> Result<Option<(Catalogue, Arc<ProviderAbout>)>, StoreError> {
-    let found = state.registry.data_providers().await?.into_iter().find(|dp| dp.id.as_str() == id);
-    let Some(provider) = found else { return Ok(None) };
+    let Some(provider) = state.registry.data_provider(&relais_domain::DpId::new(id)).await? else { return Ok(None) };
     let about = provider.about.clone();
     Ok(Some((catalogue_of(state, std::slice::from_ref(&provider)).await?, about)))
 }
