@@ -252,26 +252,35 @@ pub fn spawn_provider_checker(state: AppState) {
     });
 }
 
-/// Completes on `SIGTERM` or `SIGINT` (Ctrl+C).
-pub async fn shutdown_signal() {
+/// Completes on `SIGTERM` or `SIGINT` (Ctrl+C). The handlers are installed when this is
+/// called, not when the future is first polled: `axum` polls its shutdown future in a task of
+/// its own, which may not have run yet when the first requests are served, and a `SIGTERM`
+/// before the handler exists would kill the process without its last checkpoint.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                tokio::select! {
-                    _ = terminate.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
+        let terminate = signal(SignalKind::terminate());
+        let interrupt = signal(SignalKind::interrupt());
+        async move {
+            match (terminate, interrupt) {
+                (Ok(mut terminate), Ok(mut interrupt)) => {
+                    tokio::select! {
+                        _ = terminate.recv() => {}
+                        _ = interrupt.recv() => {}
+                    }
                 }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 
