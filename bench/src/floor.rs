@@ -166,6 +166,7 @@ fn trace_event(i: u64) -> TraceEvent {
         organisation: None,
         habilitation: None,
         author: None,
+        reference: None,
     }
 }
 

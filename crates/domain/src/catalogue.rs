@@ -262,6 +262,7 @@ mod tests {
             organisation: None,
             habilitation: None,
             author: None,
+            reference: None,
         }
     }
 

@@ -147,3 +147,11 @@ mod tests {
         }
     }
 }
+
+/// RFC 3339 in UTC, to the second: `2026-12-01T16:43:05Z`.
+pub fn rfc3339_utc(time: UnixTime) -> String {
+    let seconds = time.0 as i64;
+    let (year, month, day) = civil_from_days(seconds.div_euclid(86_400));
+    let of_day = seconds.rem_euclid(86_400);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", of_day / 3_600, of_day % 3_600 / 60, of_day % 60)
+}

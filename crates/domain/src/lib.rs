@@ -25,6 +25,7 @@ pub mod secret;
 pub mod step;
 pub mod trace;
 pub mod values;
+pub mod webhook;
 
 pub use clock::{Clock, ManualClock, UnixTime};
 pub use data::{DataProvider, DataScope, DataTransfer};

@@ -171,6 +171,7 @@ impl StepEvent {
                     organisation: None,
                     habilitation: None,
                     author: None,
+                    reference: None,
                 }
             })
             .collect();
@@ -194,6 +195,7 @@ impl StepEvent {
             organisation: None,
             habilitation: None,
             author: None,
+            reference: None,
         }];
         event
     }
@@ -244,6 +246,7 @@ impl StepEvent {
             organisation: None,
             habilitation: None,
             author: None,
+            reference: None,
         }];
         event
     }
@@ -277,6 +280,7 @@ impl StepEvent {
             organisation: None,
             habilitation: None,
             author: None,
+            reference: None,
         }];
         event
     }
@@ -297,6 +301,7 @@ impl StepEvent {
             organisation: None,
             habilitation: None,
             author: None,
+            reference: None,
         }];
         event
     }
@@ -323,6 +328,7 @@ impl StepEvent {
             organisation: None,
             habilitation: None,
             author: Some(author.to_owned()),
+            reference: None,
         }];
         event
     }
@@ -348,6 +354,7 @@ impl StepEvent {
             organisation: None,
             habilitation: name("habilitation"),
             author: Some(author.to_owned()),
+            reference: None,
         }];
         event
     }

@@ -25,6 +25,12 @@ pub enum TraceKind {
     /// An operator or a partner changed the registry (an actor added, replaced or removed, a
     /// secret renewed): no person concerned, the author named.
     RegistryChange,
+    /// The person declared a change of address to administrations they chose (the address is
+    /// never in the trace; `scopes` names the administrations informed).
+    AddressChange,
+    /// A notification to an administration about the person: queued, delivered or given up
+    /// (`reference`: its `webhook-id`; `sp`: the administration).
+    Notification,
 }
 
 impl TraceKind {
@@ -38,6 +44,8 @@ impl TraceKind {
             Self::Logout => "logout",
             Self::Preferences => "preferences",
             Self::RegistryChange => "registry_change",
+            Self::AddressChange => "address_change",
+            Self::Notification => "notification",
         }
     }
 
@@ -51,6 +59,8 @@ impl TraceKind {
             Self::Logout,
             Self::Preferences,
             Self::RegistryChange,
+            Self::AddressChange,
+            Self::Notification,
         ]
         .into_iter()
         .find(|kind| kind.as_str() == value)
@@ -89,6 +99,9 @@ pub struct TraceEvent {
     /// of the partner portal by their agent `sub`). Never a person's identity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub author: Option<String>,
+    /// What the record is about when it is not a sign-in: a notification's `webhook-id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
 }
 
 /// A stored event: its place in the chain and its hash.
@@ -122,15 +135,19 @@ pub fn chain_hash(previous: &str, seq: u64, event: &TraceEvent) -> String {
     ]);
     // The fields added later (agents' accesses, then the registry's changes) are hashed when
     // they hold a value, so that the records written before them keep their hashes; the
-    // lengths (10, 12, 13) tell the layouts apart.
+    // lengths (10, 12, 13, 14) tell the layouts apart.
     let by_organisation = event.organisation.is_some() || event.habilitation.is_some();
+    let (author, reference) = (event.author.is_some(), event.reference.is_some());
     if let Some(list) = fields.as_array_mut() {
-        if by_organisation || event.author.is_some() {
+        if by_organisation || author || reference {
             list.push(serde_json::json!(event.organisation));
             list.push(serde_json::json!(event.habilitation));
         }
-        if event.author.is_some() {
+        if author || reference {
             list.push(serde_json::json!(event.author));
+        }
+        if reference {
+            list.push(serde_json::json!(event.reference));
         }
     }
     let digest = Sha256::new()
@@ -249,6 +266,7 @@ mod tests {
             organisation: None,
             habilitation: None,
             author: None,
+            reference: None,
         }
     }
 

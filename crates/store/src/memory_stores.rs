@@ -16,7 +16,7 @@ use crate::StoreError;
 use relais_domain::portal::request::{HabilitationRequest, RequestState};
 use relais_domain::portal::PartnerService;
 
-fn locked<T, R>(mutex: &Mutex<T>, f: impl FnOnce(&mut T) -> R) -> R {
+pub(crate) fn locked<T, R>(mutex: &Mutex<T>, f: impl FnOnce(&mut T) -> R) -> R {
     match mutex.lock() {
         Ok(mut guard) => f(&mut guard),
         Err(poisoned) => f(&mut poisoned.into_inner()),
@@ -32,6 +32,7 @@ pub struct MemoryStores {
     partner_services: Mutex<Vec<PartnerService>>,
     requests: Mutex<std::collections::BTreeMap<String, HabilitationRequest>>,
     checks: Mutex<std::collections::BTreeMap<(String, u64), bool>>,
+    pub(crate) outbox: Mutex<crate::memory_outbox::MemoryOutbox>,
 }
 
 impl MemoryStores {
@@ -224,6 +225,7 @@ mod tests {
                 organisation: None,
                 habilitation: None,
                 author: None,
+                reference: None,
             };
             stores.append(&event).await.unwrap();
         }

@@ -71,15 +71,16 @@ fn record(row: &AnyRow) -> Result<TraceRecord, StoreError> {
             organisation: text("organisation")?,
             habilitation: text("habilitation")?,
             author: text("author")?,
+            reference: text("reference")?,
         },
         hash: row.try_get("hash").map_err(unavailable)?,
     })
 }
 
 const COLUMNS: &str =
-    "seq, at, kind, person, sub, sp, idp, dp, scopes, outcome, organisation, habilitation, author, hash";
-const COLUMN_COUNT: usize = 14;
-/// Most rows per `INSERT`: 14 parameters each, well under SQLite's 32,766 and PostgreSQL's
+    "seq, at, kind, person, sub, sp, idp, dp, scopes, outcome, organisation, habilitation, author, reference, hash";
+const COLUMN_COUNT: usize = 15;
+/// Most rows per `INSERT`: 15 parameters each, well under SQLite's 32,766 and PostgreSQL's
 /// 65,535.
 const ROWS_PER_INSERT: usize = 500;
 
@@ -89,15 +90,57 @@ const CHECKPOINT_EVERY: usize = 1000;
 /// How many times an append retries when another node took the same place in the chain.
 const APPEND_ATTEMPTS: usize = 20;
 
+/// A value bound to a [`Statement`].
+#[derive(Clone, Debug)]
+pub(crate) enum Bind {
+    Text(Option<String>),
+    Int(i64),
+}
+
+/// A statement run in the transaction of a trace append.
+#[derive(Clone, Debug)]
+pub(crate) struct Statement {
+    pub(crate) sql: &'static str,
+    pub(crate) binds: Vec<Bind>,
+}
+
+impl Statement {
+    fn query(&self) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
+        self.binds.iter().fold(sqlx::query(self.sql), |query, bind| match bind {
+            Bind::Text(text) => query.bind(text.clone()),
+            Bind::Int(value) => query.bind(*value),
+        })
+    }
+}
+
 /// One event waiting to be appended, and where to send its record.
 pub(crate) type QueuedTrace = (TraceEvent, tokio::sync::oneshot::Sender<Result<TraceRecord, StoreError>>);
 
 impl SqlStore {
     /// Appends `events` in order, in one statement (group commit): a failure appends none.
     async fn append_batch(&self, events: &[TraceEvent]) -> Result<Vec<TraceRecord>, StoreError> {
+        self.append_batch_with(events, &[]).await
+    }
+
+    /// Appends `events` and runs `statements` in one transaction (the outbox's messages written
+    /// with the change that causes them), this node's appends held meanwhile.
+    pub(crate) async fn append_in_transaction(
+        &self,
+        events: &[TraceEvent],
+        statements: &[Statement],
+    ) -> Result<Vec<TraceRecord>, StoreError> {
+        let _writer = self.append_lock.lock().await;
+        self.append_batch_with(events, statements).await
+    }
+
+    async fn append_batch_with(
+        &self,
+        events: &[TraceEvent],
+        statements: &[Statement],
+    ) -> Result<Vec<TraceRecord>, StoreError> {
         let mut last_error = None;
         for _ in 0..APPEND_ATTEMPTS {
-            match self.try_append_batch(events).await {
+            match self.try_append_batch(events, statements).await {
                 Ok(records) => {
                     if let Some(observe) = self.batch_observer.get() {
                         observe(records.len());
@@ -115,7 +158,11 @@ impl SqlStore {
     /// trip to the database per batch. The end of the chain it links to is the one this node
     /// last wrote, else the one read; if another node has appended since, the statement collides
     /// on `seq` (the primary key), inserts nothing, and the retry reads the real end.
-    async fn try_append_batch(&self, events: &[TraceEvent]) -> Result<Vec<TraceRecord>, sqlx::Error> {
+    async fn try_append_batch(
+        &self,
+        events: &[TraceEvent],
+        statements: &[Statement],
+    ) -> Result<Vec<TraceRecord>, sqlx::Error> {
         let cached = self.chain_head.lock().ok().and_then(|mut head| head.take());
         let (mut seq, mut previous_hash) = match cached {
             Some(head) => head,
@@ -161,9 +208,21 @@ impl SqlStore {
                 .bind(event.organisation.clone())
                 .bind(event.habilitation.clone())
                 .bind(event.author.clone())
+                .bind(event.reference.clone())
                 .bind(record.hash.clone());
         }
-        query.execute(self.pool()).await?;
+        if statements.is_empty() {
+            query.execute(self.pool()).await?;
+        } else {
+            let mut transaction = self.pool().begin().await?;
+            if !records.is_empty() {
+                query.execute(&mut *transaction).await?;
+            }
+            for statement in statements {
+                statement.query().execute(&mut *transaction).await?;
+            }
+            transaction.commit().await?;
+        }
         if let (Some(last), Ok(mut head)) = (records.last(), self.chain_head.lock()) {
             *head = Some((last.seq, last.hash.clone()));
         }

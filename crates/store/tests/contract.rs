@@ -10,6 +10,8 @@ use std::sync::Arc;
 
 #[path = "contract_parts/figures.rs"]
 mod figures;
+#[path = "contract_parts/outbox.rs"]
+mod outbox;
 #[path = "contract_parts/registered.rs"]
 mod registered;
 
@@ -312,6 +314,7 @@ async fn sql_contract(sql: SqlStore, other_node: SqlStore) {
                     organisation: None,
                     habilitation: None,
                     author: None,
+                    reference: None,
                 };
                 sql.append(&event).await.unwrap().seq
             })
@@ -341,6 +344,7 @@ async fn sql_contract(sql: SqlStore, other_node: SqlStore) {
         scopes: Vec::new(),
         outcome: format!("node-{}", i % 2),
         author: None,
+        reference: None,
         // An agent's access to a person's data names the organisation and the habilitation.
         organisation: (i == 3).then(|| "21750001600019".to_owned()),
         habilitation: (i == 3).then(|| "hab-cantine".to_owned()),
@@ -361,6 +365,7 @@ async fn sql_contract(sql: SqlStore, other_node: SqlStore) {
     assert!(sql.at(57).await.unwrap().is_none());
 
     figures::counted_as_the_domain_counts(&sql, &other_node).await;
+    outbox::delivered_once_sealed_and_erased(&sql, &other_node).await;
 }
 
 #[tokio::test]
@@ -421,6 +426,7 @@ async fn sqlite_traces_are_checkpointed_while_appends_go_on() {
                     organisation: None,
                     habilitation: None,
                     author: None,
+                    reference: None,
                 };
                 sql.append(&event).await.unwrap().seq
             })

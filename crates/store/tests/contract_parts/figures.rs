@@ -20,6 +20,7 @@ fn checktoken(at: u64, dp: &str, person: Option<&str>, sp: &str, outcome: &str) 
         organisation: None,
         habilitation: None,
         author: None,
+        reference: None,
     }
 }
 

@@ -256,6 +256,10 @@ fn event_label(record: &TraceRecord) -> &'static str {
         (TraceKind::Checktoken, _) => "data_refused",
         (TraceKind::Logout, _) => "logout",
         (TraceKind::Preferences, _) => "preferences",
+        (TraceKind::AddressChange, _) => "address_change",
+        (TraceKind::Notification, "delivered") => "notification_delivered",
+        (TraceKind::Notification, "given_up") => "notification_given_up",
+        (TraceKind::Notification, _) => "notification_queued",
         // Never under a person's key.
         (TraceKind::RegistryChange, _) => "registry_change",
     }
