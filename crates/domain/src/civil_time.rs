@@ -107,6 +107,14 @@ pub fn end_of_paris_day(date: &str) -> Option<UnixTime> {
     u64::try_from(at).ok().map(UnixTime)
 }
 
+/// RFC 3339 in UTC, to the second: `2026-12-01T16:43:05Z`.
+pub fn rfc3339_utc(time: UnixTime) -> String {
+    let seconds = time.0 as i64;
+    let (year, month, day) = civil_from_days(seconds.div_euclid(86_400));
+    let of_day = seconds.rem_euclid(86_400);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", of_day / 3_600, of_day % 3_600 / 60, of_day % 60)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,12 +154,4 @@ mod tests {
             assert_eq!(end_of_paris_day(bad), None, "{bad}");
         }
     }
-}
-
-/// RFC 3339 in UTC, to the second: `2026-12-01T16:43:05Z`.
-pub fn rfc3339_utc(time: UnixTime) -> String {
-    let seconds = time.0 as i64;
-    let (year, month, day) = civil_from_days(seconds.div_euclid(86_400));
-    let of_day = seconds.rem_euclid(86_400);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", of_day / 3_600, of_day % 3_600 / 60, of_day % 60)
 }
