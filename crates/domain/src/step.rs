@@ -35,6 +35,10 @@ pub enum Step {
     Preferences,
     /// The registry changed (admin API, partner portal).
     RegistryChange,
+    /// The person declared a new address to the administrations they chose.
+    AddressChange,
+    /// A notification to an administration was delivered or given up.
+    Notification,
 }
 
 impl Step {
@@ -52,6 +56,8 @@ impl Step {
             Self::Logout => "logout",
             Self::Preferences => "preferences",
             Self::RegistryChange => "registry_change",
+            Self::AddressChange => "address_change",
+            Self::Notification => "notification",
         }
     }
 }
@@ -115,7 +121,7 @@ impl StepEvent {
 
     /// Whether the step succeeded (logged at `info`; others at `warn`).
     pub fn is_ok(&self) -> bool {
-        matches!(self.outcome.as_str(), "ok" | "active" | "inactive" | "given" | "refused")
+        matches!(self.outcome.as_str(), "ok" | "active" | "inactive" | "given" | "refused" | "queued" | "delivered")
     }
 
     /// Step 1 accepted: the request is valid, at least `level` is needed.
@@ -360,6 +366,73 @@ impl StepEvent {
     }
 }
 
+impl StepEvent {
+    /// The person declared a new address and chose `recipients` to tell: a record of the
+    /// declaration, and one per notification to send, `queued`, naming the administration, the
+    /// `sub` it knows the person by and the message's `webhook-id`.
+    pub fn address_changed(at: UnixTime, person: &PersonKey, recipients: &[Recipient<'_>]) -> Self {
+        let mut event =
+            Self::new(Step::AddressChange, "queued").with_detail(format!("recipients={}", recipients.len()));
+        let person = Some(person.as_str().to_owned());
+        event.records.push(TraceEvent { person: person.clone(), ..record(at, TraceKind::AddressChange, "declared") });
+        event.records.extend(recipients.iter().map(|to| TraceEvent {
+            person: person.clone(),
+            sub: Some(to.sub.as_str().to_owned()),
+            sp: Some(to.sp.to_string()),
+            reference: Some(to.message.to_owned()),
+            ..record(at, TraceKind::Notification, "queued")
+        }));
+        event
+    }
+
+    /// The notification `message` to the administration `sp` was `delivered` or `given_up`
+    /// (after its last attempt, or by the operator): a record of the person's chain when it was
+    /// about a person.
+    pub fn notification(at: UnixTime, person: Option<&str>, sp: &SpId, message: &str, outcome: &str) -> Self {
+        let mut event = Self::new(Step::Notification, outcome).sp(sp).with_detail(message.to_owned());
+        event.records = person
+            .map(|person| TraceEvent {
+                person: Some(person.to_owned()),
+                sp: Some(sp.to_string()),
+                reference: Some(message.to_owned()),
+                ..record(at, TraceKind::Notification, outcome)
+            })
+            .into_iter()
+            .collect();
+        event
+    }
+}
+
+/// A record of `kind` with `outcome` at `at`, about nobody yet.
+fn record(at: UnixTime, kind: TraceKind, outcome: &str) -> TraceEvent {
+    TraceEvent {
+        at,
+        kind,
+        person: None,
+        sub: None,
+        sp: None,
+        idp: None,
+        dp: None,
+        scopes: vec![],
+        outcome: outcome.to_owned(),
+        organisation: None,
+        habilitation: None,
+        author: None,
+        reference: None,
+    }
+}
+
+/// An administration told of a change: who, by which `sub`, in which message.
+#[derive(Clone, Copy, Debug)]
+pub struct Recipient<'a> {
+    /// The administration (a service of the registry).
+    pub sp: &'a SpId,
+    /// The `sub` it knows the person by.
+    pub sub: &'a PairwiseSub,
+    /// The message's `webhook-id`.
+    pub message: &'a str,
+}
+
 /// Who a chained record is about, at which service, through which identity provider.
 #[derive(Clone, Copy, Debug)]
 pub struct Subject<'a> {
@@ -405,6 +478,33 @@ mod tests {
         let kinds: Vec<_> = event.records.iter().map(|r| (r.kind, r.outcome.as_str())).collect();
         assert_eq!(kinds, [(TraceKind::ConsentGiven, "given"), (TraceKind::ConsentRefused, "refused")]);
         assert!(event.records.iter().all(|r| r.person.as_deref() == Some("p") && r.sub.as_deref() == Some("s")));
+    }
+
+    #[test]
+    fn a_change_of_address_records_the_declaration_and_each_notification_with_its_sub() {
+        let person = PersonKey::from_stored("p");
+        let (caf, impots) = (SpId::new("caf"), SpId::new("impots"));
+        let (a, b) = (PairwiseSub::from_token("a"), PairwiseSub::from_token("b"));
+        let recipients =
+            [Recipient { sp: &caf, sub: &a, message: "msg_1" }, Recipient { sp: &impots, sub: &b, message: "msg_2" }];
+        let event = StepEvent::address_changed(UnixTime(7), &person, &recipients);
+        let seen: Vec<_> = event
+            .records
+            .iter()
+            .map(|r| (r.kind, r.outcome.as_str(), r.sp.as_deref(), r.sub.as_deref(), r.reference.as_deref()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (TraceKind::AddressChange, "declared", None, None, None),
+                (TraceKind::Notification, "queued", Some("caf"), Some("a"), Some("msg_1")),
+                (TraceKind::Notification, "queued", Some("impots"), Some("b"), Some("msg_2")),
+            ]
+        );
+        assert!(event.records.iter().all(|r| r.person.as_deref() == Some("p")));
+        let anonymous = StepEvent::notification(UnixTime(8), None, &caf, "msg_3", "delivered");
+        assert!(anonymous.records.is_empty() && anonymous.is_ok());
+        assert!(!StepEvent::notification(UnixTime(8), Some("p"), &caf, "msg_3", "given_up").is_ok());
     }
 
     #[test]

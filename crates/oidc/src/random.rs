@@ -13,6 +13,18 @@ pub fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// `N` random bytes from the operating system (a `webhook-id`, a secret).
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    bytes
+}
+
+/// A number in [0, 1), for jitter.
+pub fn random_unit() -> f64 {
+    (rand::rngs::OsRng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+}
+
 /// Whether `value` has the form of a [`random_token`]: 43 base64url characters.
 pub fn is_random_token(value: &str) -> bool {
     value.len() == 43 && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))

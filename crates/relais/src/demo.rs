@@ -297,6 +297,7 @@ pub async fn run(port: u16, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
     println!("Stop with Ctrl+C.");
     crate::launch::spawn_checkpointer(state.clone());
     crate::launch::spawn_provider_checker(state.clone());
+    crate::launch::spawn_webhook_sender(state.clone());
     relais_server::serve_until(listener, state.clone(), crate::launch::shutdown_signal()).await?;
     if let Err(error) = state.checkpoint_traces().await {
         tracing::error!(target: "relais::checkpoint", %error, "no trace checkpoint at shutdown");

@@ -10,8 +10,8 @@ use relais_domain::providers::IdTokenAlgorithm;
 use relais_domain::{Clock, UnixTime};
 use relais_server::{AppState, HubParts};
 use relais_store::{
-    CachedRegistry, ConfiguredActors, EncryptingStore, EphemeralStore, MemoryEphemeralStore, Put, RedisEphemeralStore,
-    RegistryWriter, SqlStore,
+    CachedRegistry, ConfiguredActors, EncryptingStore, EphemeralStore, MemoryEphemeralStore, OutboxStore, Put,
+    RedisEphemeralStore, RegistryWriter, SqlStore,
 };
 
 use crate::config::{Config, EphemeralBackend, DASHBOARD_CLIENT_ID};
@@ -88,6 +88,21 @@ pub async fn load_configuration(registry: &dyn RegistryWriter, config: &Config, 
     Ok(())
 }
 
+/// Loads the subscriptions declared in the configuration into the outbox, as
+/// [`load_configuration`] does the actors (the file wins; those it no longer declares go,
+/// their pending messages given up; those registered otherwise stay).
+pub async fn load_subscriptions(outbox: &dyn OutboxStore, config: &Config, now: u64) -> anyhow::Result<()> {
+    for subscription in &config.webhooks {
+        outbox.put_subscription(subscription, relais_store::Source::Configuration, now).await?;
+    }
+    let keep: Vec<String> = config.webhooks.iter().map(|s| s.id.clone()).collect();
+    let removed = outbox.remove_configured_subscriptions_except(&keep, now).await?;
+    if removed > 0 {
+        tracing::info!(removed, "webhook subscriptions no longer in the configuration removed");
+    }
+    Ok(())
+}
+
 /// The hub's own dashboard, registered as a public SP of the hub (PKCE, no secret) whose sector
 /// makes its `sub` the person key: the person signs in to it like to any SP.
 pub fn dashboard_client(config: &Config) -> ServiceProvider {
@@ -98,7 +113,9 @@ pub fn dashboard_client(config: &Config) -> ServiceProvider {
         authentication: ClientAuthentication::None,
         redirect_uris: vec![format!("{issuer}{}", relais_server::DASHBOARD_CALLBACK_PATH)],
         post_logout_redirect_uris: vec![],
-        scopes: ScopeSet::from_scopes([Scope::OpenId, Scope::Single(Claim::GivenName)]),
+        // The person reference: the `sub`s of the administrations told of a change of address
+        // are derived from it (sealed; it lives in the dashboard session only).
+        scopes: ScopeSet::from_scopes([Scope::OpenId, Scope::Single(Claim::GivenName), Scope::PersonReference]),
         id_token_algorithm: IdTokenAlgorithm::ES256,
         sector: Sector::new(PersonKey::SECTOR),
         idp_policy: IdpPolicy::All,
@@ -178,6 +195,7 @@ impl Hub {
     /// within [`REGISTRY_CACHE_LIFETIME`]). Settings other than the actors need a restart.
     pub async fn reload(&self, config: &Config) -> anyhow::Result<()> {
         load_configuration(&self.sql, config, self.clock.now().0).await?;
+        load_subscriptions(&self.sql, config, self.clock.now().0).await?;
         self.cache.invalidate();
         Ok(())
     }
@@ -192,6 +210,7 @@ pub async fn assemble_hub(
 ) -> anyhow::Result<Hub> {
     let now = clock.now().0;
     load_configuration(&sql, config, now).await?;
+    load_subscriptions(&sql, config, now).await?;
     let keys = relais_server::keys::load_or_generate(&sql, &SIGNING_ALGORITHMS, now).await?;
     let cache = Arc::new(CachedRegistry::writing_to(Arc::new(sql.clone()), REGISTRY_CACHE_LIFETIME));
     let parts = HubParts {
@@ -204,6 +223,7 @@ pub async fn assemble_hub(
         traces: Arc::new(sql.clone()),
         preferences: Arc::new(sql.clone()),
         portal: Arc::new(sql.clone()),
+        outbox: Arc::new(sql.clone()),
         clock: clock.clone(),
     };
     let state = AppState::new(parts)?;
@@ -230,6 +250,30 @@ pub fn spawn_checkpointer(state: AppState) {
             interval.tick().await;
             if let Err(error) = state.checkpoint_traces().await {
                 tracing::warn!(target: "relais::checkpoint", %error, "no trace checkpoint this time");
+            }
+        }
+    });
+}
+
+/// How long the notifications' sender waits when nothing was due.
+pub const WEBHOOK_IDLE_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Delivers the notifications of the outbox for as long as the process runs: a pass at once
+/// after a full one, else every [`WEBHOOK_IDLE_INTERVAL`]. Every node runs one; the leases of
+/// the outbox keep them from sending the same message at the same time.
+pub fn spawn_webhook_sender(state: AppState) {
+    tokio::spawn(async move {
+        let client = relais_server::engine::notifications::sender::client();
+        loop {
+            let full = match state.deliver_notifications(&client).await {
+                Ok(pass) => pass.claimed() >= relais_server::engine::notifications::sender::BATCH as usize,
+                Err(error) => {
+                    tracing::warn!(target: "relais::webhooks", %error, "notifications not delivered this time");
+                    false
+                }
+            };
+            if !full {
+                tokio::time::sleep(WEBHOOK_IDLE_INTERVAL).await;
             }
         }
     });

@@ -211,6 +211,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             banner(config.log_format, address, &config.settings.issuer);
             spawn_checkpointer(state.clone());
             relais::launch::spawn_provider_checker(state.clone());
+            relais::launch::spawn_webhook_sender(state.clone());
             relais_server::serve_until(listener, state.clone(), shutdown_signal()).await?;
             tracing::info!("relais hub stopping");
             if let Err(error) = state.checkpoint_traces().await {

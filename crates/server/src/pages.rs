@@ -82,7 +82,7 @@ pub struct Pages {
     brand: Brand,
 }
 
-const TEMPLATES: [(&str, &str); 18] = [
+const TEMPLATES: [(&str, &str); 19] = [
     ("portal_instruction.html", include_str!("../templates/portal_instruction.html")),
     ("portal_request.html", include_str!("../templates/portal_request.html")),
     ("portal_button.html", include_str!("../templates/portal_button.html")),
@@ -95,6 +95,7 @@ const TEMPLATES: [(&str, &str); 18] = [
     ("catalogue_provider_details.html", include_str!("../templates/catalogue_provider_details.html")),
     ("consent.html", include_str!("../templates/consent.html")),
     ("dashboard.html", include_str!("../templates/dashboard.html")),
+    ("moving.html", include_str!("../templates/moving.html")),
     ("base.html", include_str!("../templates/base.html")),
     ("choice.html", include_str!("../templates/choice.html")),
     ("error.html", include_str!("../templates/error.html")),
@@ -232,6 +233,11 @@ impl Pages {
     /// The person's dashboard.
     pub fn dashboard(&self, locale: &Locale, view: &crate::engine::dashboard::DashboardView) -> Html<String> {
         self.render("dashboard.html", locale, context! { view })
+    }
+
+    /// The change of address.
+    pub fn moving(&self, locale: &Locale, view: &crate::engine::dashboard::moving::MovingView) -> Html<String> {
+        self.render("moving.html", locale, context! { view })
     }
 
     /// The public catalogue of data.

@@ -47,6 +47,11 @@ fn every_page(pages: &Pages, lang: Lang) -> Vec<String> {
         legal_basis_url: String::new(),
     };
     let dashboard = DashboardView {
+        moving: true,
+        deliveries: ["notification_queued", "notification_delivered", "notification_given_up"]
+            .into_iter()
+            .map(|state| crate::engine::dashboard::DeliveryLine { at: 0, service: "CAF".into(), state, updated_at: 5 })
+            .collect(),
         given_name: Some("Angela".into()),
         history: vec![line],
         consents: vec![HistoryLine {
@@ -104,6 +109,10 @@ fn every_page(pages: &Pages, lang: Lang) -> Vec<String> {
     ] {
         out.push(pages.error(&locale, &page, "ref123", None).0);
     }
+    out.push(pages.moving(&locale, &moving(None, None)).0);
+    out.push(pages.moving(&locale, &moving(Some("not_found"), Some("no_recipient"))).0);
+    out.push(pages.moving(&locale, &moving(Some("unavailable"), None)).0);
+    out.push(pages.moving(&locale, &moving(Some("bad_query"), None)).0);
     out.push(pages.agent_email(&locale, "/agents", "f", "Back-office", None, None).0);
     out.push(pages.agent_email(&locale, "/agents", "f", "Back-office", Some("x@<b>"), Some("invalid")).0);
     let one = catalogue();
@@ -413,4 +422,26 @@ fn the_portal_pages_say_what_is_wrong_and_offer_the_instructor_the_decision() {
     assert!(fr[5].contains("value=\"valider\"") && !fr[5].contains("value=\"envoyer\""), "{}", fr[5]);
     assert!(fr[5].contains("un commentaire est obligatoire"), "{}", fr[5]);
     assert!(fr[6].contains("/partenaires/demandes/r1"), "{}", fr[6]);
+}
+
+fn moving(problem: Option<&'static str>, notice: Option<&'static str>) -> crate::engine::dashboard::moving::MovingView {
+    use crate::engine::dashboard::moving::{Administration, MovingView};
+    use crate::engine::notifications::address::Address;
+    let address = Address {
+        id: "95127_0420_00008".into(),
+        label: "8 Boulevard du Port 95000 Cergy".into(),
+        housenumber: Some("8".into()),
+        street: Some("Boulevard du Port".into()),
+        postcode: "95000".into(),
+        citycode: "95127".into(),
+        city: "Cergy".into(),
+    };
+    MovingView {
+        query: "8 bd du port <b>".into(),
+        candidates: if problem.is_some() { vec![] } else { vec![address] },
+        problem,
+        recipients: vec![Administration { id: "caf".into(), name: "CAF".into(), description: "Allocations".into() }],
+        csrf: "c".into(),
+        notice,
+    }
 }

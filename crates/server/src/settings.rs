@@ -37,6 +37,9 @@ pub struct HubSettings {
     pub portal: Option<PortalSettings>,
     /// Hands the hub's mail to the operator's SMTP relay (none: no mail is sent).
     pub mailer: Option<relais_mail::Mailer>,
+    /// The national address base's search API, `api-adresse.data.gouv.fr`'s shape (none: no
+    /// change of address).
+    pub address_base: Option<Url>,
 }
 
 /// The partner portal's settings.

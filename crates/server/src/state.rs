@@ -8,7 +8,8 @@ use relais_oidc::discovery::Endpoints;
 use relais_oidc::jose::HubKeys;
 use relais_oidc::upstream::{Upstream, UpstreamClient, UpstreamError};
 use relais_store::{
-    EphemeralRecords, EphemeralStore, KeyStore, PortalStore, PreferenceStore, Registry, RegistryWriter, TraceStore,
+    EphemeralRecords, EphemeralStore, KeyStore, OutboxStore, PortalStore, PreferenceStore, Registry, RegistryWriter,
+    TraceStore,
 };
 
 use crate::engine::support::tracer::Tracer;
@@ -37,6 +38,9 @@ pub struct HubParts {
     pub preferences: Arc<dyn PreferenceStore>,
     /// Where the partner portal keeps the services declared.
     pub portal: Arc<dyn PortalStore>,
+    /// The notifications to administrations and their subscriptions (the same database as the
+    /// traces: a change and its notifications are written in one transaction).
+    pub outbox: Arc<dyn OutboxStore>,
     /// The clock.
     pub clock: Arc<dyn Clock>,
 }
@@ -78,6 +82,7 @@ pub struct Hub {
     pub(crate) tracer: Arc<Tracer>,
     pub(crate) preferences: Arc<dyn PreferenceStore>,
     pub(crate) portal: Arc<dyn PortalStore>,
+    pub(crate) outbox: Arc<dyn OutboxStore>,
     pub(crate) upstream: Arc<dyn Upstream>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) pages: Arc<Pages>,
@@ -125,6 +130,15 @@ impl AppState {
         crate::engine::catalogue::check_providers(self).await
     }
 
+    /// One pass of the notifications' sender: the messages due now delivered, retried later or
+    /// given up (run every second by the process; tests run it with their clock).
+    pub async fn deliver_notifications(
+        &self,
+        client: &reqwest::Client,
+    ) -> Result<crate::engine::notifications::Delivery, relais_store::StoreError> {
+        crate::engine::notifications::deliver_due(self, client).await
+    }
+
     /// The agent federation's view of this hub (itself, when it is that view).
     pub fn agents(&self) -> AppState {
         self.0.agents.clone().unwrap_or_else(|| self.clone())
@@ -155,10 +169,11 @@ impl AppState {
             references,
             keys: Arc::new(RwLock::new(Arc::new(parts.keys))),
             key_store: parts.key_store,
-            tracer: Arc::new(Tracer::new(traces.clone(), metrics.clone())),
+            tracer: Arc::new(Tracer::new(traces.clone(), parts.outbox.clone(), metrics.clone())),
             traces,
             preferences: parts.preferences,
             portal: parts.portal,
+            outbox: parts.outbox,
             upstream,
             clock: parts.clock,
             pages: Arc::new(pages),

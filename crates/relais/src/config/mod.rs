@@ -17,6 +17,7 @@ use url::Url;
 
 mod actors;
 mod data;
+mod notifications;
 mod platform;
 mod storage;
 
@@ -24,6 +25,8 @@ use actors::{identity_providers, service_providers};
 pub use actors::{IdentityProviderSection, ServiceProviderSection};
 use data::{data_providers, habilitations};
 pub use data::{DataProviderSection, DataScopeSection, HabilitationSection};
+use notifications::webhooks;
+pub use notifications::{NotificationsSection, WebhookSection};
 use platform::{mail, operators, portal};
 pub use platform::{InstructorSection, MailSection, OperatorSection, PortalSection};
 use storage::storage;
@@ -73,6 +76,12 @@ pub struct ConfigFile {
     /// The SMTP relay of the hub's mail; absent: no mail.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mail: Option<MailSection>,
+    /// The notifications to administrations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notifications: Option<NotificationsSection>,
+    /// The administrations' subscriptions to notifications.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub webhooks: Vec<WebhookSection>,
 }
 
 pub use relais_domain::registration::DASHBOARD_CLIENT_ID;
@@ -90,6 +99,8 @@ impl ConfigFile {
             operators: Vec::new(),
             portal: None,
             mail: None,
+            notifications: None,
+            webhooks: Vec::new(),
         }
     }
 
@@ -273,6 +284,8 @@ pub struct Config {
     pub data_providers: Vec<relais_domain::DataProvider>,
     /// The habilitations.
     pub habilitations: Vec<relais_domain::agent::Habilitation>,
+    /// The administrations' subscriptions to notifications.
+    pub webhooks: Vec<relais_domain::webhook::Subscription>,
 }
 
 /// Reads the environment; tests pass their own.
@@ -389,10 +402,12 @@ impl Config {
         let habilitations = habilitations(file.habilitations, &data_providers, &service_providers)?;
         let portal = portal(file.portal, &identity_providers, &data_providers)?;
         let mailer = mail(file.mail, env)?;
+        let webhooks = webhooks(file.webhooks, &service_providers, env)?;
         let storage = storage(file.storage, &hub.data_dir, &pairwise, env)?;
         Ok(Config {
             data_providers,
             habilitations,
+            webhooks,
             storage,
             settings: HubSettings {
                 issuer: hub.issuer,
@@ -418,6 +433,7 @@ impl Config {
                 operators,
                 portal,
                 mailer,
+                address_base: file.notifications.and_then(|section| section.address_base),
             },
             listen: hub.listen,
             data_dir: hub.data_dir,

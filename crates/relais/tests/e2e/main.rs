@@ -15,6 +15,7 @@ mod harness;
 mod keys;
 mod negative;
 mod nodes;
+mod notifications;
 mod operator;
 mod pages;
 mod portal;

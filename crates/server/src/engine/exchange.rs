@@ -42,7 +42,7 @@ pub fn person_reference(
 }
 
 /// The reference `text` opened, if it is one this hub sealed and nobody altered.
-fn open(state: &AppState, text: &str) -> Option<PersonReference> {
+pub(crate) fn open(state: &AppState, text: &str) -> Option<PersonReference> {
     let clear = state.references.open_text(SEALING_CONTEXT, text).ok()?;
     serde_json::from_str(&clear).ok()
 }

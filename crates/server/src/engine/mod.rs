@@ -38,6 +38,7 @@ pub mod dashboard;
 mod email;
 mod exchange;
 mod logout;
+pub mod notifications;
 pub mod portal;
 pub mod support;
 #[cfg(test)]

@@ -12,6 +12,7 @@ use super::{browser, form_pairs};
 use relais_domain::preferences::NewAccounts;
 
 use crate::cookies;
+use crate::engine::dashboard::moving::{self, Confirmation, MOVING_PATH};
 use crate::engine::dashboard::{
     self, DashboardCallback, DASHBOARD_CALLBACK_PATH, DASHBOARD_PATH, DASHBOARD_SESSION_LIFETIME,
 };
@@ -25,6 +26,8 @@ pub fn router() -> axum::Router<AppState> {
         .route(DASHBOARD_CALLBACK_PATH, get(callback))
         .route("/tableau-de-bord/comptes", post(accounts))
         .route("/tableau-de-bord/deconnexion", post(sign_out))
+        .route(MOVING_PATH, get(moving_page).post(moving_search))
+        .route("/tableau-de-bord/demenagement/confirmer", post(moving_confirm))
 }
 
 fn session_id(state: &AppState, headers: &HeaderMap) -> Option<String> {
@@ -87,4 +90,56 @@ async fn sign_out(
         .headers_mut()
         .append(header::SET_COOKIE, cookies::set(cookies::DASHBOARD, "", Some(0), state.settings.is_https()));
     Ok(response)
+}
+
+async fn moving_page(
+    State(state): State<AppState>,
+    Extension(locale): Extension<Locale>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    moving_view(&state, &locale, &headers, None).await
+}
+
+/// The search is posted, so that the address searched is in no URL (nor in any access log).
+async fn moving_search(
+    State(state): State<AppState>,
+    Extension(locale): Extension<Locale>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let pairs = form_pairs(&body);
+    let value = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    let csrf_ok = dashboard::csrf_matches(&state, session_id(&state, &headers).as_deref(), &value("csrf")).await?;
+    if !csrf_ok {
+        return Err(PageError::Page(ErrorPage::BadRequest));
+    }
+    moving_view(&state, &locale, &headers, Some(&value("adresse"))).await
+}
+
+async fn moving_view(
+    state: &AppState,
+    locale: &Locale,
+    headers: &HeaderMap,
+    query: Option<&str>,
+) -> Result<Response, PageError> {
+    let (browser, binding_cookie) = browser(state, headers);
+    let mut response = match moving::view(state, session_id(state, headers).as_deref(), &browser, query).await? {
+        Some(view) => (no_store(), state.pages.moving(locale, &view)).into_response(),
+        None => see_other(DASHBOARD_PATH),
+    };
+    if let Some(cookie) = binding_cookie {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
+async fn moving_confirm(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, PageError> {
+    let (browser, _) = browser(&state, &headers);
+    let pairs = form_pairs(&body);
+    let value = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or_default();
+    let recipients: Vec<String> = pairs.iter().filter(|(k, _)| k == "administration").map(|(_, v)| v.clone()).collect();
+    let confirmation = Confirmation { csrf: value("csrf"), address: value("adresse"), recipients: &recipients };
+    let session = session_id(&state, &headers);
+    let notice = moving::confirm(&state, session.as_deref(), &browser, &confirmation).await?;
+    Ok(see_other(if notice.is_refusal() { MOVING_PATH } else { "/tableau-de-bord#demenagements" }))
 }

@@ -3,6 +3,7 @@
 
 mod agents;
 mod browser;
+pub mod notifications;
 mod sp;
 
 pub use agents::*;
@@ -239,6 +240,10 @@ pub struct Platform {
     pub config_toml: String,
     pub database_url: String,
     pub redis_prefix: String,
+    /// The administrations subscribed to changes of address, each with its receiver.
+    pub administrations: Vec<notifications::Administration>,
+    /// The national address base.
+    pub addresses: relais_mocks::addresses::MockAddressBase,
 }
 
 fn now() -> u64 {
@@ -267,6 +272,17 @@ impl Platform {
         let smtp = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let smtp_port = smtp.local_addr().unwrap().port();
         let mailbox = relais_mocks::mail::MockMailbox::serve(smtp).await.unwrap();
+        let clock = Arc::new(ManualClock::new(UnixTime(now())));
+        let (administrations, administration_sections, webhook_sections) =
+            notifications::start_administrations(clock.clone()).await;
+        let address_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address_base = format!("http://127.0.0.1:{}", address_listener.local_addr().unwrap().port());
+        let addresses = relais_mocks::addresses::MockAddressBase::serve(
+            address_listener,
+            relais_mocks::addresses::default_addresses(),
+        )
+        .await
+        .unwrap();
         let database_url = fresh_database_url(backends).await;
         let redis_prefix = format!("relais-test-{}:", relais_oidc::random::random_token());
         let mut file =
@@ -282,8 +298,14 @@ impl Platform {
         }
         file.identity_providers = idp_sections.into_iter().chain(agent_idp_sections).collect();
         file.data_providers = dp_sections;
-        file.service_providers =
-            test_service_providers().into_iter().chain(agents::agent_service_providers()).collect();
+        file.service_providers = test_service_providers()
+            .into_iter()
+            .chain(agents::agent_service_providers())
+            .chain(administration_sections)
+            .collect();
+        file.webhooks = webhook_sections;
+        file.notifications =
+            Some(relais::config::NotificationsSection { address_base: Some(address_base.parse().unwrap()) });
         file.habilitations = agents::test_habilitations();
         file.hub.organisation_registry = Some(registry_url);
         file.portal = Some(relais::config::PortalSection {
@@ -307,7 +329,6 @@ impl Platform {
         }];
         let toml = file.to_toml().unwrap();
         let config = Config::from_toml(&toml, &|_| None).unwrap();
-        let clock = Arc::new(ManualClock::new(UnixTime(now())));
         let sql = relais::launch::open_database(&config).await.unwrap();
         if sql.load().await.unwrap().is_empty() {
             for key in shared_keys() {
@@ -330,7 +351,14 @@ impl Platform {
             config_toml: toml,
             database_url,
             redis_prefix,
+            administrations,
+            addresses,
         }
+    }
+
+    /// The receiver of administration `id`.
+    pub fn administration(&self, id: &str) -> &relais_mocks::receiver::MockReceiver {
+        &self.administrations.iter().find(|a| a.id == id).unwrap().receiver
     }
 
     /// The platform's configuration, parsed again.

@@ -6,6 +6,7 @@
 //! code through step 5 inside the hub, as any service would over HTTP.
 
 mod accesses;
+pub mod moving;
 
 use std::collections::HashMap;
 
@@ -57,9 +58,17 @@ struct DashboardSession {
     /// The account they signed in with: it cannot be blocked from this session.
     #[serde(default)]
     idp: Option<IdpId>,
-    /// What the last change of preferences did, shown once on the next page.
+    /// What the last change did, shown once on the next page.
     #[serde(default)]
     notice: Option<Notice>,
+    /// The sealed person reference of the sign-in: what the `sub`s of the administrations told
+    /// of a change of address are derived from.
+    #[serde(default)]
+    reference: Option<String>,
+    /// The addresses the national base offered for the last search (the one confirmed must be
+    /// one of them).
+    #[serde(default)]
+    candidates: Vec<crate::engine::notifications::address::Address>,
 }
 
 /// The outcome of the last change of preferences, confirmed on the page.
@@ -72,6 +81,12 @@ pub enum Notice {
     CurrentAccount,
     /// Refused: at least one account must stay allowed.
     NoAccountLeft,
+    /// The new address is sent to the administrations chosen.
+    Moved,
+    /// Nothing sent: no address of the base was chosen.
+    NoAddress,
+    /// Nothing sent: no administration was chosen.
+    NoRecipient,
 }
 
 impl Notice {
@@ -81,12 +96,15 @@ impl Notice {
             Self::Saved => "saved",
             Self::CurrentAccount => "current_account",
             Self::NoAccountLeft => "no_account_left",
+            Self::Moved => "moved",
+            Self::NoAddress => "no_address",
+            Self::NoRecipient => "no_recipient",
         }
     }
 
     /// Whether it is a refusal.
     pub fn is_refusal(self) -> bool {
-        self != Self::Saved
+        !matches!(self, Self::Saved | Self::Moved)
     }
 }
 
@@ -126,9 +144,27 @@ pub struct AccountChoice {
     pub current: bool,
 }
 
+/// One notification of a change of address and where it stands.
+#[derive(Serialize)]
+pub struct DeliveryLine {
+    /// When the person sent it.
+    pub at: u64,
+    /// The administration.
+    pub service: String,
+    /// Where it stands: `notification_queued`, `notification_delivered` or
+    /// `notification_given_up` (keys of the catalogues' `dashboard.events`).
+    pub state: &'static str,
+    /// When it got there.
+    pub updated_at: u64,
+}
+
 /// What the dashboard shows.
 #[derive(Serialize)]
 pub struct DashboardView {
+    /// Whether the person can declare a change of address here.
+    pub moving: bool,
+    /// The changes of address they sent, each administration's delivery and its state.
+    pub deliveries: Vec<DeliveryLine>,
     /// The person's given name, to greet them.
     pub given_name: Option<String>,
     /// Their history, newest first.
@@ -162,7 +198,7 @@ pub async fn start_sign_in(state: &AppState, browser: &Browser) -> Result<String
         .append_pair("client_id", DASHBOARD_CLIENT_ID)
         .append_pair("redirect_uri", &callback_url(state))
         .append_pair("response_type", "code")
-        .append_pair("scope", "openid given_name")
+        .append_pair("scope", "openid given_name person_reference")
         .append_pair("state", &login_state)
         .append_pair("nonce", &nonce)
         .append_pair("code_challenge", &s256_challenge(&verifier))
@@ -185,6 +221,7 @@ struct DashboardIdToken {
     sub: String,
     nonce: String,
     given_name: Option<String>,
+    person_reference: Option<String>,
 }
 
 /// Completes the dashboard's sign-in (the code exchanged inside the hub, the ID token checked
@@ -229,6 +266,8 @@ pub async fn callback(state: &AppState, callback: &DashboardCallback, browser: &
         browser: browser.binding.clone(),
         idp: grant.map(|grant| grant.data.idp),
         notice: None,
+        reference: claims.person_reference,
+        candidates: Vec::new(),
     };
     state.records.put(Namespace::DashboardSession, &digest(&session_id), &session, DASHBOARD_SESSION_LIFETIME).await?;
     Ok(session_id)
@@ -325,6 +364,7 @@ pub async fn view(
         }
     };
     let history = records.iter().filter(|r| r.event.sp.as_deref() != Some(DASHBOARD_CLIENT_ID)).map(line).collect();
+    let deliveries = deliveries(&records, &service_names);
     let consents = records.iter().filter(|r| r.event.kind == TraceKind::ConsentGiven).map(line).collect();
     let accesses = records.iter().filter(|r| event_label(r) == "agent_access").map(line).collect();
     let preferences = state.preferences.preferences(&session.person).await?;
@@ -341,6 +381,8 @@ pub async fn view(
     let notice = notice.map(|n| (n.key(), n.is_refusal()));
     let new_accounts_blocked = preferences.new_accounts == NewAccounts::Blocked;
     Ok(Some(DashboardView {
+        moving: state.settings.address_base.is_some(),
+        deliveries,
         given_name: session.given_name,
         history,
         consents,
@@ -350,6 +392,25 @@ pub async fn view(
         csrf: session.csrf,
         notice,
     }))
+}
+
+/// The notifications of `records` (newest first), one line each with its latest state.
+fn deliveries(records: &[TraceRecord], service_names: &HashMap<String, String>) -> Vec<DeliveryLine> {
+    let mut lines: Vec<(String, DeliveryLine)> = Vec::new();
+    for record in records.iter().rev().filter(|r| r.event.kind == TraceKind::Notification) {
+        let Some(message) = record.event.reference.clone() else { continue };
+        let state = event_label(record);
+        match lines.iter_mut().find(|(id, _)| *id == message) {
+            Some((_, line)) => (line.state, line.updated_at) = (state, record.event.at.0),
+            None => {
+                let sp = record.event.sp.clone().unwrap_or_default();
+                let service = service_names.get(&sp).cloned().unwrap_or(sp);
+                let at = record.event.at.0;
+                lines.push((message, DeliveryLine { at, service, state, updated_at: at }));
+            }
+        }
+    }
+    lines.into_iter().rev().map(|(_, line)| line).collect()
 }
 
 /// Records the IdPs the person blocks for their account, and what holds for accounts added
@@ -392,6 +453,13 @@ pub async fn set_blocked(
         state.records.put(Namespace::DashboardSession, &digest(id), &session, DASHBOARD_SESSION_LIFETIME).await?;
     }
     Ok(())
+}
+
+/// Whether `csrf` is the anti-forgery token of the dashboard session `session_id`.
+pub async fn csrf_matches(state: &AppState, session_id: Option<&str>, csrf: &str) -> Result<bool, PageError> {
+    let Some(id) = session_id else { return Ok(false) };
+    let session: Option<DashboardSession> = state.records.get(Namespace::DashboardSession, &digest(id)).await?;
+    Ok(session.is_some_and(|session| relais_domain::Secret::new(session.csrf).matches(csrf)))
 }
 
 /// Ends the dashboard session.

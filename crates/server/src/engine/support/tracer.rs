@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use relais_domain::step::StepEvent;
-use relais_store::{StoreError, TraceStore};
+use relais_store::{NewMessage, OutboxStore, StoreError, TraceStore};
 use tokio::sync::broadcast;
 
 use crate::metrics::Metrics;
@@ -19,14 +19,16 @@ const SUBSCRIBER_BACKLOG: usize = 1024;
 /// Logs, chains and publishes the steps' events.
 pub struct Tracer {
     chain: Arc<dyn TraceStore>,
+    notifications: Arc<dyn OutboxStore>,
     outbox: broadcast::Sender<Arc<StepEvent>>,
     metrics: Arc<Metrics>,
 }
 
 impl Tracer {
-    /// A tracer appending to `chain`, counting into `metrics`.
-    pub fn new(chain: Arc<dyn TraceStore>, metrics: Arc<Metrics>) -> Self {
-        Self { chain, outbox: broadcast::channel(SUBSCRIBER_BACKLOG).0, metrics }
+    /// A tracer appending to `chain` (and to `notifications`' transaction when a step sends
+    /// some), counting into `metrics`.
+    pub fn new(chain: Arc<dyn TraceStore>, notifications: Arc<dyn OutboxStore>, metrics: Arc<Metrics>) -> Self {
+        Self { chain, notifications, outbox: broadcast::channel(SUBSCRIBER_BACKLOG).0, metrics }
     }
 
     /// Records one step: its log line, then its chain records (committed before this returns),
@@ -37,11 +39,33 @@ impl Tracer {
         for record in &event.records {
             self.chain.append(record).await?;
         }
+        self.publish(event);
+        Ok(())
+    }
+
+    /// Records one step that notifies administrations: its chain records and `messages` in
+    /// one transaction (the transactional outbox: the change is never recorded without its
+    /// notifications, nor notified without being recorded), then its log line and publication.
+    /// Nothing is logged as done when the transaction fails.
+    pub async fn emit_with_messages(&self, event: StepEvent, messages: &[NewMessage]) -> Result<(), StoreError> {
+        self.notifications.record_with_messages(&event.records, messages).await?;
+        self.recorded(event);
+        Ok(())
+    }
+
+    /// Logs, counts and publishes a step whose records the outbox wrote in its own transaction
+    /// (a delivery settled with its trace).
+    pub fn recorded(&self, event: StepEvent) {
+        log(&event);
+        self.metrics.step(&event);
+        self.publish(event);
+    }
+
+    fn publish(&self, event: StepEvent) {
         if self.outbox.receiver_count() > 0 {
             // No subscriber left between the check and the send is not an error.
             let _ = self.outbox.send(Arc::new(event));
         }
-        Ok(())
     }
 
     /// A subscription to every event emitted from now on, chain records committed.

@@ -279,6 +279,7 @@ impl TestHub {
                 instructors: vec![],
             }),
             mailer: None,
+            address_base: None,
         };
         let registry = Arc::new(registry);
         let parts = HubParts {
@@ -291,6 +292,7 @@ impl TestHub {
             traces: traces.clone(),
             preferences: traces.clone(),
             portal: traces.clone(),
+            outbox: traces.clone(),
             clock: clock.clone(),
         };
         let state = AppState::with_upstream(parts, Arc::new(FakeUpstream));

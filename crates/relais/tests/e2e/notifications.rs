@@ -1,0 +1,219 @@
+//! "Je déménage": the person declares a new address once on their dashboard and chooses the
+//! administrations to tell; exactly those receive one signed notification each, under the `sub`
+//! they know the person by, delivered at least once through failures and outages, with the
+//! same `webhook-id` on every attempt.
+
+use std::time::Duration;
+
+use relais_domain::trace::TraceKind;
+use relais_mocks::receiver::Fault;
+use relais_server::engine::notifications::sender;
+
+use crate::harness::notifications::{administration_secret, webhook_secret};
+use crate::harness::*;
+
+const CERGY: &str = "95127_0420_00008";
+
+/// Declares the move to `address` from the dashboard of `browser` (signed in), telling the
+/// administrations `to` (service ids); the dashboard's answer.
+async fn declare_move(platform: &Platform, browser: &Browser, query: &str, address: &str, to: &[&str]) -> String {
+    let page = browser.get(platform.url("/tableau-de-bord/demenagement").as_str()).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    let csrf = hidden_inputs(&html).into_iter().find(|(name, _)| name == "csrf").unwrap().1;
+    let form = vec![("csrf".to_owned(), csrf.clone()), ("adresse".to_owned(), query.to_owned())];
+    let found = browser.post(platform.url("/tableau-de-bord/demenagement").as_str(), &form).await;
+    assert_eq!(found.status(), 200);
+    let found = found.text().await.unwrap();
+    assert!(found.contains(&format!("value=\"{address}\"")), "{found}");
+    for (_, name, _) in crate::harness::notifications::ADMINISTRATIONS {
+        assert!(found.contains(&name.replace('\'', "&#x27;")), "{name} offered: {found}");
+    }
+    let ticked = found.split('<').filter(|tag| tag.contains("name=\"administration\"") && tag.contains("checked"));
+    assert_eq!(ticked.count(), 0, "nothing ticked for the person");
+    let mut form = vec![("csrf".to_owned(), csrf), ("adresse".to_owned(), address.to_owned())];
+    form.extend(to.iter().map(|id| ("administration".to_owned(), format!("{id}-adresses"))));
+    let sent = browser.post(platform.url("/tableau-de-bord/demenagement/confirmer").as_str(), &form).await;
+    location(&sent)
+}
+
+async fn deliver(platform: &Platform) -> relais_server::engine::notifications::Delivery {
+    platform.state.deliver_notifications(&sender::client()).await.unwrap()
+}
+
+/// The `sub` administration `id` knows test identity `identity` of `idp` by, from a sign-in
+/// there by the `openidconnect` crate.
+async fn sub_at(platform: &Platform, id: &str, idp: &str, identity: usize) -> String {
+    let sp = Sp::discover(platform, id, Some(&administration_secret(id)), openidconnect::AuthType::BasicAuth).await;
+    sign_in(platform, &Browser::new(), &sp, &["openid"], idp, identity).await.sub
+}
+
+#[tokio::test]
+async fn a_change_of_address_reaches_exactly_the_two_administrations_chosen_each_under_its_own_sub() {
+    let platform = Platform::start().await;
+    let browser = Browser::new();
+    let dashboard = dashboard(&platform, &browser, "impots", 0).await;
+    assert!(dashboard.contains("href=\"/tableau-de-bord/demenagement\""), "{dashboard}");
+
+    let back = declare_move(&platform, &browser, "8 bd du Port Cergy", CERGY, &["admin-caf", "admin-energie"]).await;
+    assert_eq!(back, "/tableau-de-bord#demenagements");
+    assert!(platform.administration("admin-caf").attempts().is_empty(), "sent by the outbox, not by the page");
+    assert_eq!(platform.addresses.searches(), 1, "the address checked against the national base");
+
+    let pass = deliver(&platform).await;
+    assert_eq!((pass.delivered, pass.retried, pass.given_up), (2, 0, 0));
+    assert_eq!(deliver(&platform).await.claimed(), 0, "delivered once");
+    for silent in ["admin-impots", "admin-ameli"] {
+        assert!(platform.administration(silent).attempts().is_empty(), "{silent} was not chosen");
+    }
+    let mut subs = Vec::new();
+    for chosen in ["admin-caf", "admin-energie"] {
+        let receiver = platform.administration(chosen);
+        let received = receiver.received();
+        assert_eq!(received.len(), 1, "{chosen}");
+        assert!(receiver.refused().is_empty() && receiver.duplicates() == 0);
+        let payload = &received[0].payload;
+        assert_eq!(payload["type"], "address.changed");
+        assert_eq!(payload["data"]["address"]["id"], CERGY);
+        assert_eq!(payload["data"]["address"]["label"], "8 Boulevard du Port 95000 Cergy");
+        assert_eq!(payload["data"]["address"]["citycode"], "95127");
+        let keys: Vec<&String> = payload["data"].as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["address", "sub"], "no other identifier of the person");
+        let sub = payload["data"]["sub"].as_str().unwrap().to_owned();
+        assert_eq!(sub, sub_at(&platform, chosen, "impots", 0).await, "the sub {chosen} knows the person by");
+        subs.push(sub);
+    }
+    assert_ne!(subs[0], subs[1], "pairwise: no shared identifier");
+
+    let traces = platform.state_traces().await;
+    let notifications: Vec<_> =
+        traces.iter().filter(|r| r.event.kind == TraceKind::Notification).map(|r| r.event.outcome.as_str()).collect();
+    assert_eq!(notifications, ["queued", "queued", "delivered", "delivered"]);
+    assert_eq!(traces.iter().filter(|r| r.event.kind == TraceKind::AddressChange).count(), 1);
+    let text = serde_json::to_string(&traces).unwrap();
+    assert!(!text.contains("Boulevard du Port"), "the address is in no trace");
+
+    let dashboard = browser.get(platform.url("/tableau-de-bord").as_str()).await.text().await.unwrap();
+    assert!(dashboard.contains("Votre nouvelle adresse est transmise"), "{dashboard}");
+    let received = dashboard.matches("Changement d&#x27;adresse reçu par l&#x27;administration").count();
+    assert!(received >= 2, "each delivery shown with its state: {dashboard}");
+    assert!(
+        dashboard.contains("Caisse d&#x27;allocations familiales")
+            && dashboard.contains("Fournisseur d&#x27;électricité")
+    );
+}
+
+/// A signed-in person declares a move to Cergy for `to`; the platform and their browser.
+async fn moved_for(to: &[&str]) -> (Platform, Browser) {
+    let platform = Platform::start().await;
+    let browser = Browser::new();
+    dashboard(&platform, &browser, "ameli", 1).await;
+    declare_move(&platform, &browser, "8 boulevard du port cergy", CERGY, to).await;
+    (platform, browser)
+}
+
+#[tokio::test]
+async fn a_receiver_down_for_ten_minutes_receives_the_notification_once_it_is_back() {
+    let (platform, browser) = moved_for(&["admin-ameli"]).await;
+    let receiver = platform.administration("admin-ameli");
+    receiver.down().await;
+    let mut failed = 0;
+    for _ in 0..60 {
+        failed += deliver(&platform).await.retried;
+        platform.clock.advance(10);
+    }
+    assert!(failed >= 5, "tried again and again while it was down: {failed}");
+    assert!(receiver.received().is_empty());
+    receiver.up().await.unwrap();
+    let mut delivered = 0;
+    for _ in 0..90 {
+        delivered += deliver(&platform).await.delivered;
+        if delivered > 0 {
+            break;
+        }
+        platform.clock.advance(10);
+    }
+    assert_eq!(delivered, 1, "delivered within 15 minutes of coming back");
+    assert_eq!(receiver.received().len(), 1);
+    let dashboard = browser.get(platform.url("/tableau-de-bord").as_str()).await.text().await.unwrap();
+    assert!(dashboard.contains("reçu par l&#x27;administration"), "{dashboard}");
+}
+
+#[tokio::test]
+async fn a_receiver_answering_500_three_times_then_200_receives_it_once_with_the_same_webhook_id() {
+    let platform = Platform::start().await;
+    platform.administration("admin-caf").set_fault(Fault::Fail(3));
+    let browser = Browser::new();
+    dashboard(&platform, &browser, "impots", 0).await;
+    declare_move(&platform, &browser, "8 boulevard du port cergy", CERGY, &["admin-caf"]).await;
+    let mut outcomes = Vec::new();
+    while outcomes.last() != Some(&"delivered") && outcomes.len() < 10 {
+        let pass = deliver(&platform).await;
+        if pass.claimed() > 0 {
+            outcomes.push(if pass.delivered == 1 { "delivered" } else { "retried" });
+        }
+        platform.clock.advance(60);
+    }
+    assert_eq!(outcomes, ["retried", "retried", "retried", "delivered"]);
+    let receiver = platform.administration("admin-caf");
+    let attempts = receiver.attempts();
+    assert_eq!(attempts.len(), 4);
+    assert!(attempts.iter().all(|id| *id == attempts[0]) && attempts[0].starts_with("msg_"), "{attempts:?}");
+    assert_eq!(receiver.received().len(), 1);
+    assert_eq!(receiver.received()[0].id, attempts[0]);
+}
+
+#[tokio::test]
+async fn a_receiver_that_does_not_answer_in_time_is_tried_again() {
+    let (platform, _browser) = moved_for(&["admin-impots"]).await;
+    let receiver = platform.administration("admin-impots");
+    receiver.set_fault(Fault::Slow(Duration::from_secs(3)));
+    let impatient = sender::client_waiting(Duration::from_millis(300));
+    let pass = platform.state.deliver_notifications(&impatient).await.unwrap();
+    assert_eq!((pass.delivered, pass.retried), (0, 1));
+    receiver.set_fault(Fault::None);
+    platform.clock.advance(3_600);
+    assert_eq!(deliver(&platform).await.delivered, 1);
+    let ids: Vec<String> = receiver.received().into_iter().map(|r| r.id).collect();
+    assert_eq!(ids.len(), 1, "the slow answer may have been accepted too, but only once: {ids:?}");
+}
+
+/// Posts `body` to `receiver` with these Standard Webhooks headers; the status.
+async fn post_signed(url: &str, id: &str, timestamp: u64, signature: &str, body: &str) -> u16 {
+    reqwest::Client::new()
+        .post(url)
+        .header("webhook-id", id)
+        .header("webhook-timestamp", timestamp.to_string())
+        .header("webhook-signature", signature)
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn the_receivers_refuse_a_forged_a_stale_or_a_replayed_notification() {
+    use relais_domain::webhook::{sign, WebhookSecret};
+    use relais_domain::Clock;
+    let platform = Platform::start().await;
+    let receiver = platform.administration("admin-caf");
+    let now = platform.clock.now().0;
+    let body = r#"{"type":"address.changed","timestamp":"2026-12-03T10:00:00Z","data":{"sub":"x"}}"#;
+    let secret = webhook_secret("admin-caf");
+    let good = sign(&secret, "msg_1", now, body.as_bytes());
+    assert_eq!(post_signed(&receiver.url(), "msg_1", now, &good, body).await, 204);
+    assert_eq!(post_signed(&receiver.url(), "msg_1", now, &good, body).await, 409, "the same request again: a replay");
+    let forged = sign(&WebhookSecret::from_random([7; 32]), "msg_2", now, body.as_bytes());
+    assert_eq!(post_signed(&receiver.url(), "msg_2", now, &forged, body).await, 400, "another secret");
+    let tampered = body.replace("\"x\"", "\"y\"");
+    assert_eq!(post_signed(&receiver.url(), "msg_1", now, &good, &tampered).await, 400, "another body");
+    let stale = sign(&secret, "msg_3", now - 600, body.as_bytes());
+    assert_eq!(post_signed(&receiver.url(), "msg_3", now - 600, &stale, body).await, 400, "ten minutes old");
+    let retry = sign(&secret, "msg_1", now + 5, body.as_bytes());
+    assert_eq!(post_signed(&receiver.url(), "msg_1", now + 5, &retry, body).await, 204, "a retry is accepted");
+    assert_eq!(receiver.received().len(), 1, "and recorded once");
+    assert_eq!(receiver.duplicates(), 1);
+    assert_eq!(receiver.refused().len(), 4, "{:?}", receiver.refused());
+}
