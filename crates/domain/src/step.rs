@@ -403,6 +403,20 @@ impl StepEvent {
     }
 }
 
+impl StepEvent {
+    /// `author` made `change` (`enabled`, `disabled`, `replayed`) to the notifications'
+    /// subscription or message `what`: a record of the chain under no person's key.
+    pub fn notifications_change(at: UnixTime, author: &str, what: &str, change: &str) -> Self {
+        let mut event = Self::new(Step::RegistryChange, "ok").with_detail(format!("webhooks={change}"));
+        event.records = vec![TraceEvent {
+            author: Some(author.to_owned()),
+            reference: Some(what.to_owned()),
+            ..record(at, TraceKind::RegistryChange, change)
+        }];
+        event
+    }
+}
+
 /// A record of `kind` with `outcome` at `at`, about nobody yet.
 fn record(at: UnixTime, kind: TraceKind, outcome: &str) -> TraceEvent {
     TraceEvent {

@@ -9,16 +9,88 @@ use url::Url;
 
 /// Where the hub is and who calls it.
 #[derive(Args, Debug)]
-pub struct AdminArgs {
+pub struct Connection {
     /// The hub's address (its issuer).
     #[arg(long, env = "RELAIS_ADMIN_URL", default_value = "http://127.0.0.1:8080")]
     pub url: Url,
     /// An operator's token (`[[operators]]`).
     #[arg(long, env = "RELAIS_ADMIN_TOKEN", hide_env_values = true)]
     pub token: String,
+}
+
+/// `relais admin`.
+#[derive(Args, Debug)]
+pub struct AdminArgs {
+    /// Where the hub is and who calls it.
+    #[command(flatten)]
+    pub connection: Connection,
     /// What to do.
     #[command(subcommand)]
     pub command: AdminCommand,
+}
+
+/// `relais webhooks`: the notifications to administrations, through the admin API.
+#[derive(Args, Debug)]
+pub struct WebhooksArgs {
+    /// Where the hub is and who calls it.
+    #[command(flatten)]
+    pub connection: Connection,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: WebhooksCommand,
+}
+
+/// The operations on notifications.
+#[derive(Subcommand, Debug)]
+pub enum WebhooksCommand {
+    /// The subscriptions and how they fare (`disabled`: failing for more than 24 hours).
+    List,
+    /// The messages, newest first: `--state dead` lists the dead letters.
+    Messages {
+        /// `pending`, `delivered` or `dead`.
+        #[arg(long)]
+        state: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// Puts a dead letter back in the queue (same `webhook-id`, another 24 hours of attempts).
+    Replay {
+        /// Its `webhook-id`.
+        id: String,
+    },
+    /// Serves a disabled subscription again.
+    Enable {
+        /// Its id.
+        id: String,
+    },
+    /// Stops serving a subscription (its pending messages become dead letters).
+    Disable {
+        /// Its id.
+        id: String,
+    },
+}
+
+/// The request of a `relais webhooks` command: method, path under the hub.
+fn webhooks_request(command: &WebhooksCommand) -> (reqwest::Method, String) {
+    use reqwest::Method;
+    let escaped = |id: &str| -> String { url::form_urlencoded::byte_serialize(id.as_bytes()).collect() };
+    match command {
+        WebhooksCommand::List => (Method::GET, "api/admin/webhooks".to_owned()),
+        WebhooksCommand::Messages { state, limit } => {
+            let state = state.as_deref().map(|s| format!("&state={}", escaped(s))).unwrap_or_default();
+            (Method::GET, format!("api/admin/webhook-messages?limit={limit}{state}"))
+        }
+        WebhooksCommand::Replay { id } => (Method::POST, format!("api/admin/webhook-messages/{}/replay", escaped(id))),
+        WebhooksCommand::Enable { id } => (Method::POST, format!("api/admin/webhooks/{}/enable", escaped(id))),
+        WebhooksCommand::Disable { id } => (Method::POST, format!("api/admin/webhooks/{}/disable", escaped(id))),
+    }
+}
+
+/// Runs one `relais webhooks` command against the hub.
+pub async fn run_webhooks(args: WebhooksArgs) -> anyhow::Result<String> {
+    let (method, path) = webhooks_request(&args.command);
+    call(&args.connection, method, &path, None).await
 }
 
 /// The kinds of actors of the registry.
@@ -157,11 +229,21 @@ fn language(var: impl Fn(&str) -> Option<String>) -> &'static str {
 /// Runs one command against the hub; returns what to print, or the API's refusal as an error.
 pub async fn run(args: AdminArgs) -> anyhow::Result<String> {
     let (method, path, body) = request(&args.command)?;
+    call(&args.connection, method, &path, body).await
+}
+
+async fn call(
+    connection: &Connection,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<String>,
+) -> anyhow::Result<String> {
+    let args = connection;
     let mut base = args.url.clone();
     if !base.path().ends_with('/') {
         base.set_path(&format!("{}/", base.path()));
     }
-    let url = base.join(&path).with_context(|| format!("{path} under {base}"))?;
+    let url = base.join(path).with_context(|| format!("{path} under {base}"))?;
     let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build()?;
     let mut request = client
         .request(method, url.clone())

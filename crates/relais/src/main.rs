@@ -67,6 +67,9 @@ enum Command {
     },
     /// Call the operator admin API of a running hub (`/api/admin/`).
     Admin(relais::admin::AdminArgs),
+    /// The notifications to administrations of a running hub: subscriptions, dead letters,
+    /// replay (through the admin API).
+    Webhooks(relais::admin::WebhooksArgs),
     /// Work on the traces.
     Traces {
         #[command(subcommand)]
@@ -121,6 +124,9 @@ enum KeysCommand {
         #[arg(long, default_value = "kek1")]
         id: String,
     },
+    /// Print a new signing secret for a `[[webhooks]]` subscription (`whsec_` and 32 random
+    /// bytes, as Standard Webhooks' libraries read it).
+    WebhookSecret,
 }
 
 /// The log format in force, once the configuration said it (text until then).
@@ -219,6 +225,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Admin(args) => println!("{}", relais::admin::run(args).await?),
+        Command::Webhooks(args) => println!("{}", relais::admin::run_webhooks(args).await?),
         Command::Demo { port, data_dir } => {
             init_logs(LogFormat::Text);
             relais::demo::run(port, data_dir).await?;
@@ -264,6 +271,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Keys { command: KeysCommand::EphemeralKey { id } | KeysCommand::EncryptionKey { id } } => {
             println!("{}", SealingKey::generate_text(&id));
+        }
+        Command::Keys { command: KeysCommand::WebhookSecret } => {
+            let secret = relais_domain::webhook::WebhookSecret::from_random(relais_oidc::random::random_bytes());
+            println!("{}", secret.expose());
         }
         Command::Traces {
             command: TracesCommand::Verify { config: ConfigArg { config }, checkpoint, checkpoint_url },

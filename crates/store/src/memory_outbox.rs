@@ -196,6 +196,10 @@ impl OutboxStore for MemoryStores {
         }))
     }
 
+    async fn message(&self, id: &str) -> Result<Option<MessageSummary>, StoreError> {
+        Ok(locked(&self.outbox, |outbox| outbox.messages.get(id).map(|(m, _, _, _)| m.clone())))
+    }
+
     async fn replay(&self, id: &str, now: u64) -> Result<bool, StoreError> {
         Ok(locked(&self.outbox, |outbox| match outbox.messages.get_mut(id) {
             Some((message, Some(_), _, locked_until)) if message.state == MessageState::Dead => {

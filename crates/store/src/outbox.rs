@@ -137,6 +137,8 @@ pub trait OutboxStore: Send + Sync + 'static {
     async fn settle(&self, message: &DueMessage, outcome: Outcome<'_>, at: u64) -> Result<(), StoreError>;
     /// The messages in `state` (all: `None`), newest first, at most `limit`.
     async fn messages(&self, state: Option<MessageState>, limit: u32) -> Result<Vec<MessageSummary>, StoreError>;
+    /// The message `id`, if there is one.
+    async fn message(&self, id: &str) -> Result<Option<MessageSummary>, StoreError>;
     /// Puts a dead letter back in the queue at `now` for another 24 hours of attempts; whether
     /// it was one.
     async fn replay(&self, id: &str, now: u64) -> Result<bool, StoreError>;

@@ -342,6 +342,15 @@ impl OutboxStore for SqlStore {
         rows.iter().map(summary).collect()
     }
 
+    async fn message(&self, id: &str) -> Result<Option<MessageSummary>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {MESSAGE_COLUMNS} FROM webhook_messages WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(unavailable)?;
+        row.as_ref().map(summary).transpose()
+    }
+
     async fn replay(&self, id: &str, now: u64) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "UPDATE webhook_messages SET state = 'pending', attempts = 0, created_at = $1, next_attempt_at = $2, \

@@ -35,8 +35,8 @@ pub struct WebhookSection {
     pub events: Vec<String>,
     /// Its endpoint (https; http on localhost only).
     pub url: Url,
-    /// The signing secret, `whsec_` and base64 of 24 to 64 bytes (`relais webhooks secret`
-    /// makes one). Or `secret_file`, or `RELAIS_WEBHOOK_<ID>_SECRET`.
+    /// The signing secret, `whsec_` and base64 of 24 to 64 bytes (`relais keys
+    /// webhook-secret` makes one). Or `secret_file`, or `RELAIS_WEBHOOK_<ID>_SECRET`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
     /// A file holding it.

@@ -135,7 +135,9 @@ async fn a_receiver_down_for_ten_minutes_receives_the_notification_once_it_is_ba
     }
     assert_eq!(delivered, 1, "delivered within 15 minutes of coming back");
     assert_eq!(receiver.received().len(), 1);
-    let dashboard = browser.get(platform.url("/tableau-de-bord").as_str()).await.text().await.unwrap();
+    // A fresh sign-in: the dashboard session of the move has expired meanwhile.
+    drop(browser);
+    let dashboard = dashboard(&platform, &Browser::new(), "ameli", 1).await;
     assert!(dashboard.contains("reçu par l&#x27;administration"), "{dashboard}");
 }
 
@@ -216,4 +218,62 @@ async fn the_receivers_refuse_a_forged_a_stale_or_a_replayed_notification() {
     assert_eq!(receiver.received().len(), 1, "and recorded once");
     assert_eq!(receiver.duplicates(), 1);
     assert_eq!(receiver.refused().len(), 4, "{:?}", receiver.refused());
+}
+
+/// Runs `relais webhooks --url hub --token … args`; its exit status and standard output.
+async fn relais_webhooks(hub: &url::Url, args: &[&str]) -> (bool, String) {
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_relais"))
+        .args(["webhooks", "--url", hub.as_str(), "--token", OPERATOR_TOKEN])
+        .args(args)
+        .output()
+        .await
+        .unwrap();
+    (output.status.success(), String::from_utf8(output.stdout).unwrap() + &String::from_utf8(output.stderr).unwrap())
+}
+
+#[tokio::test]
+async fn a_receiver_failing_for_a_day_is_disabled_and_its_dead_letter_replayed_by_the_operator() {
+    let (platform, browser) = moved_for(&["admin-energie"]).await;
+    let receiver = platform.administration("admin-energie");
+    receiver.set_fault(Fault::Fail(u32::MAX));
+    let (mut given_up, mut disabled) = (0, 0);
+    for _ in 0..30 {
+        let pass = deliver(&platform).await;
+        (given_up, disabled) = (given_up + pass.given_up, disabled + pass.disabled);
+        platform.clock.advance(3_600);
+    }
+    assert_eq!((given_up, disabled), (1, 1), "given up after 24 hours of attempts, and the receiver disabled");
+    let (ok, list) = relais_webhooks(&platform.hub, &["list"]).await;
+    assert!(ok, "{list}");
+    let subscriptions: serde_json::Value = serde_json::from_str(&list).unwrap();
+    let energie = subscriptions.as_array().unwrap().iter().find(|s| s["id"] == "admin-energie-adresses").unwrap();
+    assert_eq!(energie["status"], "disabled", "shown to the operator: {list}");
+    assert!(energie["failing_since"].is_u64());
+    assert!(!list.contains("whsec_"), "no secret shown: {list}");
+    let (ok, dead) = relais_webhooks(&platform.hub, &["messages", "--state", "dead"]).await;
+    assert!(ok, "{dead}");
+    let dead: serde_json::Value = serde_json::from_str(&dead).unwrap();
+    assert_eq!(dead.as_array().unwrap().len(), 1, "{dead}");
+    let id = dead[0]["id"].as_str().unwrap().to_owned();
+    assert!(dead[0]["last_error"].as_str().unwrap().contains("HTTP 500"), "{dead}");
+    drop(browser);
+    let dashboard = dashboard(&platform, &Browser::new(), "ameli", 1).await;
+    assert!(dashboard.contains("non remis à l&#x27;administration"), "the person sees it failed: {dashboard}");
+
+    receiver.set_fault(Fault::None);
+    let (ok, refused) = relais_webhooks(&platform.hub, &["replay", &id]).await;
+    assert!(!ok && refused.contains("enable it first"), "{refused}");
+    let (ok, out) = relais_webhooks(&platform.hub, &["enable", "admin-energie-adresses"]).await;
+    assert!(ok, "{out}");
+    let (ok, out) = relais_webhooks(&platform.hub, &["replay", &id]).await;
+    assert!(ok, "{out}");
+    let (ok, again) = relais_webhooks(&platform.hub, &["replay", &id]).await;
+    assert!(!ok && again.contains("404"), "no longer a dead letter: {again}");
+    assert_eq!(deliver(&platform).await.delivered, 1);
+    let received = receiver.received();
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].id, id, "the same webhook-id after the replay");
+    let traces = platform.state_traces().await;
+    let replayed = traces.iter().find(|r| r.event.outcome == "replayed").unwrap();
+    assert_eq!(replayed.event.author.as_deref(), Some("operator:ops"));
 }

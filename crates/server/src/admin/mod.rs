@@ -21,6 +21,7 @@ mod keys;
 mod service_providers;
 #[cfg(test)]
 mod tests;
+mod webhooks;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -70,6 +71,11 @@ pub fn router() -> Router<AppState> {
         .route("/api/admin/habilitation-requests/{id}/decision", post(habilitation_requests::decide))
         .route("/api/admin/keys", get(keys::list))
         .route("/api/admin/keys/rotation", post(keys::rotate))
+        .route("/api/admin/webhooks", get(webhooks::list))
+        .route("/api/admin/webhooks/{id}/enable", post(webhooks::enable))
+        .route("/api/admin/webhooks/{id}/disable", post(webhooks::disable))
+        .route("/api/admin/webhook-messages", get(webhooks::messages))
+        .route("/api/admin/webhook-messages/{id}/replay", post(webhooks::replay))
         .layer(axum::middleware::from_fn(in_language))
 }
 
@@ -78,7 +84,7 @@ pub fn router() -> Router<AppState> {
     info(
         title = "Relais operator admin API",
         description = "The registry of the Relais hub (service providers, identity providers, data \
-            providers, habilitations) and its signing keys. Authentication: an operator's bearer \
+            providers, habilitations), its signing keys and its notifications to administrations. Authentication: an operator's bearer \
             token (`[[operators]]` in the configuration), or the token an agent with the operator role \
             made on the partner portal's instruction page (valid 8 hours). Errors in French when \
             Accept-Language prefers it. Every write is traced with its author. \
@@ -109,6 +115,11 @@ pub fn router() -> Router<AppState> {
         habilitation_requests::decide,
         keys::list,
         keys::rotate,
+        webhooks::list,
+        webhooks::enable,
+        webhooks::disable,
+        webhooks::messages,
+        webhooks::replay,
     ),
     modifiers(&OperatorToken),
     security(("operator" = [])),
@@ -119,6 +130,7 @@ pub fn router() -> Router<AppState> {
         (name = "habilitations", description = "Organisations allowed to receive data, under a legal basis"),
         (name = "habilitation-requests", description = "The partner portal's requests to go to production (DataPass's), decided by the operator's instructor"),
         (name = "keys", description = "The hub's signing keys"),
+        (name = "webhooks", description = "The administrations' subscriptions to notifications, and the messages: pending, delivered, dead letters to replay"),
     )
 )]
 struct AdminApi;

@@ -98,7 +98,10 @@ pub async fn deliver_due(state: &AppState, client: &reqwest::Client) -> Result<D
                 delivery.retried += 1;
                 failing.push(message.subscription.clone());
             }
-            Settled::GivenUp => delivery.given_up += 1,
+            Settled::GivenUp => {
+                delivery.given_up += 1;
+                failing.push(message.subscription.clone());
+            }
         }
     }
     failing.sort();
@@ -106,7 +109,8 @@ pub async fn deliver_due(state: &AppState, client: &reqwest::Client) -> Result<D
     for id in failing {
         let Some(record) = subscriptions.get(&id) else { continue };
         let failing_for = record.failing_since.map(|since| now.saturating_sub(since));
-        if failing_for.is_some_and(|seconds| seconds > RetryRule::default().give_up_after) {
+        let active = record.status == SubscriptionStatus::Active;
+        if active && failing_for.is_some_and(|seconds| seconds >= RetryRule::default().give_up_after) {
             state.outbox.set_subscription_status(&id, SubscriptionStatus::Disabled, now).await?;
             tracing::error!(
                 target: "relais::webhooks",
