@@ -11,6 +11,7 @@ mod agents_person;
 mod authlib;
 mod catalogue;
 mod data;
+mod fanout;
 mod harness;
 mod keys;
 mod negative;

@@ -19,16 +19,16 @@ const SECRET: &str = "secret-a-for-tests-0123456789abcdef";
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 /// The public address of the hub: the nodes all claim it; the test talks to each node directly.
-const ISSUER: &str = "http://localhost:9";
+pub const ISSUER: &str = "http://localhost:9";
 
-struct Node {
-    process: Child,
-    base: Url,
+pub struct Node {
+    pub process: Child,
+    pub base: Url,
 }
 
 impl Node {
     /// Starts `relais serve` and waits for the line that says where it listens.
-    async fn start(config: &std::path::Path) -> Node {
+    pub async fn start(config: &std::path::Path) -> Node {
         let mut process = Command::new(env!("CARGO_BIN_EXE_relais"))
             .args(["serve", "--config"])
             .arg(config)
@@ -192,7 +192,7 @@ fn service_provider(client_id: &str) -> ServiceProviderSection {
 }
 
 /// The nodes' configuration: the hub at the public address, listening on any port.
-fn hub_file(identity_providers: Vec<relais::config::IdentityProviderSection>) -> ConfigFile {
+pub fn hub_file(identity_providers: Vec<relais::config::IdentityProviderSection>) -> ConfigFile {
     let mut hub = HubSection::new(Url::parse(ISSUER).unwrap(), "test-pairwise-secret-0123456789abcdef");
     hub.listen = "127.0.0.1:0".parse().unwrap();
     let mut file = ConfigFile::new(hub);

@@ -16,8 +16,10 @@ use tokio::task::JoinSet;
 
 use crate::state::AppState;
 
-/// How long a claimed message is this node's: longer than an attempt can take.
-pub const LEASE: u64 = 60;
+/// How long a claimed message is this node's: longer than a pass can take (its attempts run
+/// at once, each within [`DELIVERY_TIMEOUT`]). A node that dies leaves its claimed messages
+/// to the others when the lease ends.
+pub const LEASE: u64 = 30;
 /// How many messages one pass claims.
 pub const BATCH: u32 = 64;
 /// How long the hub waits for a receiver's answer, connection included.
