@@ -9,6 +9,7 @@
 //!
 //! Answers: `204` accepted (a duplicate too); `400` not signed as it should be (missing
 //! headers, bad or expired timestamp, no matching signature); `409` a replay; `500` injected.
+//! `GET /webhooks` lists what it accepted, headers and body as they came (JSON).
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -37,8 +38,26 @@ pub struct Received {
     pub id: String,
     /// Its `webhook-timestamp` (of the attempt accepted first).
     pub timestamp: u64,
-    /// Its body.
+    /// Its body, parsed.
     pub payload: Value,
+    /// Its body and headers as they came, for an independent library to verify again.
+    pub raw: RawMessage,
+}
+
+/// A request as it came.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct RawMessage {
+    /// `webhook-id`.
+    #[serde(rename = "webhook-id")]
+    pub id: String,
+    /// `webhook-timestamp`.
+    #[serde(rename = "webhook-timestamp")]
+    pub timestamp: String,
+    /// `webhook-signature`.
+    #[serde(rename = "webhook-signature")]
+    pub signature: String,
+    /// The body.
+    pub body: String,
 }
 
 /// What the receiver does with the next requests.
@@ -98,8 +117,10 @@ impl MockReceiver {
     }
 
     fn start(&self, listener: TcpListener) {
-        let app =
-            Router::new().route("/", post(receive)).route("/webhooks", post(receive)).with_state(self.inner.clone());
+        let app = Router::new()
+            .route("/", post(receive))
+            .route("/webhooks", post(receive).get(list))
+            .with_state(self.inner.clone());
         let server = tokio::spawn(async move {
             if let Err(error) = axum::serve(listener, app).await {
                 tracing::error!(%error, "mock webhook receiver stopped");
@@ -202,7 +223,17 @@ async fn receive(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Byte
         log.duplicates += 1;
         return StatusCode::NO_CONTENT;
     }
+    let raw = RawMessage {
+        id: id.clone(),
+        timestamp: timestamp.to_owned(),
+        signature: signature.to_owned(),
+        body: String::from_utf8_lossy(&body).into_owned(),
+    };
     let timestamp = timestamp.trim().parse().unwrap_or_default();
-    log.received.push(Received { id, timestamp, payload });
+    log.received.push(Received { id, timestamp, payload, raw });
     StatusCode::NO_CONTENT
+}
+
+async fn list(State(inner): State<Arc<Inner>>) -> axum::Json<Vec<RawMessage>> {
+    axum::Json(lock(&inner.log).received.iter().map(|received| received.raw.clone()).collect())
 }

@@ -47,6 +47,25 @@ pub const DEMO_AGENT_IDPS: [(&str, &str, &[&str], bool); 2] = [
 const BACK_OFFICE_SCOPES: [&str; 8] =
     ["openid", "given_name", "usual_name", "email", "uid", "siret", "organization_label", "organization_kind"];
 
+/// The demo's administrations told of a change of address (ports `port + 15` to `port + 18`):
+/// service id, name, what the person reads.
+pub const DEMO_ADMINISTRATIONS: [(&str, &str, &str); 4] = [
+    ("demo-caf", "Caisse d'allocations familiales (démo)", "Vos allocations et vos aides au logement"),
+    ("demo-impots", "Centre des finances publiques (démo)", "Votre impôt sur le revenu et votre taxe d'habitation"),
+    ("demo-ameli", "Assurance maladie (démo)", "Vos remboursements de soins et votre carte Vitale"),
+    ("demo-energie", "Fournisseur d'électricité (démo)", "Votre contrat d'électricité"),
+];
+
+/// The webhook secret of the demo's administration `id`: `whsec_` and the base64 of
+/// `demo-{id}` padded with spaces to 32 bytes (public, like every secret of the demo).
+pub fn demo_webhook_secret(id: &str) -> String {
+    let mut bytes = [b' '; 32];
+    for (byte, letter) in bytes.iter_mut().zip(format!("demo-{id}").bytes()) {
+        *byte = letter;
+    }
+    relais_domain::webhook::WebhookSecret::from_random(bytes).expose()
+}
+
 /// The demo's `/metrics` token (the demo's secrets are all public).
 pub const DEMO_METRICS_TOKEN: &str = "demo-metrics-token-not-for-production";
 
@@ -56,8 +75,9 @@ pub const DEMO_OPERATOR_TOKEN: &str = "demo-operator-token-not-for-production";
 /// The demo's configuration for a hub on `port` (SP on `port + 1`, IdPs on `port + 2..=port + 4`,
 /// data providers on `port + 5..=port + 7`, the agents' back-office on `port + 8`, their
 /// directories on `port + 9` and `port + 10`, the organisation registry on `port + 11`, the mock
-/// mail relay on `port + 12` and its mailbox's page on `port + 13`), built as the
-/// configuration's own types.
+/// mail relay on `port + 12` and its mailbox's page on `port + 13`, the national address base
+/// on `port + 14` and the administrations receiving changes of address on `port + 15` to
+/// `port + 18`), built as the configuration's own types.
 pub fn demo_config(port: u16, data_dir: &std::path::Path) -> anyhow::Result<ConfigFile> {
     let mut hub = HubSection::new(local(port)?, "demo-only-pairwise-secret-not-for-production");
     hub.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
@@ -142,6 +162,28 @@ pub fn demo_config(port: u16, data_dir: &std::path::Path) -> anyhow::Result<Conf
     back_office.post_logout_redirect_uris = vec![format!("http://localhost:{back_office_port}/deconnecte")];
     file.service_providers.push(back_office);
     file.hub.organisation_registry = Some(local(port + 11)?);
+    file.notifications = Some(crate::config::NotificationsSection {
+        address_base: Some(Url::parse(&format!("http://127.0.0.1:{}", port + 14))?),
+    });
+    for (index, (id, name, description)) in DEMO_ADMINISTRATIONS.iter().enumerate() {
+        let receiver = port + 15 + index as u16;
+        file.service_providers.push(ServiceProviderSection::new(
+            id,
+            name,
+            Some(&format!("{id}-secret-not-for-production-0123")),
+            &format!("http://localhost:{receiver}/callback"),
+            &["openid"],
+        ));
+        file.webhooks.push(crate::config::WebhookSection {
+            id: format!("{id}-adresses"),
+            service: (*id).to_owned(),
+            events: vec!["address.changed".into()],
+            url: Url::parse(&format!("http://127.0.0.1:{receiver}/webhooks"))?,
+            secret: Some(demo_webhook_secret(id)),
+            secret_file: None,
+            description: (*description).to_owned(),
+        });
+    }
     file.habilitations.push(HabilitationSection {
         id: "demoville-cantine-quotient-familial".into(),
         organisation: "217500016".into(),
@@ -188,7 +230,7 @@ async fn bind(port: u16) -> anyhow::Result<TcpListener> {
 
 /// Runs the demo until the process is stopped.
 pub async fn run(port: u16, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
-    anyhow::ensure!(port <= u16::MAX - 14, "--port must leave room for the mocks' ports after it");
+    anyhow::ensure!(port <= u16::MAX - 19, "--port must leave room for the mocks' ports after it");
     let data_dir = data_dir.unwrap_or_else(|| std::env::temp_dir().join(format!("relais-demo-{port}")));
     std::fs::create_dir_all(&data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
     let toml = demo_config_toml(port, &data_dir)?;
@@ -259,6 +301,16 @@ pub async fn run(port: u16, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
     .await?;
     let mailbox = relais_mocks::mail::MockMailbox::serve(bind(port + 12).await?).await?;
     mailbox.serve_page(bind(port + 13).await?);
+    relais_mocks::addresses::MockAddressBase::serve(
+        bind(port + 14).await?,
+        relais_mocks::addresses::default_addresses(),
+    )
+    .await?;
+    for (index, (id, _, _)) in DEMO_ADMINISTRATIONS.iter().enumerate() {
+        let secret = relais_domain::webhook::WebhookSecret::parse(&demo_webhook_secret(id))?;
+        let clock: relais_mocks::receiver::ReceiverClock = Arc::new(|| relais_domain::Clock::now(&SystemClock).0);
+        relais_mocks::receiver::MockReceiver::serve(bind(port + 15 + index as u16).await?, secret, clock)?;
+    }
     let back_office_port = port + 8;
     let back_office = DemoSpSettings {
         base_url: local(back_office_port)?,
@@ -290,6 +342,10 @@ pub async fn run(port: u16, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
     println!("  Your dashboard:          http://localhost:{port}/tableau-de-bord");
     println!("  Partner portal:          http://localhost:{port}/partenaires (jeanne.moreau@demoville.fr; camille.martin@numerique.gouv.fr instructs)");
     println!("  The portal's mail:       http://127.0.0.1:{}/ (the mock relay's mailbox)", port + 13);
+    println!("  Change of address:       http://localhost:{port}/tableau-de-bord/demenagement");
+    for (index, (_, name, _)) in DEMO_ADMINISTRATIONS.iter().enumerate() {
+        println!("  {name} receives at:   http://127.0.0.1:{}/webhooks", port + 15 + index as u16);
+    }
     println!("  Metrics:                 curl -H 'Authorization: Bearer {DEMO_METRICS_TOKEN}' http://localhost:{port}/metrics");
     println!("  Admin API:               relais admin --url http://localhost:{port} --token {DEMO_OPERATOR_TOKEN} list service-providers");
     println!("  Its OpenAPI document:    http://localhost:{port}/api/openapi.json");

@@ -21,14 +21,14 @@ function portIsFree(port) {
   });
 }
 
-// Fourteen consecutive free ports: the hub, the demo SP, three mock IdPs, three mock data
+// Nineteen consecutive free ports: the hub, the demo SP, three mock IdPs, three mock data
 // providers, the agents' back-office, two agent directories, the organisation registry, the
-// mock mail relay and its mailbox's page.
+// mock mail relay and its mailbox's page, the address base and four administrations.
 async function freePortRange() {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = 20000 + Math.floor(Math.random() * 40000);
     let free = true;
-    for (let port = base; port < base + 14 && free; port++) free = await portIsFree(port);
+    for (let port = base; port < base + 19 && free; port++) free = await portIsFree(port);
     if (free) return base;
   }
   throw new Error('no free port range');
