@@ -174,6 +174,12 @@ pub async fn start_hub_with(
     std::fs::create_dir_all(&dir)?;
     let config = dir.join("relais.toml");
     std::fs::write(&config, hub_config(port, &idp_issuer, &agent_idp_issuer, &dir, redis, large)?)?;
+    let server = serve(cli, &config).await?;
+    Ok((server, issuer, [idp, agent_idp], dir))
+}
+
+/// `relais serve --config config` on core 0, once it listens.
+pub async fn serve(cli: &Cli, config: &std::path::Path) -> anyhow::Result<process::Server> {
     let config_text = config.display().to_string();
     let (server, _) = process::start(
         &cli.relais,
@@ -183,5 +189,5 @@ pub async fn start_hub_with(
         "relais hub listening on",
     )
     .await?;
-    Ok((server, issuer, [idp, agent_idp], dir))
+    Ok(server)
 }

@@ -8,6 +8,7 @@ mod flows;
 mod hub;
 mod load;
 mod memory;
+mod outbox;
 mod pages;
 mod person;
 mod process;
@@ -48,6 +49,9 @@ struct Cli {
     /// Only these workloads (for profiling one of them); the report then goes to `partial.*`.
     #[arg(long, value_enum, value_delimiter = ',')]
     only: Vec<Workload>,
+    /// PostgreSQL for the outbox workload on PostgreSQL (skipped when absent).
+    #[arg(long, env = "RELAIS_BENCH_POSTGRES_URL")]
+    postgres: Option<String>,
     /// Seconds per measured round instead of the mode's default (e.g. long rounds under `perf`).
     #[arg(long)]
     seconds: Option<f64>,
@@ -62,6 +66,7 @@ enum Workload {
     Floor,
     Agent,
     Pages,
+    Outbox,
 }
 
 impl Cli {
@@ -389,6 +394,14 @@ async fn main() -> anyhow::Result<()> {
     // 5. The portal's and the catalogue's pages with 1,000 services and 100 data providers.
     let pages = if cli.runs(Workload::Pages) { pages::pages_workload(&cli, &settings).await? } else { json!(null) };
 
+    // 6. The notifications' outbox, on SQLite and PostgreSQL.
+    let outbox = if cli.runs(Workload::Outbox) {
+        let events = if cli.smoke { 200 } else { 20_000 };
+        outbox::outbox_workload(&cli, events, cli.postgres.as_deref()).await?
+    } else {
+        json!(null)
+    };
+
     let floor = if cli.runs(Workload::Floor) { floor::measure(&std::env::temp_dir()).await? } else { json!(null) };
     eprintln!("floor: {floor}");
 
@@ -406,6 +419,7 @@ async fn main() -> anyhow::Result<()> {
         "agent_checktoken_person": agent_checktoken_person,
         "memory_per_session": { "memory_backend_rss": memory, "redis_used_memory": redis_memory },
         "pages": pages,
+        "outbox": outbox,
     });
     std::fs::create_dir_all(&cli.out)?;
     let name = if !cli.only.is_empty() {

@@ -95,6 +95,7 @@ pub fn markdown(report: &Value) -> String {
     if !floor.is_null() {
         text.push_str(&floor_table(report, floor));
     }
+    text.push_str(&outbox_table(&report["outbox"]));
     let memory = &report["memory_per_session"];
     if memory["memory_backend_rss"].is_null() {
         return text;
@@ -171,4 +172,31 @@ fn floor_table(report: &Value, floor: &Value) -> String {
         number(&floor["trace_append_alone_us"]),
         number(&floor["trace_append_in_group_of_32_us"]),
     )
+}
+
+/// The outbox's throughput and the hub's CPU per event, per database.
+fn outbox_table(outbox: &Value) -> String {
+    if outbox.is_null() {
+        return String::new();
+    }
+    let mut text = format!(
+        "## The notifications' outbox\n\n{} events pending, delivered by one hub process on one core to a local \
+         receiver that verifies each signature:\n\n| Database | Events delivered per second | Hub CPU per event | Repeats |\n|---|---:|---:|---:|\n",
+        outbox["events"]
+    );
+    for (name, label) in [("sqlite", "SQLite"), ("postgres", "PostgreSQL")] {
+        let row = &outbox[name];
+        if row.is_null() {
+            text.push_str(&format!("| {label} | not measured | | |\n"));
+            continue;
+        }
+        text.push_str(&format!(
+            "| {label} | {:.0} | {:.3} ms | {} |\n",
+            number(&row["events_per_second"]),
+            number(&row["hub_cpu_ms_per_event"]),
+            row["repeats"]
+        ));
+    }
+    text.push('\n');
+    text
 }

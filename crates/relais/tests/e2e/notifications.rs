@@ -92,6 +92,12 @@ async fn a_change_of_address_reaches_exactly_the_two_administrations_chosen_each
     assert_eq!(traces.iter().filter(|r| r.event.kind == TraceKind::AddressChange).count(), 1);
     let text = serde_json::to_string(&traces).unwrap();
     assert!(!text.contains("Boulevard du Port"), "the address is in no trace");
+    let store = relais_store::SqlStore::connect(&platform.database_url).await.unwrap();
+    let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_messages WHERE payload IS NOT NULL")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(kept, 0, "the payloads (the address) are erased once delivered");
 
     let dashboard = browser.get(platform.url("/tableau-de-bord").as_str()).await.text().await.unwrap();
     assert!(dashboard.contains("Votre nouvelle adresse est transmise"), "{dashboard}");
@@ -276,4 +282,57 @@ async fn a_receiver_failing_for_a_day_is_disabled_and_its_dead_letter_replayed_b
     let traces = platform.state_traces().await;
     let replayed = traces.iter().find(|r| r.event.outcome == "replayed").unwrap();
     assert_eq!(replayed.event.author.as_deref(), Some("operator:ops"));
+}
+
+#[tokio::test]
+async fn a_change_of_address_refused_or_incomplete_sends_nothing_and_says_why() {
+    let platform = Platform::start().await;
+    let anonymous = Browser::new();
+    let away = anonymous.get(platform.url("/tableau-de-bord/demenagement").as_str()).await;
+    assert_eq!(location(&away), "/tableau-de-bord", "signed out: to the dashboard's sign-in");
+
+    let browser = Browser::new();
+    dashboard(&platform, &browser, "impots", 0).await;
+    let moving = platform.url("/tableau-de-bord/demenagement").to_string();
+    let confirm = platform.url("/tableau-de-bord/demenagement/confirmer").to_string();
+    let html = browser.get(&moving).await.text().await.unwrap();
+    let csrf = hidden_inputs(&html).into_iter().find(|(name, _)| name == "csrf").unwrap().1;
+    let pair = |name: &str, value: &str| (name.to_owned(), value.to_owned());
+
+    let short = browser.post(&moving, &[pair("csrf", &csrf), pair("adresse", "8")]).await.text().await.unwrap();
+    assert!(short.contains("Saisissez une adresse de 3 à 200 caractères") && short.contains("aria-invalid=\"true\""));
+    let unknown = browser.post(&moving, &[pair("csrf", &csrf), pair("adresse", "Impasse Nulle Part")]).await;
+    assert!(unknown.text().await.unwrap().contains("n&#x27;a pas été trouvée dans la Base Adresse Nationale"));
+    let forged = browser.post(&moving, &[pair("csrf", "forged"), pair("adresse", "8 bd du port cergy")]).await;
+    assert_eq!(forged.status(), 400, "a search without the page's token");
+
+    browser.post(&moving, &[pair("csrf", &csrf), pair("adresse", "8 bd du port cergy")]).await;
+    let chosen = pair("administration", "admin-caf-adresses");
+    let cases = [
+        (vec![pair("csrf", "forged"), pair("adresse", CERGY), chosen.clone()], None),
+        (
+            vec![pair("csrf", &csrf), pair("adresse", "75056_9999_00001"), chosen.clone()],
+            Some("choisissez votre adresse"),
+        ),
+        (vec![pair("csrf", &csrf), pair("adresse", CERGY)], Some("cochez au moins une administration")),
+        (
+            vec![pair("csrf", &csrf), pair("adresse", CERGY), pair("administration", "unknown")],
+            Some("cochez au moins une administration"),
+        ),
+    ];
+    for (form, said) in cases {
+        let answer = browser.post(&confirm, &form).await;
+        match said {
+            None => assert_eq!(answer.status(), 400, "a confirmation without the page's token"),
+            Some(said) => {
+                assert_eq!(location(&answer), "/tableau-de-bord/demenagement");
+                let page = browser.get(&moving).await.text().await.unwrap();
+                assert!(page.contains(said), "{said}: {page}");
+                assert!(page.contains(&format!("value=\"{CERGY}\"")), "the candidates are offered again");
+            }
+        }
+    }
+    assert_eq!(deliver(&platform).await.claimed(), 0, "nothing was queued");
+    let traces = platform.state_traces().await;
+    assert!(!traces.iter().any(|r| matches!(r.event.kind, TraceKind::AddressChange | TraceKind::Notification)));
 }

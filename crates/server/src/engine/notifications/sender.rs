@@ -79,32 +79,42 @@ pub async fn deliver_due(state: &AppState, client: &reqwest::Client) -> Result<D
         .map(|record| (record.subscription.id.clone(), record))
         .collect();
     let subscriptions = Arc::new(subscriptions);
+    // Each message attempted and settled in a task of its own: the database round trips of the
+    // settlements overlap as the posts do.
     let mut attempts = JoinSet::new();
     for message in due {
         let (state, client, subscriptions) = (state.clone(), client.clone(), subscriptions.clone());
         attempts.spawn(async move {
             let record = subscriptions.get(&message.subscription);
             let result = attempt(&state, &client, record, &message).await;
-            let service = record.map(|record| record.subscription.service.clone());
-            (message, service, result)
+            let service = record.map_or_else(
+                || relais_domain::SpId::new(&message.subscription),
+                |record| record.subscription.service.clone(),
+            );
+            let settled = settle(&state, &message, &service, result).await;
+            (message.subscription, settled)
         });
     }
     let mut failing: Vec<String> = Vec::new();
+    let mut failure = None;
     while let Some(joined) = attempts.join_next().await {
-        let Ok((message, service, result)) = joined else { continue };
-        let service = service.unwrap_or_else(|| relais_domain::SpId::new(&message.subscription));
-        let settled = settle(state, &message, &service, result).await?;
+        let Ok((subscription, settled)) = joined else { continue };
         match settled {
-            Settled::Delivered => delivery.delivered += 1,
-            Settled::Retried => {
+            Ok(Settled::Delivered) => delivery.delivered += 1,
+            Ok(Settled::Retried) => {
                 delivery.retried += 1;
-                failing.push(message.subscription.clone());
+                failing.push(subscription);
             }
-            Settled::GivenUp => {
+            Ok(Settled::GivenUp) => {
                 delivery.given_up += 1;
-                failing.push(message.subscription.clone());
+                failing.push(subscription);
             }
+            // The message stays claimed until its lease ends, then is tried again.
+            Err(error) => failure = Some(error),
         }
+    }
+    if let Some(error) = failure {
+        return Err(error);
     }
     failing.sort();
     failing.dedup();
