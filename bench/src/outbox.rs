@@ -101,7 +101,7 @@ async fn deliver(cli: &Cli, dir: &std::path::Path, database_url: &str, events: u
     let server = crate::hub::serve(cli, &path).await?;
     let (started, cpu_before) = (Instant::now(), process::cpu_seconds(server.pid));
     let deadline = started + Duration::from_secs(600);
-    while receiver.received().len() < events {
+    while receiver.received_count() < events {
         anyhow::ensure!(Instant::now() < deadline, "the outbox did not drain in 10 minutes");
         tokio::time::sleep(Duration::from_millis(2)).await;
     }

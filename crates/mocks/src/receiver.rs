@@ -82,6 +82,8 @@ struct Log {
     duplicates: usize,
     /// Signatures already seen (`id timestamp signature`).
     seen: HashSet<String>,
+    /// The ids received.
+    ids: HashSet<String>,
 }
 
 struct Inner {
@@ -160,6 +162,11 @@ impl MockReceiver {
         lock(&self.inner.log).received.clone()
     }
 
+    /// How many notifications it accepted (without copying them).
+    pub fn received_count(&self) -> usize {
+        lock(&self.inner.log).received.len()
+    }
+
     /// The `webhook-id` of every request, accepted or not, in the order they came.
     pub fn attempts(&self) -> Vec<String> {
         lock(&self.inner.log).attempts.clone()
@@ -219,7 +226,7 @@ async fn receive(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Byte
         log.refused.push(format!("replay of {id}"));
         return StatusCode::CONFLICT;
     }
-    if log.received.iter().any(|received| received.id == id) {
+    if !log.ids.insert(id.clone()) {
         log.duplicates += 1;
         return StatusCode::NO_CONTENT;
     }

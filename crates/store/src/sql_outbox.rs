@@ -285,7 +285,9 @@ impl OutboxStore for SqlStore {
                         binds: vec![int(at), text(&message.id)],
                     },
                     Statement {
-                        sql: "UPDATE webhook_subscriptions SET failing_since = NULL WHERE id = $1",
+                        // Only when it was failing: a row updated by every delivery would be
+                        // locked by each, one after the other.
+                        sql: "UPDATE webhook_subscriptions SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL",
                         binds: vec![text(&message.subscription)],
                     },
                 ],

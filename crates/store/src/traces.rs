@@ -129,6 +129,15 @@ impl SqlStore {
         events: &[TraceEvent],
         statements: &[Statement],
     ) -> Result<Vec<TraceRecord>, StoreError> {
+        if events.is_empty() {
+            // Nothing to chain: the statements alone, without waiting for the chain's writer.
+            let mut transaction = self.pool().begin().await.map_err(unavailable)?;
+            for statement in statements {
+                statement.query().execute(&mut *transaction).await.map_err(unavailable)?;
+            }
+            transaction.commit().await.map_err(unavailable)?;
+            return Ok(Vec::new());
+        }
         let _writer = self.append_lock.lock().await;
         self.append_batch_with(events, statements).await
     }

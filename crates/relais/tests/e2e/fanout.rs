@@ -88,7 +88,7 @@ async fn a_node_killed_in_the_middle_of_a_fan_out_loses_nothing_and_duplicates_o
     let mut a = Node::start(&path).await;
     let b = Node::start(&path).await;
     let c = Node::start(&path).await;
-    let received = |receivers: &[MockReceiver]| receivers.iter().map(|r| r.received().len()).sum::<usize>();
+    let received = |receivers: &[MockReceiver]| receivers.iter().map(MockReceiver::received_count).sum::<usize>();
     let deadline = Instant::now() + Duration::from_secs(30);
     while received(&receivers) < EVENTS / 10 {
         assert!(Instant::now() < deadline, "deliveries started");
