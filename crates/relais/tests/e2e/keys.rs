@@ -36,7 +36,13 @@ fn the_demo_configuration_is_valid() {
         Config::from_toml(&demo_config_toml(8000, std::path::Path::new("/tmp/x")).unwrap(), &|_| None).unwrap();
     let profiles = |profile| config.identity_providers.iter().filter(|idp| idp.profile == profile).count();
     assert_eq!((profiles(relais_domain::Profile::Citizen), profiles(relais_domain::Profile::Agent)), (3, 2));
-    assert_eq!(config.service_providers.len(), 2, "the citizens' demo service and the agents' back-office");
+    assert_eq!(
+        config.service_providers.len(),
+        6,
+        "the citizens' demo service, the agents' back-office and the four administrations told of a move"
+    );
+    assert_eq!(config.webhooks.len(), 4, "each administration subscribed to changes of address");
+    assert!(config.settings.address_base.is_some());
     assert_eq!(config.habilitations.len(), 1);
     assert!(config.settings.organisation_registry.is_some());
 }

@@ -158,8 +158,14 @@ async fn a_binding_cookie_the_hub_did_not_make_is_replaced() {
 async fn a_post_from_another_site_to_the_persons_forms_is_refused() {
     let hub = TestHub::new();
     // The sign-outs too: a forged one from another site ends nothing.
-    let paths =
-        ["/interaction/f/choose", "/consentement/f", "/tableau-de-bord/comptes", "/tableau-de-bord/deconnexion"];
+    let paths = [
+        "/interaction/f/choose",
+        "/consentement/f",
+        "/tableau-de-bord/comptes",
+        "/tableau-de-bord/deconnexion",
+        "/tableau-de-bord/demenagement",
+        "/tableau-de-bord/demenagement/confirmer",
+    ];
     let agents = ["/agents/interaction/f/email", "/partenaires/deconnexion", "/partenaires/instruction/jeton"];
     for path in paths.into_iter().chain(agents) {
         let request = Request::post(path)
