@@ -258,13 +258,24 @@ pub fn spawn_checkpointer(state: AppState) {
 /// How long the notifications' sender waits when nothing was due.
 pub const WEBHOOK_IDLE_INTERVAL: Duration = Duration::from_secs(1);
 
+/// How often the finished notifications older than 30 days are forgotten.
+pub const WEBHOOK_PURGE_INTERVAL: Duration = Duration::from_secs(3_600);
+
 /// Delivers the notifications of the outbox for as long as the process runs: a pass at once
 /// after a full one, else every [`WEBHOOK_IDLE_INTERVAL`]. Every node runs one; the leases of
-/// the outbox keep them from sending the same message at the same time.
+/// the outbox keep them from sending the same message at the same time. Every hour it also
+/// forgets what finished more than 30 days ago.
 pub fn spawn_webhook_sender(state: AppState) {
     tokio::spawn(async move {
         let client = relais_server::engine::notifications::sender::client();
+        let mut last_purge: Option<std::time::Instant> = None;
         loop {
+            if last_purge.is_none_or(|at| at.elapsed() >= WEBHOOK_PURGE_INTERVAL) {
+                last_purge = Some(std::time::Instant::now());
+                if let Err(error) = state.purge_notifications().await {
+                    tracing::warn!(target: "relais::webhooks", %error, "finished notifications not purged this time");
+                }
+            }
             let full = match state.deliver_notifications(&client).await {
                 Ok(pass) => pass.claimed() >= relais_server::engine::notifications::sender::BATCH as usize,
                 Err(error) => {

@@ -139,6 +139,12 @@ impl AppState {
         crate::engine::notifications::deliver_due(self, client).await
     }
 
+    /// Forgets the notifications finished more than 30 days ago (delivered ones; dead letters'
+    /// payloads); how many.
+    pub async fn purge_notifications(&self) -> Result<u64, relais_store::StoreError> {
+        crate::engine::notifications::sender::purge_finished(self).await
+    }
+
     /// The agent federation's view of this hub (itself, when it is that view).
     pub fn agents(&self) -> AppState {
         self.0.agents.clone().unwrap_or_else(|| self.clone())

@@ -215,6 +215,21 @@ impl OutboxStore for MemoryStores {
         }))
     }
 
+    async fn purge_finished(&self, before: u64) -> Result<u64, StoreError> {
+        Ok(locked(&self.outbox, |outbox| {
+            let finished = |m: &MessageSummary, state| m.state == state && m.finished_at.is_some_and(|at| at < before);
+            let count = outbox.messages.len();
+            outbox.messages.retain(|_, (m, _, _, _)| !finished(m, MessageState::Delivered));
+            let mut purged = (count - outbox.messages.len()) as u64;
+            for (message, payload, _, _) in outbox.messages.values_mut() {
+                if finished(message, MessageState::Dead) && payload.take().is_some() {
+                    purged += 1;
+                }
+            }
+            purged
+        }))
+    }
+
     async fn pending_count(&self) -> Result<u64, StoreError> {
         Ok(locked(&self.outbox, |outbox| {
             outbox.messages.values().filter(|(m, _, _, _)| m.state == MessageState::Pending).count() as u64

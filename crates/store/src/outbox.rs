@@ -142,6 +142,10 @@ pub trait OutboxStore: Send + Sync + 'static {
     /// Puts a dead letter back in the queue at `now` for another 24 hours of attempts; whether
     /// it was one.
     async fn replay(&self, id: &str, now: u64) -> Result<bool, StoreError>;
+    /// Forgets what is finished since before `before`: delivered messages are removed, and
+    /// dead letters keep their record but lose their payload (they can no longer be replayed):
+    /// a new address does not wait at rest for an operator who never comes. How many.
+    async fn purge_finished(&self, before: u64) -> Result<u64, StoreError>;
     /// How many messages are pending (the metrics, the operator).
     async fn pending_count(&self) -> Result<u64, StoreError>;
 }

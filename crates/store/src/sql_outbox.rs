@@ -367,6 +367,24 @@ impl OutboxStore for SqlStore {
         Ok(done.rows_affected() > 0)
     }
 
+    async fn purge_finished(&self, before: u64) -> Result<u64, StoreError> {
+        let mut transaction = self.pool().begin().await.map_err(unavailable)?;
+        let removed = sqlx::query("DELETE FROM webhook_messages WHERE state = 'delivered' AND finished_at < $1")
+            .bind(before as i64)
+            .execute(&mut *transaction)
+            .await
+            .map_err(unavailable)?;
+        let emptied = sqlx::query(
+            "UPDATE webhook_messages SET payload = NULL WHERE state = 'dead' AND finished_at < $1 AND payload IS NOT NULL",
+        )
+        .bind(before as i64)
+        .execute(&mut *transaction)
+        .await
+        .map_err(unavailable)?;
+        transaction.commit().await.map_err(unavailable)?;
+        Ok(removed.rows_affected() + emptied.rows_affected())
+    }
+
     async fn pending_count(&self) -> Result<u64, StoreError> {
         let row = sqlx::query("SELECT COUNT(*) FROM webhook_messages WHERE state = 'pending'")
             .fetch_one(self.pool())

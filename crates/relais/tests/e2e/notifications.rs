@@ -107,6 +107,10 @@ async fn a_change_of_address_reaches_exactly_the_two_administrations_chosen_each
         dashboard.contains("Caisse d&#x27;allocations familiales")
             && dashboard.contains("Fournisseur d&#x27;électricité")
     );
+
+    assert_eq!(platform.state.purge_notifications().await.unwrap(), 0, "kept 30 days for the operator");
+    platform.clock.advance(31 * 86_400);
+    assert_eq!(platform.state.purge_notifications().await.unwrap(), 2, "then forgotten");
 }
 
 /// A signed-in person declares a move to Cergy for `to`; the platform and their browser.

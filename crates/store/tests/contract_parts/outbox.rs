@@ -142,6 +142,16 @@ pub async fn delivered_once_sealed_and_erased(sql: &SqlStore, other_node: &SqlSt
     assert!(verify_chain(&all).is_empty());
     assert_eq!(all.last().unwrap().event.reference.as_deref(), Some(third.id.as_str()));
 
+    // Finished long enough ago: the delivered forgotten, the dead letters' payloads erased.
+    let dead_letters = other_node.messages(Some(MessageState::Dead), 1000).await.unwrap().len();
+    assert_eq!(sql.purge_finished(161).await.unwrap(), 0, "nothing finished before 161");
+    assert_eq!(sql.purge_finished(10_000).await.unwrap() as usize, 1 + dead_letters);
+    assert!(other_node.message(&first.id).await.unwrap().is_none(), "the delivered message is gone");
+    let kept: Vec<_> = other_node.messages(Some(MessageState::Dead), 1000).await.unwrap();
+    assert_eq!(kept.len(), dead_letters, "the dead letters' records stay for the operator");
+    assert!(!other_node.replay(&kept[0].id, 10_001).await.unwrap(), "without its payload, not replayable");
+    assert_eq!(sql.purge_finished(10_000).await.unwrap(), 0);
+
     // The configuration's subscriptions not declared any more are removed; registered ones stay.
     assert_eq!(sql.remove_configured_subscriptions_except(&[], 800).await.unwrap(), 1);
     let left: Vec<String> = sql.subscriptions().await.unwrap().into_iter().map(|r| r.subscription.id).collect();

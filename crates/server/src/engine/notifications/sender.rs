@@ -25,6 +25,20 @@ pub const BATCH: u32 = 64;
 /// How long the hub waits for a receiver's answer, connection included.
 pub const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long what is finished stays in the outbox: delivered messages (their payload already
+/// erased) for the operator's list, dead letters' payloads for a replay. Thirty days.
+pub const RETENTION: u64 = 30 * 86_400;
+
+/// Forgets what finished more than [`RETENTION`] ago (run every hour by the process); how many.
+pub async fn purge_finished(state: &AppState) -> Result<u64, StoreError> {
+    let before = state.clock.now().0.saturating_sub(RETENTION);
+    let purged = state.outbox.purge_finished(before).await?;
+    if purged > 0 {
+        tracing::info!(target: "relais::webhooks", purged, "finished notifications older than 30 days forgotten (dead letters can no longer be replayed)");
+    }
+    Ok(purged)
+}
+
 /// What one pass did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Delivery {
