@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 
-use super::{browser, form_pairs};
+use super::{browser, field, form_pairs};
 use relais_domain::preferences::NewAccounts;
 
 use crate::cookies;
@@ -68,7 +68,7 @@ async fn callback(
 async fn accounts(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, PageError> {
     let (browser, _) = browser(&state, &headers);
     let pairs = form_pairs(&body);
-    let csrf = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or_default();
+    let csrf = field(&pairs, "csrf");
     let blocked: Vec<String> = pairs.iter().filter(|(k, _)| k == "bloquer").map(|(_, v)| v.clone()).collect();
     let new_accounts = match pairs.iter().find(|(k, _)| k == "nouveaux").map(|(_, v)| v.as_str()) {
         Some("bloquer") => NewAccounts::Blocked,
@@ -108,12 +108,12 @@ async fn moving_search(
     body: Bytes,
 ) -> Result<Response, PageError> {
     let pairs = form_pairs(&body);
-    let value = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
-    let csrf_ok = dashboard::csrf_matches(&state, session_id(&state, &headers).as_deref(), &value("csrf")).await?;
+    let csrf_ok =
+        dashboard::csrf_matches(&state, session_id(&state, &headers).as_deref(), field(&pairs, "csrf")).await?;
     if !csrf_ok {
         return Err(PageError::Page(ErrorPage::BadRequest));
     }
-    moving_view(&state, &locale, &headers, Some(&value("adresse"))).await
+    moving_view(&state, &locale, &headers, Some(field(&pairs, "adresse"))).await
 }
 
 async fn moving_view(
@@ -136,9 +136,9 @@ async fn moving_view(
 async fn moving_confirm(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, PageError> {
     let (browser, _) = browser(&state, &headers);
     let pairs = form_pairs(&body);
-    let value = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or_default();
     let recipients: Vec<String> = pairs.iter().filter(|(k, _)| k == "administration").map(|(_, v)| v.clone()).collect();
-    let confirmation = Confirmation { csrf: value("csrf"), address: value("adresse"), recipients: &recipients };
+    let confirmation =
+        Confirmation { csrf: field(&pairs, "csrf"), address: field(&pairs, "adresse"), recipients: &recipients };
     let session = session_id(&state, &headers);
     let notice = moving::confirm(&state, session.as_deref(), &browser, &confirmation).await?;
     Ok(see_other(if notice.is_refusal() { MOVING_PATH } else { "/tableau-de-bord#demenagements" }))

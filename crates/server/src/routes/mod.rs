@@ -123,6 +123,11 @@ async fn switch_language(
     response
 }
 
+/// The value of the form field `name` (empty when absent).
+fn field<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
+    pairs.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str()).unwrap_or_default()
+}
+
 /// The pairs of a form body, repeated names kept (checkbox lists).
 fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
     url::form_urlencoded::parse(body).into_owned().collect()

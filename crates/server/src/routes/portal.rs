@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Router};
 use relais_domain::portal::ServiceForm;
 
-use super::{browser, form_pairs};
+use super::{browser, field, form_pairs};
 use crate::cookies;
 use crate::engine::portal::{self, services, PortalCallback, PortalSession, PORTAL_CALLBACK_PATH, PORTAL_PATH};
 use crate::error::{no_store, see_other, ErrorPage, PageError};
@@ -107,10 +107,6 @@ async fn new_service(
     let form = ServiceForm { eidas_level: "eidas1".into(), ..Default::default() };
     let offered = services::offered(&state).await?;
     Ok((no_store(), state.pages.portal_new_service(&locale, &session, &form, &offered, &[])).into_response())
-}
-
-pub(super) fn field<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
-    pairs.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str()).unwrap_or_default()
 }
 
 async fn declare(

@@ -11,8 +11,8 @@ use relais_domain::portal::request::{Contact, LegalBasisKind, RequestEvent, Requ
 use relais_domain::portal::FieldError;
 use relais_domain::{DataTransfer, DpId, EidasLevel};
 
-use super::form_pairs;
-use super::portal::{agent_or_sign_in, field, form_session, session_id};
+use super::portal::{agent_or_sign_in, form_session, session_id};
+use super::{field, form_pairs};
 use crate::engine::portal::{self, admin_tokens, requests, PortalSession, PORTAL_PATH};
 use crate::error::{no_store, see_other, ErrorPage, PageError};
 use crate::i18n::Locale;

@@ -12,8 +12,8 @@ use axum::{Extension, Router};
 use relais_domain::portal::team::Environment;
 use relais_domain::portal::FieldError;
 
-use super::form_pairs;
-use super::portal::{field, form_session, service_page};
+use super::portal::{form_session, service_page};
+use super::{field, form_pairs};
 use crate::engine::portal::{team, PORTAL_PATH};
 use crate::error::{see_other, ErrorPage, PageError};
 use crate::i18n::Locale;

@@ -8,6 +8,8 @@
 mod accesses;
 pub mod moving;
 
+pub use moving::DeliveryLine;
+
 use std::collections::HashMap;
 
 use relais_domain::trace::{TraceKind, TraceRecord};
@@ -142,20 +144,6 @@ pub struct AccountChoice {
     pub blocked: bool,
     /// Whether it is the account of this dashboard session (it cannot be blocked from here).
     pub current: bool,
-}
-
-/// One notification of a change of address and where it stands.
-#[derive(Serialize)]
-pub struct DeliveryLine {
-    /// When the person sent it.
-    pub at: u64,
-    /// The administration.
-    pub service: String,
-    /// Where it stands: `notification_queued`, `notification_delivered` or
-    /// `notification_given_up` (keys of the catalogues' `dashboard.events`).
-    pub state: &'static str,
-    /// When it got there.
-    pub updated_at: u64,
 }
 
 /// What the dashboard shows.
@@ -364,7 +352,7 @@ pub async fn view(
         }
     };
     let history = records.iter().filter(|r| r.event.sp.as_deref() != Some(DASHBOARD_CLIENT_ID)).map(line).collect();
-    let deliveries = deliveries(&records, &service_names);
+    let deliveries = moving::deliveries(&records, &service_names);
     let consents = records.iter().filter(|r| r.event.kind == TraceKind::ConsentGiven).map(line).collect();
     let accesses = records.iter().filter(|r| event_label(r) == "agent_access").map(line).collect();
     let preferences = state.preferences.preferences(&session.person).await?;
@@ -392,25 +380,6 @@ pub async fn view(
         csrf: session.csrf,
         notice,
     }))
-}
-
-/// The notifications of `records` (newest first), one line each with its latest state.
-fn deliveries(records: &[TraceRecord], service_names: &HashMap<String, String>) -> Vec<DeliveryLine> {
-    let mut lines: Vec<(String, DeliveryLine)> = Vec::new();
-    for record in records.iter().rev().filter(|r| r.event.kind == TraceKind::Notification) {
-        let Some(message) = record.event.reference.clone() else { continue };
-        let state = event_label(record);
-        match lines.iter_mut().find(|(id, _)| *id == message) {
-            Some((_, line)) => (line.state, line.updated_at) = (state, record.event.at.0),
-            None => {
-                let sp = record.event.sp.clone().unwrap_or_default();
-                let service = service_names.get(&sp).cloned().unwrap_or(sp);
-                let at = record.event.at.0;
-                lines.push((message, DeliveryLine { at, service, state, updated_at: at }));
-            }
-        }
-    }
-    lines.into_iter().rev().map(|(_, line)| line).collect()
 }
 
 /// Records the IdPs the person blocks for their account, and what holds for accounts added

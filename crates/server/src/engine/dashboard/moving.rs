@@ -14,7 +14,11 @@ use relais_oidc::random::{digest, random_bytes};
 use relais_store::{Namespace, NewMessage};
 use serde::Serialize;
 
-use super::{session, Browser, DashboardSession, Notice, DASHBOARD_SESSION_LIFETIME};
+use std::collections::HashMap;
+
+use relais_domain::trace::{TraceKind, TraceRecord};
+
+use super::{event_label, session, Browser, DashboardSession, Notice, DASHBOARD_SESSION_LIFETIME};
 use crate::engine::notifications::address::{self, Address, AddressError};
 use crate::error::{ErrorPage, PageError};
 use crate::state::AppState;
@@ -192,4 +196,37 @@ async fn send(
     let person = PersonKey::from_stored(session.person.clone());
     state.tracer.emit_with_messages(StepEvent::address_changed(now, &person, &to), &messages).await?;
     Ok(Notice::Moved)
+}
+
+/// One notification of a change of address and where it stands.
+#[derive(Serialize)]
+pub struct DeliveryLine {
+    /// When the person sent it.
+    pub at: u64,
+    /// The administration.
+    pub service: String,
+    /// Where it stands: `notification_queued`, `notification_delivered` or
+    /// `notification_given_up` (keys of the catalogues' `dashboard.events`).
+    pub state: &'static str,
+    /// When it got there.
+    pub updated_at: u64,
+}
+
+/// The notifications of `records` (newest first), one line each with its latest state.
+pub(super) fn deliveries(records: &[TraceRecord], service_names: &HashMap<String, String>) -> Vec<DeliveryLine> {
+    let mut lines: Vec<(String, DeliveryLine)> = Vec::new();
+    for record in records.iter().rev().filter(|r| r.event.kind == TraceKind::Notification) {
+        let Some(message) = record.event.reference.clone() else { continue };
+        let state = event_label(record);
+        match lines.iter_mut().find(|(id, _)| *id == message) {
+            Some((_, line)) => (line.state, line.updated_at) = (state, record.event.at.0),
+            None => {
+                let sp = record.event.sp.clone().unwrap_or_default();
+                let service = service_names.get(&sp).cloned().unwrap_or(sp);
+                let at = record.event.at.0;
+                lines.push((message, DeliveryLine { at, service, state, updated_at: at }));
+            }
+        }
+    }
+    lines.into_iter().rev().map(|(_, line)| line).collect()
 }
